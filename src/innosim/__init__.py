@@ -1,0 +1,36 @@
+"""innosim: measure, simulate, explain and plan a city's innovation ecosystem.
+
+The public API (everything the CLI does is a thin layer over these):
+
+>>> import innosim
+>>> sc = innosim.load_scenario("demo")
+>>> result = innosim.run(sc, seed=1)
+>>> result.summary()          # per-city table (pandas)
+"""
+
+from __future__ import annotations
+
+from innosim.engine.rng import replicate_seeds
+from innosim.engine.run import RunResult, run, yearly
+from innosim.errors import InnosimError, InputError, InvariantError, ScenarioError, StoreError
+from innosim.params.declarations import PARAMS
+from innosim.params.scenario import Scenario, list_scenarios, load_scenario
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "PARAMS",
+    "InnosimError",
+    "InputError",
+    "InvariantError",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "StoreError",
+    "__version__",
+    "list_scenarios",
+    "load_scenario",
+    "replicate_seeds",
+    "run",
+    "yearly",
+]

@@ -1,0 +1,153 @@
+"""Structure-of-arrays tables with amortised growth and compaction.
+
+A :class:`Table` holds one NumPy array per column, all of the same capacity; the first ``n`` rows
+are live. Appending doubles the capacity when needed (amortised O(1) per row), and
+:meth:`Table.compact` drops rows and returns the old-to-new row mapping so that other tables'
+integer links can be remapped in one vectorised step. Rows keep their order, so a table whose
+ids come from a counter stays sorted by id (``np.searchsorted`` finds a row by id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+__all__ = ["Table"]
+
+
+class Table:
+    """A growable structure-of-arrays table.
+
+    Parameters
+    ----------
+    columns : mapping of str to dtype
+        Column names and NumPy dtypes.
+    capacity : int
+        Initial capacity in rows.
+    fill : mapping of str to scalar, optional
+        Value new rows take when an append does not give the column (default 0).
+    """
+
+    __slots__ = ("_cols", "_fill", "capacity", "dtypes", "n")
+
+    def __init__(
+        self,
+        columns: Mapping[str, np.dtype | type | str],
+        capacity: int = 1024,
+        fill: Mapping[str, object] | None = None,
+    ) -> None:
+        self.dtypes = {k: np.dtype(v) for k, v in columns.items()}
+        self.capacity = max(int(capacity), 16)
+        self.n = 0
+        self._fill = dict(fill or {})
+        self._cols = {k: np.zeros(self.capacity, dtype=d) for k, d in self.dtypes.items()}
+
+    # live views -----------------------------------------------------------------------------
+    def __getattr__(self, name: str) -> np.ndarray:
+        try:
+            cols = object.__getattribute__(self, "_cols")
+        except AttributeError:  # during unpickling / before init
+            raise AttributeError(name) from None
+        try:
+            return cols[name][: object.__getattribute__(self, "n")]
+        except KeyError:
+            raise AttributeError(f"table has no column {name!r}") from None
+
+    def col(self, name: str) -> np.ndarray:
+        """Live view of a column (first ``n`` rows)."""
+        return self._cols[name][: self.n]
+
+    def __len__(self) -> int:
+        return self.n
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes allocated (capacity, not only live rows)."""
+        return sum(a.nbytes for a in self._cols.values())
+
+    # growth ---------------------------------------------------------------------------------
+    def _reserve(self, need: int) -> None:
+        if need <= self.capacity:
+            return
+        cap = self.capacity
+        while cap < need:
+            cap = int(cap * 1.5) + 16
+        for k, a in self._cols.items():
+            b = np.empty(cap, dtype=a.dtype)
+            b[: self.n] = a[: self.n]
+            self._cols[k] = b
+        self.capacity = cap
+
+    def append(self, k: int, **values: object) -> slice:
+        """Append ``k`` rows; ``values`` gives scalars or length-``k`` arrays per column.
+
+        Columns not given take their fill value. Returns the slice of the new rows.
+        """
+        k = int(k)
+        if k <= 0:
+            return slice(self.n, self.n)
+        unknown = set(values) - set(self._cols)
+        if unknown:
+            raise KeyError(f"unknown columns {sorted(unknown)}")
+        start = self.n
+        self._reserve(start + k)
+        stop = start + k
+        for name, a in self._cols.items():
+            a[start:stop] = values.get(name, self._fill.get(name, 0))
+        self.n = stop
+        return slice(start, stop)
+
+    def compact(self, keep: np.ndarray) -> np.ndarray:
+        """Keep the rows where ``keep`` is true, preserving order.
+
+        Returns
+        -------
+        numpy.ndarray of int32, shape (old n,)
+            New row of each old row, or -1 for dropped rows.
+        """
+        keep = np.asarray(keep, dtype=bool)
+        if keep.shape != (self.n,):
+            raise ValueError("keep mask must have one entry per live row")
+        new_n = int(keep.sum())
+        mapping = np.full(self.n, -1, dtype=np.int32)
+        mapping[keep] = np.arange(new_n, dtype=np.int32)
+        for a in self._cols.values():
+            a[:new_n] = a[: self.n][keep]
+        self.n = new_n
+        # give memory back when the table has shrunk a lot
+        if self.capacity > 64 and new_n < self.capacity // 4:
+            cap = max(new_n * 2, 64)
+            for k2, a in self._cols.items():
+                self._cols[k2] = a[:cap].copy()
+            self.capacity = cap
+        return mapping
+
+    def take(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """Copies of the given rows of every column."""
+        return {k: a[: self.n][rows].copy() for k, a in self._cols.items()}
+
+    def to_dict(self) -> dict[str, np.ndarray]:
+        """Copies of all live columns."""
+        return {k: a[: self.n].copy() for k, a in self._cols.items()}
+
+    def remove_swap(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Remove ``rows`` by moving rows from the end into the holes (order not kept).
+
+        O(k) for k removed rows. Returns ``(src, dst)``: the row that was at ``src[i]`` is now at
+        ``dst[i]``; callers remap links with them.
+        """
+        rows = np.unique(np.asarray(rows, dtype=np.int64))
+        k = rows.size
+        if k == 0:
+            e = np.zeros(0, dtype=np.int64)
+            return e, e
+        new_n = self.n - k
+        holes = rows[rows < new_n]
+        tail = np.arange(new_n, self.n, dtype=np.int64)
+        tail_keep = tail[~np.isin(tail, rows, assume_unique=True)]
+        # holes and surviving tail rows have the same count
+        for a in self._cols.values():
+            a[holes] = a[tail_keep]
+        self.n = new_n
+        return tail_keep, holes

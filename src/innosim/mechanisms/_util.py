@@ -1,0 +1,87 @@
+"""Vectorised sampling helpers shared by the mechanisms (no per-agent Python loops)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+TPY = 4  # ticks per year (a quarter per tick)
+
+
+def per_tick(rate_per_year: float | np.ndarray) -> float | np.ndarray:
+    """Probability per tick of an event with the given yearly hazard rate."""
+    return -np.expm1(-np.asarray(rate_per_year, dtype=np.float64) / TPY)
+
+
+def sample_rows(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
+    """Rows of ``range(n)`` each chosen independently with probability ``p`` (sorted).
+
+    Draws the count from a binomial and the rows without replacement, which costs O(k) rather
+    than O(n) random numbers when ``p`` is small.
+    """
+    if n <= 0 or p <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if p >= 1:
+        return np.arange(n, dtype=np.int64)
+    k = int(rng.binomial(n, p))
+    if k == 0:
+        return np.zeros(0, dtype=np.int64)
+    rows = rng.choice(n, size=k, replace=False, shuffle=False)
+    rows.sort()
+    return rows.astype(np.int64, copy=False)
+
+
+def sample_rows_by_group(
+    rng: np.random.Generator, group: np.ndarray, p_group: np.ndarray
+) -> np.ndarray:
+    """Rows chosen independently with a probability that depends on their group (e.g. city)."""
+    n = group.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    pmax = float(np.max(p_group)) if p_group.size else 0.0
+    if pmax <= 0:
+        return np.zeros(0, dtype=np.int64)
+    cand = sample_rows(rng, n, min(pmax, 1.0))
+    if cand.size == 0 or pmax >= 1.0:
+        keep_p = p_group[group[cand]] / max(pmax, 1e-300)
+    else:
+        keep_p = p_group[group[cand]] / pmax
+    return cand[rng.random(cand.size) < keep_p]
+
+
+def stochastic_round(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
+    """Round each value up with probability equal to its fractional part (unbiased)."""
+    x = np.asarray(x, dtype=np.float64)
+    base = np.floor(x)
+    return (base + (rng.random(x.shape) < (x - base))).astype(np.int64)
+
+
+def categorical_rows(rng: np.random.Generator, probs: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Draw one category per item from the probability row ``probs[rows[i]]``.
+
+    ``probs`` has shape (n_rows, n_categories) with rows summing to one (or zero: then category
+    0 is returned).
+    """
+    if rows.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    cum = np.cumsum(probs, axis=1)
+    cum[:, -1] = np.where(cum[:, -1] > 0, np.maximum(cum[:, -1], 1.0), 0.0)
+    u = rng.random(rows.size)
+    cat = (u[:, None] >= cum[rows]).sum(axis=1)
+    return np.minimum(cat, probs.shape[1] - 1)
+
+
+def rank_within(groups: np.ndarray) -> np.ndarray:
+    """Rank of each element within its group, in the order the elements appear (0, 1, ...).
+
+    ``groups`` must be sorted.
+    """
+    n = groups.size
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    first = np.repeat(starts, np.diff(np.r_[starts, n]))
+    return np.arange(n) - first
+
+
+def logistic(x: np.ndarray | float) -> np.ndarray | float:
+    return 1.0 / (1.0 + np.exp(-np.asarray(x)))

@@ -1,0 +1,143 @@
+"""Failure, exit and the recycling of founders and staff (claims C8, C9).
+
+Rule. *Failure.* A firm fails when its cash is negative after the finance mechanism had its
+chance to fund it, or, with yearly hazard ``base_hazard``, for reasons the model does not
+represent. *Success.* A firm reaches unicorn status the first time its valuation is at least
+``unicorn_valuation``; a firm that is at least ``exit_min_age`` old and valued at least
+``listing_valuation`` lists (or is sold) with yearly hazard ``exit_rate``. A founder's venture
+*succeeds* if it lists above the capital it raised or becomes a unicorn (the definition of
+Gompers et al. 2010, used by ``founder_success_rate``).
+
+*Realisation.* At a listing every unrealised investment in the firm returns
+``stake * retained_now / retained_at_entry * valuation`` (later rounds dilute earlier ones); at a
+failure it returns ``liquidation_recovery`` of the amount. Funds get the proceeds as dry powder
+and the realised multiples feed their appetite next tick (finance mechanism, C9).
+
+*Recycling.* Staff of a failed firm return to the labour market with ``failure_learning / 2``
+more skill; the founder gains ``failure_learning`` and carries the failure in their history,
+which the city's stigma and restart cost then price when they think of founding again (C8:
+"failure is the organic nutrient of the innovation soil"). Dead firms are archived for the firm
+registry and compacted out of the state; people's links are remapped.
+
+References: Gompers, Kovner, Lerner, Scharfstein (2010); Landier (2005); Kerr et al. (2014);
+US BLS Business Employment Dynamics (survival by age).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from innosim.engine.state import DEATH_CLOSURE, DEATH_FAILURE, ModelParams, State
+from innosim.mechanisms._util import TPY, per_tick
+
+NAME = "exits"
+
+
+def _credit_founders(state: State, firms: np.ndarray) -> None:
+    f, p = state.firms, state.people
+    fo = f.founder[firms]
+    fo = fo[fo >= 0]
+    if fo.size:
+        p.successes[fo] = np.minimum(p.successes[fo].astype(np.int64) + 1, 255).astype(np.uint8)
+        p.last_outcome[fo] = 2
+
+
+def _realise(
+    state: State, firm_rows: np.ndarray, value: np.ndarray | None, recovery: float
+) -> None:
+    """Realise every open investment in ``firm_rows``; ``value`` None means liquidation
+    (each investment returns ``recovery`` times its amount)."""
+    led, f, fu, fl = state.ledger, state.firms, state.funds, state.flows
+    if firm_rows.size == 0 or led.n == 0:
+        return
+    ids = f.id[firm_rows]
+    open_ = np.flatnonzero(~led.realised)
+    if open_.size == 0:
+        return
+    pos = np.searchsorted(ids, led.firm_id[open_])
+    pos = np.minimum(pos, ids.size - 1)
+    hit = ids[pos] == led.firm_id[open_]
+    rows, pos = open_[hit], pos[hit]
+    if rows.size == 0:
+        return
+    if value is None:
+        proceeds = led.amount[rows].astype(np.float64) * recovery
+    else:
+        frac = led.stake[rows] * f.retained[firm_rows[pos]] / np.maximum(led.retained_entry[rows], 1e-12)
+        proceeds = frac.astype(np.float64) * value[pos]
+    led.proceeds[rows] = proceeds
+    led.realised[rows] = True
+    led.realised_tick[rows] = state.t
+    fund = led.fund[rows].astype(np.int64)
+    np.add.at(fu.capital, fund, proceeds)
+    np.add.at(fu.returned, fund, proceeds)
+    fl.vc_returned += np.bincount(fu.city[fund].astype(np.int64), weights=proceeds, minlength=fl.n)
+    mult = proceeds / np.maximum(led.amount[rows].astype(np.float64), 1e-12)
+    state.realised_fund = np.concatenate([state.realised_fund, fund])
+    state.realised_multiple = np.concatenate([state.realised_multiple, mult])
+
+
+def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
+    g, f, p, fl = params.g, state.firms, state.people, state.flows
+    n_c = params.n_cities
+    if f.n == 0:
+        return
+    t = state.t
+
+    # unicorns and listings ---------------------------------------------------------------
+    uni = (f.valuation >= g.unicorn_valuation) & ~f.unicorn_ever
+    if uni.any():
+        f.unicorn_ever[uni] = True
+        first = uni & ~f.success
+        f.success[first] = True
+        _credit_founders(state, np.flatnonzero(first))
+    age_years = (t - f.born) / TPY
+    eligible = (~f.listed) & (f.valuation >= g.listing_valuation) & (age_years >= g.exit_min_age)
+    lists = eligible & (rng.random(f.n) < per_tick(g.exit_rate))
+    if lists.any():
+        rows = np.flatnonzero(lists)
+        f.listed[rows] = True
+        good = rows[(f.valuation[rows] > f.raised[rows]) & ~f.success[rows]]
+        f.success[good] = True
+        _credit_founders(state, good)
+        _realise(state, rows, f.valuation[rows].astype(np.float64), g.liquidation_recovery)
+        fl.listings += np.bincount(f.city[rows].astype(np.int64), minlength=n_c)
+
+    # failures ----------------------------------------------------------------------------
+    broke = f.cash < 0
+    hazard = rng.random(f.n) < per_tick(g.base_hazard)
+    empty = (f.employment <= 0) & (f.founder < 0)
+    dead = broke | hazard | empty
+    if not dead.any():
+        return
+    rows = np.flatnonzero(dead)
+    f.died[rows] = t
+    f.death_kind[rows] = np.where(broke[rows], DEATH_FAILURE, DEATH_CLOSURE)
+    _realise(state, rows, None, g.liquidation_recovery)
+    fcity = f.city[rows].astype(np.int64)
+    fl.exits += np.bincount(fcity, minlength=n_c)
+    fl.failures += np.bincount(fcity[broke[rows]], minlength=n_c)
+
+    # recycle people
+    emp = p.employer
+    linked = np.flatnonzero(emp >= 0)
+    out = linked[dead[emp[linked]]]
+    if out.size:
+        was_founder = out[f.founder[emp[out]] == out]
+        p.skill[out] += np.float32(g.failure_learning / 2)
+        if was_founder.size:
+            p.skill[was_founder] += np.float32(g.failure_learning / 2)
+            fail_f = was_founder[~f.success[emp[was_founder]]]
+            p.failures[fail_f] = np.minimum(p.failures[fail_f].astype(np.int64) + 1, 255).astype(np.uint8)
+            p.last_outcome[fail_f] = 1
+        fl.separations += np.bincount(p.city[out].astype(np.int64), minlength=n_c)
+        emp[out] = -1
+        p.status[out] = 0
+    # founders no longer linked to a firm but whose venture failed keep their record as is
+    f.employment[rows] = 0
+
+    # archive and compact
+    state.archive.append(f.take(rows))
+    mapping = f.compact(~dead)
+    linked = np.flatnonzero(emp >= 0)
+    emp[linked] = mapping[emp[linked]]

@@ -1,0 +1,151 @@
+"""Venture finance with a risk appetite that feeds back from realised returns (claim C9).
+
+Rule. Each city has ``funds_per_city`` funds whose starting capital is the city's
+``vc_capital_per_agent`` times its pool. Every tick:
+
+1. *Feedback.* Each realised investment of the last tick (exits mechanism) moves its fund's
+   appetite: ``a_f += eta * sens * clip(log m, -3, 3)`` (m the realised multiple; a failure gives
+   log 0.05), clipped to [0, 1]. The city's fund performance is a moving average of realised
+   multiples.
+2. *Commitments.* Limited partners commit ``K0_f * lp_inflow_rate / 4 * perf_c^e`` (Kaplan and
+   Schoar 2005: flows follow performance) — C9's loop: losses shrink both appetite and capital.
+3. *Deals.* A firm that is not listed, has raised fewer than ``max_rounds`` rounds and holds less
+   than two quarters of costs in cash pitches one fund, drawn with probability ∝ capital ×
+   exp(-d / ``fund_reach_km``). The fund reads a noisy signal
+
+       S = log a + 0.5 clip(growth, -1, 3) + r [founder succeeded before] + N(0, sigma_s^2)
+
+   and invests if ``S > h0 - h1 a_f + h2 (1 - a_f) [To C]``: bold funds accept more and riskier
+   (To C) bets; cautious funds prefer steady To B/To G projects (C9). The round is
+   ``seed_round * round_step^k`` for the k-th round, buys a share ``round_dilution`` at a
+   post-money value of amount / dilution, and earlier investors are diluted. A fund never invests
+   more than its dry powder (deals are taken in random order until it runs out).
+
+Money is conserved: for every fund, capital = start + commitments - invested + returned
+(checked by the engine).
+
+References: Landier (2005); Kerr, Nanda, Rhodes-Kropf (2014); Gompers et al. (2010);
+Sorenson and Stuart (2001) on local VC; Kaplan and Schoar (2005).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from innosim.engine.state import TOC, ModelParams, State
+from innosim.mechanisms._util import TPY, categorical_rows
+
+NAME = "finance"
+
+
+def effective_appetite(state: State, params: ModelParams) -> np.ndarray:
+    """Fund appetite shifted by the city's risk-appetite lever relative to its base value."""
+    fu = state.funds
+    city = fu.city.astype(np.int64)
+    shift = state.levers.risk_appetite[city] - params.c.risk_appetite[city]
+    return np.clip(fu.appetite + shift, 0.0, 1.0)
+
+
+def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
+    g, f, fu, fl, cs = params.g, state.firms, state.funds, state.flows, state.city
+    n_c = params.n_cities
+    fcity = fu.city.astype(np.int64)
+
+    # 1. appetite and performance feedback ------------------------------------------------
+    if state.realised_fund.size:
+        m = state.realised_multiple
+        logm = np.clip(np.log(np.maximum(m, 0.05)), -3.0, 3.0)
+        delta = np.bincount(state.realised_fund, weights=logm, minlength=fu.n)
+        fu.appetite[:] = np.clip(
+            fu.appetite + g.appetite_learning_rate * g.appetite_sensitivity * delta, 0.0, 1.0
+        )
+        rc = fcity[state.realised_fund]
+        cnt = np.bincount(rc, minlength=n_c)
+        mean_m = np.bincount(rc, weights=np.minimum(m, 20.0), minlength=n_c) / np.maximum(cnt, 1)
+        cs.fund_performance[:] = np.where(
+            cnt > 0, 0.9 * cs.fund_performance + 0.1 * mean_m, cs.fund_performance
+        )
+        state.realised_fund = np.zeros(0, np.int64)
+        state.realised_multiple = np.zeros(0, np.float64)
+
+    # 2. commitments ----------------------------------------------------------------------
+    perf = np.maximum(cs.fund_performance[fcity], 0.0) ** g.lp_performance_elasticity
+    inflow = fu.base_capital * g.lp_inflow_rate / TPY * np.minimum(perf, 10.0)
+    fu.capital[:] = fu.capital + inflow
+    fu.committed[:] = fu.committed + inflow
+    fl.lp_inflow += np.bincount(fcity, weights=inflow, minlength=n_c)
+
+    # 3. deals ----------------------------------------------------------------------------
+    if f.n == 0:
+        return
+    cost = f.wages + g.fixed_cost / TPY
+    seeking = (~f.listed) & (f.rounds < g.max_rounds) & (f.cash < 2.0 * cost)
+    pitch = np.flatnonzero(seeking)
+    if pitch.size == 0:
+        return
+    reach = np.exp(-params.dist_km / g.fund_reach_km)  # (city, city)
+    weight = reach[:, fcity] * np.maximum(fu.capital, 0.0)[None, :]  # (city, fund)
+    s = weight.sum(axis=1, keepdims=True)
+    probs = np.where(s > 0, weight / np.where(s > 0, s, 1.0), 0.0)
+    pcity = f.city[pitch].astype(np.int64)
+    has_money = s[pcity, 0] > 0
+    pitch, pcity = pitch[has_money], pcity[has_money]
+    if pitch.size == 0:
+        return
+    fund = categorical_rows(rng, probs, pcity)
+    app = effective_appetite(state, params)[fund]
+    prev = np.maximum(f.revenue_year[pitch], 1e-12)
+    growth = np.where(f.revenue_year[pitch] > 0, f.revenue[pitch] / prev - 1.0, 0.0)
+    signal = (
+        np.log(np.maximum(f.capability[pitch], 1e-12))
+        + 0.5 * np.clip(growth, -1.0, 3.0)
+        + g.success_reputation * (f.founder_history[pitch] == 2)
+        + g.signal_noise * rng.standard_normal(pitch.size)
+    )
+    hurdle = (
+        g.investment_hurdle
+        - g.appetite_hurdle_relief * app
+        + g.toc_variance_aversion * (1.0 - app) * (f.orientation[pitch] == TOC)
+    )
+    yes = signal > hurdle
+    pitch, fund, pcity = pitch[yes], fund[yes], pcity[yes]
+    if pitch.size == 0:
+        return
+    amount = g.seed_round * g.round_step ** f.rounds[pitch].astype(np.float64)
+    # budget: random order within each fund, cumulative sum within the dry powder
+    order = np.lexsort((rng.random(pitch.size), fund))
+    pitch, fund, pcity, amount = pitch[order], fund[order], pcity[order], amount[order]
+    starts = np.r_[0, np.flatnonzero(fund[1:] != fund[:-1]) + 1]
+    csum = np.cumsum(amount)
+    base = np.repeat(csum[starts] - amount[starts], np.diff(np.r_[starts, fund.size]))
+    ok = (csum - base) <= fu.capital[fund]
+    pitch, fund, pcity, amount = pitch[ok], fund[ok], pcity[ok], amount[ok]
+    if pitch.size == 0:
+        return
+    d = g.round_dilution
+    f.cash[pitch] += amount.astype(np.float32)
+    f.raised[pitch] += amount.astype(np.float32)
+    f.rounds[pitch] += 1
+    post = amount / d
+    f.post_money[pitch] = post
+    f.valuation[pitch] = np.maximum(f.valuation[pitch], post)
+    f.last_round[pitch] = state.t
+    f.retained[pitch] *= np.float32(1.0 - d)
+    np.subtract.at(fu.capital, fund, amount)
+    np.add.at(fu.invested, fund, amount)
+    np.add.at(fu.deals, fund, 1)
+    fl.vc_invested += np.bincount(pcity, weights=amount, minlength=n_c)
+    state.ledger.append(
+        pitch.size,
+        fund=fund.astype(np.int16),
+        firm_id=f.id[pitch],
+        firm_city=pcity.astype(np.int8),
+        tick=state.t,
+        round=(f.rounds[pitch] - 1).astype(np.int8),
+        amount=amount.astype(np.float32),
+        stake=np.float32(d),
+        retained_entry=f.retained[pitch],
+        proceeds=0.0,
+        realised=False,
+        realised_tick=-1,
+    )

@@ -1,0 +1,147 @@
+"""Learning and growth: capability, market shares, revenue, hiring and cash (claims C6, C7, C12).
+
+Rule. *Learning.* A firm's log capability moves toward its wave's frontier (the best firm in
+the wave) at the learning rate of its orientation and takes a random step:
+
+    d log a_i = (lambda_o / 4)(log F_w - log a_i) + (sigma_o / 2) eps,   eps ~ N(0, 1),
+
+To C firms learn fastest from direct users and are the most volatile (trial and error, C6);
+To B and To G firms learn slowly behind their clients and are steady.
+
+*Demand.* Each wave's demand (waves mechanism) splits into a consumer segment (share ``t_w``)
+and an enterprise segment; To G firms share their own city's procurement budget
+``B_c * pool_c / 4``. Within a segment a firm's demand is its share of attraction
+
+    A_i = a_i^theta * (1 + L_i)^alpha_o * fit_{c_i, w_i},
+
+with ``theta = capability_weight`` and increasing returns ``alpha_o`` to size L (employment):
+strong for To C (network effects; Ma et al. 2008, a Kesten-type process that yields a Zipf tail),
+weak for To B, none for To G. Suppliers add what chain masters buy from them (chains mechanism).
+
+*Revenue and hiring.* Revenue is demand capped by capacity ``1.5 L pi / 4`` (``pi =
+labour_productivity``). Target employment is what demand needs, ``4 D_i (1 - rho [master]) /
+pi`` (suppliers: ``4 P_in (1 - m_s) / w``), plus the hiring that cash above two quarters of costs
+buys over ``runway_years`` (reinvestment, and venture money spent ahead of revenue). Firms close
+a share ``hiring_speed`` of the gap each tick: vacancies go to the careers mechanism; excess staff
+are laid off at random. *Cash*: revenue minus wages (less the city's ``subsidy`` for firms
+younger than three years), fixed costs and purchases from suppliers. *Valuation*: annualised
+revenue times the orientation's multiple plus a growth premium, floored by the last round's
+post-money value for two years.
+
+References: Gibrat; Axtell (2001); Ma, Chen, Tong, Di (2008); Haltiwanger, Jarmin, Miranda
+(2013); Dosi, Fagiolo, Roventini (2010); Nelson and Winter (1982) on routines and search.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from innosim.engine.ops import release_people
+from innosim.engine.state import EMPLOYEE, TOB, TOC, TOG, ModelParams, State
+from innosim.mechanisms._util import TPY, rank_within
+
+NAME = "growth"
+
+
+def _by_orientation(o: np.ndarray, toc: float, tob: float, tog: float) -> np.ndarray:
+    return np.array([toc, tob, tog], dtype=np.float64)[o]
+
+
+def segments(state: State, params: ModelParams) -> tuple[np.ndarray, np.ndarray]:
+    """Segment of every firm and demand per tick of every segment.
+
+    Segments: To C of wave w -> w; To B of wave w -> n_w + w; To G of city c -> 2 n_w + c.
+    """
+    f, n_w = state.firms, params.n_waves
+    o = f.orientation.astype(np.int64)
+    seg = np.where(o == TOC, f.wave, np.where(o == TOB, n_w + f.wave, 2 * n_w + f.city))
+    d = np.concatenate(
+        [
+            state.market * params.wave_toc,
+            state.market * (1.0 - params.wave_toc),
+            state.levers.procurement_budget * state.city.pool / TPY,
+        ]
+    )
+    return seg.astype(np.int64), d
+
+
+def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
+    g, f, p, lv = params.g, state.firms, state.people, state.levers
+    # skill grows with work in innovative firms
+    working = p.employer >= 0
+    p.skill[working] += np.float32(g.skill_growth / TPY)
+    p.tenure[working] += 1
+    if f.n == 0:
+        return
+    n = f.n
+    o = f.orientation.astype(np.int64)
+    wave = f.wave.astype(np.int64)
+    city = f.city.astype(np.int64)
+
+    # learning ----------------------------------------------------------------------------
+    loga = np.log(np.maximum(f.capability.astype(np.float64), 1e-12))
+    frontier = np.full(params.n_waves, -np.inf)
+    np.maximum.at(frontier, wave, loga)
+    lam = _by_orientation(o, g.learning_rate_toc, g.learning_rate_tob, g.learning_rate_tog)
+    sig = _by_orientation(o, g.capability_noise_toc, g.capability_noise_tob, g.capability_noise_tog)
+    loga += lam / TPY * (frontier[wave] - loga) + sig * np.sqrt(1.0 / TPY) * rng.standard_normal(n)
+    loga = np.clip(loga, -20.0, 20.0)
+    f.capability[:] = np.exp(loga)
+
+    # demand ------------------------------------------------------------------------------
+    seg, seg_demand = segments(state, params)
+    alpha = _by_orientation(o, g.increasing_returns_toc, g.increasing_returns_tob, g.increasing_returns_tog)
+    fit = np.where(o == TOG, 1.0, state.city.fit[city, wave])
+    log_attr = g.capability_weight * loga + alpha * np.log1p(f.employment) + np.log(np.maximum(fit, 1e-12))
+    log_attr -= log_attr.max()
+    attr = np.exp(log_attr)
+    total = np.bincount(seg, weights=attr, minlength=seg_demand.size)
+    demand = seg_demand[seg] * attr / np.maximum(total[seg], 1e-300)
+    f.demand[:] = demand
+    pin = f.procurement_in.astype(np.float64)
+    emp = f.employment.astype(np.float64)
+    capacity = 1.5 * np.maximum(emp, 1.0) * g.labour_productivity / TPY
+    revenue = np.minimum(demand + pin, capacity)
+
+    # costs, cash -------------------------------------------------------------------------
+    young = (state.t - f.born) < 3 * TPY
+    wage_rate = g.innovation_wage / TPY * (1.0 - np.where(young, lv.subsidy[city], 0.0))
+    wages = emp * wage_rate
+    fixed = g.fixed_cost / TPY
+    purchases = f.procurement_out.astype(np.float64)
+    profit = revenue - wages - fixed - purchases
+    f.revenue[:] = revenue
+    f.wages[:] = wages
+    f.profit[:] = profit
+    f.cash[:] = f.cash + profit
+    prev = f.revenue_year.astype(np.float64)
+    growth_rate = np.where(prev > 0, revenue / np.maximum(prev, 1e-12) - 1.0, 0.0)
+    f.revenue_year[:] = np.where(prev > 0, 0.8 * prev + 0.2 * revenue, revenue)
+
+    # valuation ---------------------------------------------------------------------------
+    mult = _by_orientation(o, g.valuation_multiple_toc, g.valuation_multiple_tob, g.valuation_multiple_tog)
+    val = TPY * revenue * (mult + g.growth_premium * np.clip(growth_rate, 0.0, 3.0))
+    recent = (f.last_round >= 0) & (state.t - f.last_round < 2 * TPY)
+    f.valuation[:] = np.where(recent, np.maximum(val, f.post_money), val)
+
+    # target employment -------------------------------------------------------------------
+    rho = np.where(f.chain_master, g.procurement_share, 0.0)
+    need = TPY * demand * (1.0 - rho) / g.labour_productivity
+    need += TPY * pin * (1.0 - g.supplier_margin) / max(g.innovation_wage, 1e-9)
+    quarterly_cost = wages + fixed
+    spare = np.maximum(f.cash - 2.0 * quarterly_cost, 0.0)
+    need += spare / max(g.innovation_wage * g.runway_years, 1e-9)
+    need = np.maximum(need, 1.0)
+    f.target[:] = emp + g.hiring_speed * (need - emp)
+
+    # layoffs -----------------------------------------------------------------------------
+    excess = np.floor(emp - np.maximum(np.ceil(f.target), 1.0)).astype(np.int64)
+    if (excess > 0).any():
+        staff = np.flatnonzero(p.status == EMPLOYEE)
+        emp_of = p.employer[staff]
+        cut = excess[emp_of] > 0
+        staff, emp_of = staff[cut], emp_of[cut]
+        order = np.argsort(emp_of + rng.random(staff.size) * 0.5, kind="stable")
+        staff, emp_of = staff[order], emp_of[order]
+        fire = rank_within(emp_of) < excess[emp_of]
+        release_people(state, staff[fire])
