@@ -68,6 +68,7 @@ def init_state(params: ModelParams, rng: np.random.Generator) -> State:
             access=np.ones((n_c, 4)),
             fit=np.ones((n_c, params.n_waves)),
             pool=n0.astype(np.float64),
+            pool0=n0.astype(np.float64),
             fund_performance=np.ones(n_c),
             innovation_share=np.zeros(n_c),
             vacancies=np.zeros(n_c),
@@ -337,7 +338,7 @@ def _assemble(
         "codes": {
             "orientation": ["To C", "To B", "To G"],
             "founder_history": ["first_time", "after_failure", "after_success"],
-            "death_kind": ["alive", "failure", "closure"],
+            "death_kind": ["alive", "failure", "closure", "acquired"],
         },
         "units": {name: unit for name, unit, _ in SERIES},
     }

@@ -57,7 +57,7 @@ WORKER, EMPLOYEE, FOUNDER = 0, 1, 2
 TOC, TOB, TOG = 0, 1, 2
 ORIENTATIONS = ("To C", "To B", "To G")
 HISTORY = ("first_time", "after_failure", "after_success")
-DEATH_NONE, DEATH_FAILURE, DEATH_CLOSURE = 0, 1, 2
+DEATH_NONE, DEATH_FAILURE, DEATH_CLOSURE, DEATH_ACQUIRED = 0, 1, 2, 3
 
 PEOPLE_COLUMNS = {
     "id": np.int64,
@@ -240,7 +240,8 @@ class CityState:
     infra_invested: np.ndarray  # (n_cities, 4) accumulated public investment per requirement
     access: np.ndarray  # (n_cities, 4) access to each requirement incl. hub links
     fit: np.ndarray  # (n_cities, n_waves) local cost advantage in each wave
-    pool: np.ndarray  # person-agents living in the city (int64)
+    pool: np.ndarray  # person-agents living in the city
+    pool0: np.ndarray  # person-agents at the start (congestion reference)
     fund_performance: np.ndarray  # smoothed realised multiple of the city's funds
     innovation_share: np.ndarray  # innovative value added / total value added (last tick)
     vacancies: np.ndarray  # open positions last tick (agents)
@@ -305,7 +306,8 @@ class State:
     next_person_id: int = 0
     next_firm_id: int = 0
     realised_fund: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    realised_multiple: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
+    realised_proceeds: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
+    realised_amount: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
     archive: list[dict[str, np.ndarray]] = field(default_factory=list)
     firm_years: list[dict[str, np.ndarray]] = field(default_factory=list)
     record: dict[str, np.ndarray] = field(default_factory=dict)

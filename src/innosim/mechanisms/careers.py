@@ -4,11 +4,13 @@ Rule. Each tick every fresh graduate and a share ``search_rate/4`` of the other 
 employees (not founders) search. A searcher living in city o chooses city c with the logit
 probability
 
-    P(c | o) ∝ exp( beta_w log y_c + beta_o J_c + tp_c + amenity_c - kappa [c != o] ),
+    P(c | o) ∝ exp( beta_w log y_c + beta_o J_c - chi log(N_c / N_c0) + tp_c + amenity_c
+                    - kappa [c != o] ),
 
 where y_c is the city's background productivity (expected pay, C11), J_c the share of the city's
-pool in innovative jobs or open positions (lead firms attract talent, C3), ``tp_c`` its talent
-programmes (a policy lever), and ``kappa`` the moving cost (``graduate_moving_cost`` for fresh
+pool in innovative jobs or open positions (lead firms attract talent, C3), ``chi = congestion``
+prices the city's growth since the start (housing, the Rosen-Roback spatial equilibrium),
+``tp_c`` its talent programmes (a policy lever), and ``kappa`` the moving cost (``graduate_moving_cost`` for fresh
 graduates, ``moving_cost`` otherwise). Movers leave their employer.
 
 Hiring. Firms post ``ceil(target) - employment`` vacancies; a chain master posts a share
@@ -39,9 +41,11 @@ def city_utility(state: State, params: ModelParams) -> np.ndarray:
     pool = np.maximum(cs.pool, 1)
     innov = np.bincount(p.city[p.employer >= 0], minlength=n_c)
     jobs = (innov + cs.vacancies) / pool
+    growth = np.log(pool / np.maximum(cs.pool0, 1.0))
     return (
         g.wage_weight * np.log(np.maximum(cs.productivity, 1e-9))
         + g.opportunity_weight * jobs
+        - g.congestion * growth
         + state.levers.talent_programme
         + params.c.amenity
     )

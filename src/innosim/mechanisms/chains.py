@@ -1,7 +1,8 @@
 """Chain masters, suppliers in any city, branch R&D and value capture (claims C4, C11, C2).
 
-Rule. A To C or To B firm whose revenue is at least ``chain_master_share`` of its wave's market
-and whose employment is at least ``chain_master_min_size`` is a *chain master* (链主). A chain
+Rule. A To C or To B firm that is among the ``chain_masters_per_wave`` largest firms of its wave
+by revenue, holds at least ``chain_master_share`` of the wave's market and employs at least
+``chain_master_min_size`` is a *chain master* (链主). A chain
 master spends a share ``rho = procurement_share`` of its revenue on inputs from To B suppliers in
 any city. Procurement from masters headquartered in city c reaches supplier city j in proportion
 to
@@ -29,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from innosim.engine.state import TOB, TOG, ModelParams, State
+from innosim.mechanisms._util import rank_within
 
 NAME = "chains"
 
@@ -42,7 +44,14 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     o = f.orientation.astype(np.int64)
     wave_total = np.maximum(state.market[wave], 1e-12)
     share = np.where(o == TOG, 0.0, f.revenue / wave_total)
-    master = (share >= g.chain_master_share) & (f.employment >= g.chain_master_min_size)
+    order = np.lexsort((-f.revenue, wave))  # by wave, largest revenue first
+    rank = np.empty(f.n, dtype=np.int64)
+    rank[order] = rank_within(wave[order])
+    master = (
+        (rank < g.chain_masters_per_wave)
+        & (share >= g.chain_master_share)
+        & (f.employment >= g.chain_master_min_size)
+    )
     f.chain_master[:] = master
     out = np.where(master, g.procurement_share * f.revenue, 0.0)
 

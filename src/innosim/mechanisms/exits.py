@@ -4,11 +4,12 @@ Rule. *Failure.* A firm fails when its cash is negative after the finance mechan
 chance to fund it, or, with yearly hazard ``base_hazard``, for reasons the model does not
 represent. *Success.* A firm reaches unicorn status the first time its valuation is at least
 ``unicorn_valuation``; a firm that is at least ``exit_min_age`` old and valued at least
-``listing_valuation`` lists (or is sold) with yearly hazard ``exit_rate``. A founder's venture
+``listing_valuation`` lists with yearly hazard ``exit_rate``; a venture-backed firm at least two
+years old is acquired with yearly hazard ``acquisition_rate`` (absorbed: it leaves the registry). A founder's venture
 *succeeds* if it lists above the capital it raised or becomes a unicorn (the definition of
 Gompers et al. 2010, used by ``founder_success_rate``).
 
-*Realisation.* At a listing every unrealised investment in the firm returns
+*Realisation.* At a listing or acquisition every unrealised investment in the firm returns
 ``stake * retained_now / retained_at_entry * valuation`` (later rounds dilute earlier ones); at a
 failure it returns ``liquidation_recovery`` of the amount. Funds get the proceeds as dry powder
 and the realised multiples feed their appetite next tick (finance mechanism, C9).
@@ -27,7 +28,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from innosim.engine.state import DEATH_CLOSURE, DEATH_FAILURE, ModelParams, State
+from innosim.engine.state import (
+    DEATH_ACQUIRED,
+    DEATH_CLOSURE,
+    DEATH_FAILURE,
+    ModelParams,
+    State,
+)
 from innosim.mechanisms._util import TPY, per_tick
 
 NAME = "exits"
@@ -72,9 +79,11 @@ def _realise(
     np.add.at(fu.capital, fund, proceeds)
     np.add.at(fu.returned, fund, proceeds)
     fl.vc_returned += np.bincount(fu.city[fund].astype(np.int64), weights=proceeds, minlength=fl.n)
-    mult = proceeds / np.maximum(led.amount[rows].astype(np.float64), 1e-12)
     state.realised_fund = np.concatenate([state.realised_fund, fund])
-    state.realised_multiple = np.concatenate([state.realised_multiple, mult])
+    state.realised_proceeds = np.concatenate([state.realised_proceeds, proceeds])
+    state.realised_amount = np.concatenate(
+        [state.realised_amount, led.amount[rows].astype(np.float64)]
+    )
 
 
 def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
@@ -103,16 +112,28 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
         _realise(state, rows, f.valuation[rows].astype(np.float64), g.liquidation_recovery)
         fl.listings += np.bincount(f.city[rows].astype(np.int64), minlength=n_c)
 
+    # acquisitions (venture-backed firms absorbed by a buyer) ------------------------------
+    can_buy = (~f.listed) & (f.rounds > 0) & (age_years >= 2.0)
+    bought = can_buy & (rng.random(f.n) < per_tick(g.acquisition_rate))
+    if bought.any():
+        rows = np.flatnonzero(bought)
+        good = rows[(f.valuation[rows] > f.raised[rows]) & ~f.success[rows]]
+        f.success[good] = True
+        _credit_founders(state, good)
+        _realise(state, rows, f.valuation[rows].astype(np.float64), g.liquidation_recovery)
+
     # failures ----------------------------------------------------------------------------
-    broke = f.cash < 0
+    broke = (f.cash < 0) & ~bought
     hazard = rng.random(f.n) < per_tick(g.base_hazard)
     empty = (f.employment <= 0) & (f.founder < 0)
-    dead = broke | hazard | empty
+    dead = broke | hazard | empty | bought
     if not dead.any():
         return
     rows = np.flatnonzero(dead)
     f.died[rows] = t
-    f.death_kind[rows] = np.where(broke[rows], DEATH_FAILURE, DEATH_CLOSURE)
+    f.death_kind[rows] = np.where(
+        bought[rows], DEATH_ACQUIRED, np.where(broke[rows], DEATH_FAILURE, DEATH_CLOSURE)
+    )
     _realise(state, rows, None, g.liquidation_recovery)
     fcity = f.city[rows].astype(np.int64)
     fl.exits += np.bincount(fcity, minlength=n_c)

@@ -3,9 +3,11 @@
 Rule. Each city has ``funds_per_city`` funds whose starting capital is the city's
 ``vc_capital_per_agent`` times its pool. Every tick:
 
-1. *Feedback.* Each realised investment of the last tick (exits mechanism) moves its fund's
-   appetite: ``a_f += eta * sens * clip(log m, -3, 3)`` (m the realised multiple; a failure gives
-   log 0.05), clipped to [0, 1]. The city's fund performance is a moving average of realised
+1. *Feedback.* The investments a fund realised last tick (exits mechanism) move its appetite
+   by their pooled multiple m = proceeds / invested: ``a_f += eta * sens * clip(log m, -3, 3)``,
+   clipped to [0, 1] — a portfolio that returns more than it cost makes the fund bolder, losses
+   make it cautious. Between outcomes appetite returns to the city's ``risk_appetite`` lever at
+   rate ``appetite_reversion``. The city's fund performance is a moving average of pooled
    multiples.
 2. *Commitments.* Limited partners commit ``K0_f * lp_inflow_rate / 4 * perf_c^e`` (Kaplan and
    Schoar 2005: flows follow performance) — C9's loop: losses shrink both appetite and capital.
@@ -38,14 +40,6 @@ from innosim.mechanisms._util import TPY, categorical_rows
 NAME = "finance"
 
 
-def effective_appetite(state: State, params: ModelParams) -> np.ndarray:
-    """Fund appetite shifted by the city's risk-appetite lever relative to its base value."""
-    fu = state.funds
-    city = fu.city.astype(np.int64)
-    shift = state.levers.risk_appetite[city] - params.c.risk_appetite[city]
-    return np.clip(fu.appetite + shift, 0.0, 1.0)
-
-
 def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     g, f, fu, fl, cs = params.g, state.firms, state.funds, state.flows, state.city
     n_c = params.n_cities
@@ -53,20 +47,27 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
 
     # 1. appetite and performance feedback ------------------------------------------------
     if state.realised_fund.size:
-        m = state.realised_multiple
-        logm = np.clip(np.log(np.maximum(m, 0.05)), -3.0, 3.0)
-        delta = np.bincount(state.realised_fund, weights=logm, minlength=fu.n)
-        fu.appetite[:] = np.clip(
-            fu.appetite + g.appetite_learning_rate * g.appetite_sensitivity * delta, 0.0, 1.0
+        fund_r = state.realised_fund
+        got = np.bincount(fund_r, weights=state.realised_proceeds, minlength=fu.n)
+        paid = np.bincount(fund_r, weights=state.realised_amount, minlength=fu.n)
+        had = paid > 0
+        logr = np.clip(np.log(np.maximum(got[had], 1e-12) / paid[had]), -3.0, 3.0)
+        fu.appetite[had] = np.clip(
+            fu.appetite[had] + g.appetite_learning_rate * g.appetite_sensitivity * logr, 0.0, 1.0
         )
-        rc = fcity[state.realised_fund]
-        cnt = np.bincount(rc, minlength=n_c)
-        mean_m = np.bincount(rc, weights=np.minimum(m, 20.0), minlength=n_c) / np.maximum(cnt, 1)
+        rc = fcity[fund_r]
+        got_c = np.bincount(rc, weights=state.realised_proceeds, minlength=n_c)
+        paid_c = np.bincount(rc, weights=state.realised_amount, minlength=n_c)
+        mult = np.minimum(got_c / np.maximum(paid_c, 1e-12), 20.0)
         cs.fund_performance[:] = np.where(
-            cnt > 0, 0.9 * cs.fund_performance + 0.1 * mean_m, cs.fund_performance
+            paid_c > 0, 0.9 * cs.fund_performance + 0.1 * mult, cs.fund_performance
         )
         state.realised_fund = np.zeros(0, np.int64)
-        state.realised_multiple = np.zeros(0, np.float64)
+        state.realised_proceeds = np.zeros(0, np.float64)
+        state.realised_amount = np.zeros(0, np.float64)
+
+    base = state.levers.risk_appetite[fcity]
+    fu.appetite[:] = np.clip(fu.appetite + (base - fu.appetite) * g.appetite_reversion / TPY, 0, 1)
 
     # 2. commitments ----------------------------------------------------------------------
     perf = np.maximum(cs.fund_performance[fcity], 0.0) ** g.lp_performance_elasticity
@@ -93,7 +94,7 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     if pitch.size == 0:
         return
     fund = categorical_rows(rng, probs, pcity)
-    app = effective_appetite(state, params)[fund]
+    app = fu.appetite[fund].astype(np.float64)
     prev = np.maximum(f.revenue_year[pitch], 1e-12)
     growth = np.where(f.revenue_year[pitch] > 0, f.revenue[pitch] / prev - 1.0, 0.0)
     signal = (

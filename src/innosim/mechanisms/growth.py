@@ -8,9 +8,10 @@ the wave) at the learning rate of its orientation and takes a random step:
 To C firms learn fastest from direct users and are the most volatile (trial and error, C6);
 To B and To G firms learn slowly behind their clients and are steady.
 
-*Demand.* Each wave's demand (waves mechanism) splits into a consumer segment (share ``t_w``)
-and an enterprise segment; To G firms share their own city's procurement budget
-``B_c * pool_c / 4``. Within a segment a firm's demand is its share of attraction
+*Demand.* Each wave's demand (waves mechanism) splits into a national consumer segment (share
+``t_w``) and an enterprise segment held city by city in proportion to the cities' pools
+(enterprise clients buy from nearby suppliers: To B firms are bounded by their region, C6, C7);
+To G firms share their own city's procurement budget ``B_c * pool_c / 4``. Within a segment a firm's demand is its share of attraction
 
     A_i = a_i^theta * (1 + L_i)^alpha_o * fit_{c_i, w_i},
 
@@ -18,13 +19,14 @@ with ``theta = capability_weight`` and increasing returns ``alpha_o`` to size L 
 strong for To C (network effects; Ma et al. 2008, a Kesten-type process that yields a Zipf tail),
 weak for To B, none for To G. Suppliers add what chain masters buy from them (chains mechanism).
 
-*Revenue and hiring.* Revenue is demand capped by capacity ``1.5 L pi / 4`` (``pi =
-labour_productivity``). Target employment is what demand needs, ``4 D_i (1 - rho [master]) /
-pi`` (suppliers: ``4 P_in (1 - m_s) / w``), plus the hiring that cash above two quarters of costs
+*Revenue and hiring.* Revenue per employee is ``pi_i = pi (1 + L)^{s [To C]}`` (``pi =
+labour_productivity``; consumer platforms serve more users per employee as they grow,
+``s = toc_scale_economies``, C6). Revenue is demand capped by capacity ``1.5 L pi_i / 4``. Target
+employment is what demand needs, ``4 D_i (1 - rho [master]) / pi_i`` (suppliers: ``4 P_in (1 - m_s) / w``), plus the hiring that cash above two quarters of costs
 buys over ``runway_years`` (reinvestment, and venture money spent ahead of revenue). Firms close
 a share ``hiring_speed`` of the gap each tick: vacancies go to the careers mechanism; excess staff
-are laid off at random. *Cash*: revenue minus wages (less the city's ``subsidy`` for firms
-younger than three years), fixed costs and purchases from suppliers. *Valuation*: annualised
+are laid off at random. *Cash*: revenue minus wages of employees (founders draw no salary;
+less the city's ``subsidy`` for firms younger than three years), fixed costs and purchases from suppliers. *Valuation*: annualised
 revenue times the orientation's multiple plus a growth premium, floored by the last round's
 post-money value for two years.
 
@@ -50,19 +52,28 @@ def _by_orientation(o: np.ndarray, toc: float, tob: float, tog: float) -> np.nda
 def segments(state: State, params: ModelParams) -> tuple[np.ndarray, np.ndarray]:
     """Segment of every firm and demand per tick of every segment.
 
-    Segments: To C of wave w -> w; To B of wave w -> n_w + w; To G of city c -> 2 n_w + c.
+    To C of wave w -> segment w (one national market: traffic knows no city limits);
+    To B of wave w in city c -> n_w + w * n_c + c (enterprise clients buy from nearby suppliers,
+    so each city holds its share of the enterprise market, in proportion to its pool);
+    To G of city c -> n_w + n_w * n_c + c (the city's own procurement budget).
     """
-    f, n_w = state.firms, params.n_waves
+    f, n_w, n_c = state.firms, params.n_waves, params.n_cities
     o = f.orientation.astype(np.int64)
-    seg = np.where(o == TOC, f.wave, np.where(o == TOB, n_w + f.wave, 2 * n_w + f.city))
+    wave, city = f.wave.astype(np.int64), f.city.astype(np.int64)
+    seg = np.where(
+        o == TOC, wave, np.where(o == TOB, n_w + wave * n_c + city, n_w + n_w * n_c + city)
+    )
+    pool = state.city.pool
+    local = pool / max(float(pool.sum()), 1.0)
+    tob = (state.market * (1.0 - params.wave_toc))[:, None] * local[None, :]
     d = np.concatenate(
         [
             state.market * params.wave_toc,
-            state.market * (1.0 - params.wave_toc),
-            state.levers.procurement_budget * state.city.pool / TPY,
+            tob.reshape(-1),
+            state.levers.procurement_budget * pool / TPY,
         ]
     )
-    return seg.astype(np.int64), d
+    return seg, d
 
 
 def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
@@ -100,13 +111,16 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     f.demand[:] = demand
     pin = f.procurement_in.astype(np.float64)
     emp = f.employment.astype(np.float64)
-    capacity = 1.5 * np.maximum(emp, 1.0) * g.labour_productivity / TPY
+    # revenue per employee; consumer platforms gain user-side economies of scale (C6)
+    per_head = g.labour_productivity * np.where(o == TOC, (1.0 + emp) ** g.toc_scale_economies, 1.0)
+    capacity = 1.5 * np.maximum(emp, 1.0) * per_head / TPY
     revenue = np.minimum(demand + pin, capacity)
 
     # costs, cash -------------------------------------------------------------------------
     young = (state.t - f.born) < 3 * TPY
     wage_rate = g.innovation_wage / TPY * (1.0 - np.where(young, lv.subsidy[city], 0.0))
-    wages = emp * wage_rate
+    paid = np.maximum(emp - (f.founder >= 0), 0.0)  # founders draw no salary
+    wages = paid * wage_rate
     fixed = g.fixed_cost / TPY
     purchases = f.procurement_out.astype(np.float64)
     profit = revenue - wages - fixed - purchases
@@ -126,7 +140,7 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
 
     # target employment -------------------------------------------------------------------
     rho = np.where(f.chain_master, g.procurement_share, 0.0)
-    need = TPY * demand * (1.0 - rho) / g.labour_productivity
+    need = TPY * demand * (1.0 - rho) / per_head
     need += TPY * pin * (1.0 - g.supplier_margin) / max(g.innovation_wage, 1e-9)
     quarterly_cost = wages + fixed
     spare = np.maximum(f.cash - 2.0 * quarterly_cost, 0.0)

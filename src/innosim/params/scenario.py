@@ -477,7 +477,7 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
         raise ScenarioError("the scenario has no cities", file=file, field="city",
                             expected="at least one [[city]] table with name, lat and lon")
     names = [c.name for c in cities]
-    dupes = sorted({n for n in names if names.count(n) > 1})
+    dupes = sorted({c.name for i, c in enumerate(sf.city) if any(c.name == d.name for d in sf.city[:i])})
     if dupes:
         raise ScenarioError("duplicate city", file=file, field="city", value=dupes[0],
                             expected="each city named once")
