@@ -10,6 +10,15 @@ The public API (everything the CLI does is a thin layer over these):
 
 from __future__ import annotations
 
+from innosim.api import (
+    counterfactual,
+    ensemble,
+    gap_closed,
+    load_summary,
+    params_table,
+    save_run,
+    simulate,
+)
 from innosim.engine.rng import replicate_seeds
 from innosim.engine.run import RunResult, run, yearly
 from innosim.errors import InnosimError, InputError, InvariantError, ScenarioError, StoreError
@@ -28,9 +37,16 @@ __all__ = [
     "ScenarioError",
     "StoreError",
     "__version__",
+    "counterfactual",
+    "ensemble",
+    "gap_closed",
     "list_scenarios",
     "load_scenario",
+    "load_summary",
+    "params_table",
     "replicate_seeds",
     "run",
+    "save_run",
+    "simulate",
     "yearly",
 ]

@@ -125,7 +125,7 @@ class RunResult:
     """
 
     scenario: Scenario
-    seed: int
+    seed: int | str
     series: pd.DataFrame
     firms: pd.DataFrame
     firm_years: pd.DataFrame
@@ -226,7 +226,12 @@ def run(
     if seed is None:
         seed = scenario.seed
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(int(seed))
-    seed_repr = int(seed) if not isinstance(seed, np.random.SeedSequence) else int(root.entropy)
+    if isinstance(seed, np.random.SeedSequence):
+        # a spawned replicate: root entropy and spawn key, e.g. "20250207/3"
+        key = "/".join(str(k) for k in root.spawn_key)
+        seed_repr: int | str = f"{root.entropy}/{key}" if key else int(root.entropy)
+    else:
+        seed_repr = int(seed)
     params = compile_params(scenario, disabled)
     steps = [(m.NAME, m.step, stream(root, m.NAME)) for m in MECHANISMS if m.NAME not in disabled]
     state = init_state(params, stream(root, "init"))
@@ -290,7 +295,7 @@ def _assemble(
     params: ModelParams,
     state: State,
     data: dict[str, np.ndarray],
-    seed: int,
+    seed: int | str,
     elapsed: float,
     agent_steps: int,
     timings: dict[str, float] | None,

@@ -139,6 +139,8 @@ class Table:
         """
         rows = np.unique(np.asarray(rows, dtype=np.int64))
         k = rows.size
+        if k and (rows[0] < 0 or rows[-1] >= self.n):
+            raise IndexError(f"rows to remove must lie in [0, {self.n}), got {rows[0]}..{rows[-1]}")
         if k == 0:
             e = np.zeros(0, dtype=np.int64)
             return e, e

@@ -145,7 +145,7 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     quarterly_cost = wages + fixed
     spare = np.maximum(f.cash - 2.0 * quarterly_cost, 0.0)
     need += spare / max(g.innovation_wage * g.runway_years, 1e-9)
-    need = np.maximum(need, 1.0)
+    need = np.clip(need, 1.0, float(p.n))  # no firm plans beyond the whole labour force
     f.target[:] = emp + g.hiring_speed * (need - emp)
 
     # layoffs -----------------------------------------------------------------------------

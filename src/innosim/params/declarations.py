@@ -225,7 +225,7 @@ PARAMS: tuple[ParamSpec, ...] = (
        default=60.0, group="firms",
        description="Revenue an innovative firm needs per employee.",
        source="Rationale: revenue per employee of Chinese tech SMEs of ~600k CNY."),
-    _P(name="innovation_wage", scope="global", unit="model CNY/agent/yr", low=0, high=1e4,
+    _P(name="innovation_wage", scope="global", unit="model CNY/agent/yr", low=1, high=1e4,
        default=25.0, group="firms", claims=("C11",),
        description="Annual cost of an employee of an innovative firm.",
        source="Rationale: urban tech-sector wages of ~250k CNY incl. social charges (2024)."),

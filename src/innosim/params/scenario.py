@@ -393,7 +393,7 @@ def _check_value(name: str, value: Any, scope: str, file: str, fld: str) -> floa
         where = "under [params]" if spec.scope == "global" else "under a city's [city.params]"
         raise ScenarioError(f"'{name}' is a {spec.scope} parameter", file=file, field=fld,
                             value=value, expected=f"it to be set {where}")
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer | np.floating):
         raise ScenarioError("wrong type", file=file, field=fld, value=value,
                             expected=spec.expected())
     v = float(value)
@@ -445,6 +445,11 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
                                     expected=e.expected) from None
         elif not parent.is_absolute():
             parent = path.parent / parent
+        if not parent.is_file():
+            raise ScenarioError("the scenario it extends does not exist", file=file,
+                                field="extends", value=sf.extends,
+                                expected="the name of a scenario or a path (relative to this "
+                                "file) to an existing .toml file")
         base = _load(parent, (*chain, resolved))
     hdr = sf.scenario
     given = hdr.model_fields_set

@@ -1,0 +1,56 @@
+# innosim: `make demo` runs a small simulation, `make test` runs the test suite.
+# Both create the virtual environment on first use and reinstall only when pyproject.toml changes.
+
+VENV ?= .venv
+PY ?= python3.11
+OUT ?= results
+
+# PY if it exists, else python3 (checked to be >= 3.11 before the venv is made)
+PYTHON := $(shell command -v $(PY) 2>/dev/null || command -v python3 2>/dev/null)
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: all setup demo test bench bench-quick lint clean distclean
+
+all: test
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "error: neither $(PY) nor python3 found; install Python 3.11+ or set PY=/path/to/python" >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "error: $(PYTHON) is older than Python 3.11; set PY=/path/to/python3.11" >&2; exit 1; }
+	@echo "Creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV)
+
+# reinstall only when pyproject.toml is newer than the stamp
+$(STAMP): pyproject.toml | $(BIN)/python
+	@echo "Installing innosim and its dev tools into $(VENV)"
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]' >$(VENV)/pip.log 2>&1 \
+		|| { cat $(VENV)/pip.log >&2; echo "error: pip install failed (log: $(VENV)/pip.log)" >&2; exit 1; }
+	@touch $@
+
+setup: $(STAMP)
+
+demo: setup
+	@$(BIN)/innosim run demo --seed 1 --out $(OUT)
+	@echo
+	@echo "The run's tables (Parquet), meta.json and timeseries.png are in the run directory above,"
+	@echo "under $(OUT)/runs/. Reprint it with '$(BIN)/innosim show latest --out $(OUT)'."
+
+test: setup
+	@$(BIN)/python -m pytest -q -n 2
+
+bench: setup
+	@$(BIN)/python benchmarks/bench_engine.py
+
+bench-quick: setup
+	@$(BIN)/python benchmarks/bench_engine.py --quick
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+clean:
+	rm -rf $(OUT) bench-results build dist .pytest_cache .ruff_cache .hypothesis src/*.egg-info
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)
