@@ -206,6 +206,16 @@ def test_checked_runs_pass(small, seed):
     assert len(r.series) == small.n_ticks * small.n_cities
 
 
+def _people_flow(result: innosim.RunResult) -> np.ndarray:
+    """Net change of every city's pool per tick implied by the recorded flows."""
+    return (
+        _wide(result, "people_in")
+        - _wide(result, "people_out")
+        + _wide(result, "moves_in")
+        - _wide(result, "moves_out")
+    )
+
+
 @pytest.fixture(params=["demo_run", "long_run"])
 def result(request) -> innosim.RunResult:
     return request.getfixturevalue(request.param)
@@ -213,12 +223,7 @@ def result(request) -> innosim.RunResult:
 
 def test_people_conserved_per_city_every_tick(result):
     agents = _wide(result, "agents")
-    flow = (
-        _wide(result, "people_in")
-        - _wide(result, "people_out")
-        + _wide(result, "moves_in")
-        - _wide(result, "moves_out")
-    )
+    flow = _people_flow(result)
     start = _n0(result.scenario)
     prev = np.vstack([start[None, :], agents[:-1]])
     np.testing.assert_array_equal(agents, prev + flow)
@@ -409,12 +414,7 @@ def test_tampered_run_passes_without_check(small, monkeypatch):
     monkeypatch.setattr(talent, "step", _wrap(talent, _drop_a_person))
     r = innosim.run(small, 3, check=False)
     agents = _wide(r, "agents")
-    flow = (
-        _wide(r, "people_in")
-        - _wide(r, "people_out")
-        + _wide(r, "moves_in")
-        - _wide(r, "moves_out")
-    )
+    flow = _people_flow(r)
     prev = np.vstack([_n0(small)[None, :], agents[:-1]])
     assert (agents != prev + flow).any()  # and the post-hoc identity sees it too
 

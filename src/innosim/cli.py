@@ -239,6 +239,14 @@ ScenarioArg = Annotated[
         show_default=False,
     ),
 ]
+RunArg = Annotated[
+    str,
+    typer.Argument(
+        help="Run id, unique prefix (>= 4 characters), 'latest' or run directory.",
+        metavar="RUN",
+        show_default=False,
+    ),
+]
 OutOpt = Annotated[Path, typer.Option("--out", help="Results store directory.")]
 SeedOpt = Annotated[
     int | None,
@@ -324,14 +332,7 @@ def run_cmd(
 
 @app.command("show")
 def show_cmd(
-    run: Annotated[
-        str,
-        typer.Argument(
-            help="Run id, unique prefix (>= 4 characters), 'latest' or run directory.",
-            metavar="RUN",
-            show_default=False,
-        ),
-    ],
+    run: RunArg,
     out: OutOpt = Path("results"),
     year: Annotated[
         int | None,
@@ -546,14 +547,7 @@ def counterfactual_cmd(
 
 @app.command("plot")
 def plot_cmd(
-    run: Annotated[
-        str,
-        typer.Argument(
-            help="Run id, unique prefix, 'latest' or run directory.",
-            metavar="RUN",
-            show_default=False,
-        ),
-    ],
+    run: RunArg,
     out: OutOpt = Path("results"),
     file: Annotated[
         Path | None,

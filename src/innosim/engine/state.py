@@ -12,7 +12,8 @@ Entities and their columns (row = one agent; links are integer row indices, ``-1
     id int64, city int8 (headquarters), branch int8 (branch R&D city or -1), orientation int8
     (0 To C, 1 To B, 2 To G), wave int8, born int16 (tick), founder int32 (person row),
     founder_history int8, capability float32, employment int32, target float32, demand float32,
-    revenue float32, revenue_year float32 (revenue four ticks ago, annualised growth),
+    revenue float32, revenue_year float32 (moving average of revenue, weight 0.2 per tick; the
+    reference level for growth),
     procurement_in float32, procurement_out float32, wages float32, profit float32, cash float32,
     valuation float32, post_money float32, last_round int16, raised float32, rounds int8,
     retained float32 (share earlier investors keep after later rounds), chain_master bool,

@@ -41,10 +41,8 @@ def sample_rows_by_group(
     if pmax <= 0:
         return np.zeros(0, dtype=np.int64)
     cand = sample_rows(rng, n, min(pmax, 1.0))
-    if cand.size == 0 or pmax >= 1.0:
-        keep_p = p_group[group[cand]] / max(pmax, 1e-300)
-    else:
-        keep_p = p_group[group[cand]] / pmax
+    # thin the candidates drawn at the largest rate down to each group's own rate
+    keep_p = p_group[group[cand]] / pmax
     return cand[rng.random(cand.size) < keep_p]
 
 

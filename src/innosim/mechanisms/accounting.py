@@ -41,7 +41,7 @@ SERIES: tuple[tuple[str, str, str], ...] = (
     ("talent_net_inflow_rate", "1/yr", "(moves in - moves out) / pool, annualised"),
     ("firms", "firms", "living innovative firms headquartered in the city"),
     ("entries", "firms/tick", "firms founded"),
-    ("exits", "firms/tick", "firms that died (failure or closure)"),
+    ("exits", "firms/tick", "firms that left the registry (failure, closure or acquisition)"),
     ("failures", "firms/tick", "firms that ran out of cash"),
     ("listings", "firms/tick", "firms that listed or were sold"),
     ("employment", "persons", "people working in innovative firms in the city (real-equivalent)"),

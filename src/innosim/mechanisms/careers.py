@@ -1,7 +1,7 @@
 """Careers and migration: where people work and live (claims C3, C5, C11).
 
-Rule. Each tick every fresh graduate and a share ``search_rate/4`` of the other workers and
-employees (not founders) search. A searcher living in city o chooses city c with the logit
+Rule. Each tick every fresh graduate and each other worker or employee (not founders) with
+probability ``1 - exp(-search_rate/4)`` searches. A searcher living in city o chooses city c with the logit
 probability
 
     P(c | o) ∝ exp( beta_w log y_c + beta_o J_c - chi log(N_c / N_c0) + tp_c + amenity_c
@@ -14,8 +14,9 @@ prices the city's growth since the start (housing, the Rosen-Roback spatial equi
 graduates, ``moving_cost`` otherwise). Movers leave their employer.
 
 Hiring. Firms post ``ceil(target) - employment`` vacancies; a chain master posts a share
-``branch_share`` of them at its branch R&D city (C4). In every city, searchers ranked by skill
-fill that city's vacancies, taken in random order, until one side runs out; the others work in
+``branch_share`` of them at its branch R&D city (C4). In every city, searchers without a job
+after the moves (graduates, background workers, movers), ranked by skill, fill that city's
+vacancies, taken in random order, until one side runs out; the others work in
 the background economy. Moves in and out are counted per city (talent flows).
 
 References: Tombe and Zhu (2019) on migration frictions in China; Moretti (2012) on high-tech

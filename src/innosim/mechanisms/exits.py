@@ -2,7 +2,7 @@
 
 Rule. *Failure.* A firm fails when its cash is negative after the finance mechanism had its
 chance to fund it, or, with yearly hazard ``base_hazard``, for reasons the model does not
-represent. *Success.* A firm reaches unicorn status the first time its valuation is at least
+represent; a firm with neither staff nor founder closes. *Success.* A firm reaches unicorn status the first time its valuation is at least
 ``unicorn_valuation``; a firm that is at least ``exit_min_age`` old and valued at least
 ``listing_valuation`` lists with yearly hazard ``exit_rate``; a venture-backed firm at least two
 years old is acquired with yearly hazard ``acquisition_rate`` (absorbed: it leaves the registry). A founder's venture
@@ -14,8 +14,9 @@ Gompers et al. 2010, used by ``founder_success_rate``).
 failure it returns ``liquidation_recovery`` of the amount. Funds get the proceeds as dry powder
 and the realised multiples feed their appetite next tick (finance mechanism, C9).
 
-*Recycling.* Staff of a failed firm return to the labour market with ``failure_learning / 2``
-more skill; the founder gains ``failure_learning`` and carries the failure in their history,
+*Recycling.* Staff of any firm that leaves the registry (failure, closure or acquisition)
+return to the labour market with ``failure_learning / 2`` more skill; its founder gains
+``failure_learning`` and, unless the venture succeeded, carries a failure in their history,
 which the city's stigma and restart cost then price when they think of founding again (C8:
 "failure is the organic nutrient of the innovation soil"). Dead firms are archived for the firm
 registry and compacted out of the state; people's links are remapped.
@@ -32,6 +33,7 @@ from innosim.engine.state import (
     DEATH_ACQUIRED,
     DEATH_CLOSURE,
     DEATH_FAILURE,
+    WORKER,
     ModelParams,
     State,
 )
@@ -153,7 +155,7 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
             p.last_outcome[fail_f] = 1
         fl.separations += np.bincount(p.city[out].astype(np.int64), minlength=n_c)
         emp[out] = -1
-        p.status[out] = 0
+        p.status[out] = WORKER
     # founders no longer linked to a firm but whose venture failed keep their record as is
     f.employment[rows] = 0
 

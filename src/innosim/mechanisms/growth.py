@@ -13,7 +13,7 @@ To B and To G firms learn slowly behind their clients and are steady.
 (enterprise clients buy from nearby suppliers: To B firms are bounded by their region, C6, C7);
 To G firms share their own city's procurement budget ``B_c * pool_c / 4``. Within a segment a firm's demand is its share of attraction
 
-    A_i = a_i^theta * (1 + L_i)^alpha_o * fit_{c_i, w_i},
+    A_i = a_i^theta * (1 + L_i)^alpha_o * fit_{c_i, w_i}     (fit = 1 for To G firms),
 
 with ``theta = capability_weight`` and increasing returns ``alpha_o`` to size L (employment):
 strong for To C (network effects; Ma et al. 2008, a Kesten-type process that yields a Zipf tail),
@@ -27,7 +27,8 @@ buys over ``runway_years`` (reinvestment, and venture money spent ahead of reven
 a share ``hiring_speed`` of the gap each tick: vacancies go to the careers mechanism; excess staff
 are laid off at random. *Cash*: revenue minus wages of employees (founders draw no salary;
 less the city's ``subsidy`` for firms younger than three years), fixed costs and purchases from suppliers. *Valuation*: annualised
-revenue times the orientation's multiple plus a growth premium, floored by the last round's
+revenue times the orientation's multiple plus a growth premium (growth measured against the
+moving average ``revenue_year``), floored by the last round's
 post-money value for two years.
 
 References: Gibrat; Axtell (2001); Ma, Chen, Tong, Di (2008); Haltiwanger, Jarmin, Miranda

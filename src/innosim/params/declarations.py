@@ -472,8 +472,8 @@ PARAMS: tuple[ParamSpec, ...] = (
        source="Rationale: China's real GDP per capita grew ~7-8%/yr 1999-2024 (NBS)."),
     _P(name="spillover_elasticity", scope="global", unit="1", low=0, high=5, default=0.08,
        group="economy", claims=("C11",),
-       description="Extra background productivity growth per unit of innovative value added "
-                   "per capita relative to background productivity.",
+       description="Extra background productivity growth per year per unit of the city's "
+                   "innovative share of value added above the pool-weighted average of cities.",
        source="Jaffe, Trajtenberg, Henderson (1993): knowledge spillovers are local."),
     _P(name="subsidy", scope="city", unit="share", low=0, high=0.9, default=0.0,
        group="policy", lever=True, claims=("C7", "C10"),
