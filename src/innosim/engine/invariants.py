@@ -45,8 +45,11 @@ class Checker:
         if fl.moves_in.sum() != fl.moves_out.sum():
             self._fail(t, "moves in and out differ in total")
         if f.n != self._firms + fl.entries.sum() - fl.exits.sum():
-            self._fail(t, f"firms {f.n} != {self._firms} + entries {fl.entries.sum():g} - exits "
-                          f"{fl.exits.sum():g}")
+            self._fail(
+                t,
+                f"firms {f.n} != {self._firms} + entries {fl.entries.sum():g} - exits "
+                f"{fl.exits.sum():g}",
+            )
         emp = p.employer
         if emp.size and (emp.max(initial=-1) >= f.n or emp.min(initial=0) < -1):
             self._fail(t, "a person links to a firm that does not exist")
@@ -61,13 +64,18 @@ class Checker:
             self._fail(t, "a founder is not employed by their own firm")
         cap = fu.base_capital + fu.committed - fu.invested + fu.returned
         if not np.allclose(cap, fu.capital, rtol=1e-9, atol=1e-6):
-            self._fail(t, "fund capital does not balance (start + commitments - invested + returned)")
+            self._fail(
+                t, "fund capital does not balance (start + commitments - invested + returned)"
+            )
         if (fu.capital < -1e-6).any():
             self._fail(t, "a fund invested more than its capital")
         if led.n:
             inv = np.bincount(led.fund, weights=led.amount.astype(np.float64), minlength=fu.n)
             ret = np.bincount(led.fund, weights=led.proceeds.astype(np.float64), minlength=fu.n)
-            if not (np.allclose(inv, fu.invested, rtol=1e-5) and np.allclose(ret, fu.returned, rtol=1e-5)):
+            if not (
+                np.allclose(inv, fu.invested, rtol=1e-5)
+                and np.allclose(ret, fu.returned, rtol=1e-5)
+            ):
                 self._fail(t, "ledger totals differ from the funds' invested and returned")
         for k in SHARE_SERIES:
             row = data[k][t]

@@ -46,5 +46,3 @@ def remove_people(state: State, rows: np.ndarray) -> None:
         pos = np.minimum(pos, s_sorted.size - 1)
         hit = (fo >= 0) & (s_sorted[pos] == fo)
         fo[hit] = dst[order[pos[hit]]]
-
-

@@ -141,10 +141,23 @@ class RunResult:
         y = self.yearly()
         year = int(y["year"].max()) if year is None else int(year)
         if year not in set(y["year"]):
-            raise ScenarioError("year outside the run", field="year", value=year,
-                                expected=f"a year in [{y['year'].min()}, {y['year'].max()}]")
-        cols = ["city", "value_added", "firms", "entries", "exits", "unicorns", "chain_masters",
-                "talent_net_inflow_rate", "graduates"]
+            raise ScenarioError(
+                "year outside the run",
+                field="year",
+                value=year,
+                expected=f"a year in [{y['year'].min()}, {y['year'].max()}]",
+            )
+        cols = [
+            "city",
+            "value_added",
+            "firms",
+            "entries",
+            "exits",
+            "unicorns",
+            "chain_masters",
+            "talent_net_inflow_rate",
+            "graduates",
+        ]
         return y.loc[y["year"] == year, cols].reset_index(drop=True)
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -168,8 +181,8 @@ def yearly(series: pd.DataFrame, window: int = 5) -> pd.DataFrame:
     y = y.sort_values(["city", "year"], kind="stable")
     logva = np.log(y["value_added"].clip(lower=1e-12))
     y["va_growth"] = logva.groupby(y["city"]).diff()
-    y["growth_volatility"] = (
-        y.groupby("city")["va_growth"].transform(lambda s: s.rolling(window, min_periods=2).std())
+    y["growth_volatility"] = y.groupby("city")["va_growth"].transform(
+        lambda s: s.rolling(window, min_periods=2).std()
     )
     order = {c: i for i, c in enumerate(series["city"].drop_duplicates())}
     y["_o"] = y["city"].map(order)
@@ -220,9 +233,12 @@ def run(
     disabled = frozenset(disable)
     unknown = disabled - set(NAMES)
     if unknown or "accounting" in disabled:
-        raise ScenarioError("cannot disable these mechanisms", field="disable",
-                            value=sorted(unknown | (disabled & {"accounting"})),
-                            expected="names among " + ", ".join(n for n in NAMES if n != "accounting"))
+        raise ScenarioError(
+            "cannot disable these mechanisms",
+            field="disable",
+            value=sorted(unknown | (disabled & {"accounting"})),
+            expected="names among " + ", ".join(n for n in NAMES if n != "accounting"),
+        )
     if seed is None:
         seed = scenario.seed
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(int(seed))
@@ -263,8 +279,17 @@ def run(
         if progress:
             progress(t + 1, n_ticks)
     elapsed = time.perf_counter() - t_start
-    return _assemble(scenario, params, state, data, seed_repr, elapsed, agent_steps,
-                     timings if profile else None, sorted(disabled))
+    return _assemble(
+        scenario,
+        params,
+        state,
+        data,
+        seed_repr,
+        elapsed,
+        agent_steps,
+        timings if profile else None,
+        sorted(disabled),
+    )
 
 
 def _record_firm_year(state: State, params: ModelParams) -> None:
@@ -308,8 +333,9 @@ def _assemble(
             "tick": ticks.astype(np.int32),
             "year": (params.start_year + ticks // TPY).astype(np.int32),
             "quarter": (ticks % TPY + 1).astype(np.int8),
-            "city": pd.Categorical(np.tile(np.array(params.city_names), n_ticks),
-                                   categories=list(params.city_names)).astype(str),
+            "city": pd.Categorical(
+                np.tile(np.array(params.city_names), n_ticks), categories=list(params.city_names)
+            ).astype(str),
         }
     )
     for k, arr in data.items():
@@ -318,7 +344,9 @@ def _assemble(
     chunks = [*state.archive, alive]
     reg = _concat(chunks, FIRM_COLUMNS)
     firms = pd.DataFrame(reg)
-    firms.insert(1, "alive", np.r_[np.zeros(len(firms) - state.firms.n, bool), np.ones(state.firms.n, bool)])
+    firms.insert(
+        1, "alive", np.r_[np.zeros(len(firms) - state.firms.n, bool), np.ones(state.firms.n, bool)]
+    )
     firms = firms.sort_values("id", kind="stable").reset_index(drop=True)
     fy = pd.DataFrame(_concat(state.firm_years, {}))
     inv = pd.DataFrame(state.ledger.to_dict())
@@ -350,5 +378,3 @@ def _assemble(
     if timings is not None:
         meta["timings"] = timings
     return RunResult(scenario, seed, series, firms, fy, inv, meta)
-
-

@@ -57,7 +57,11 @@ SERIES: tuple[tuple[str, str, str], ...] = (
     ("value_added_per_capita", "1e4 CNY/yr", "value added per person of the pool (万元)"),
     ("income_per_capita", "1e4 CNY/yr", "labour income per person of the pool (万元)"),
     ("productivity", "1e4 CNY/yr", "background value added per person (万元)"),
-    ("vc_invested", "1e8 CNY/yr", "venture capital invested in the city's firms (亿元, annualised)"),
+    (
+        "vc_invested",
+        "1e8 CNY/yr",
+        "venture capital invested in the city's firms (亿元, annualised)",
+    ),
     ("vc_returned", "1e8 CNY/yr", "proceeds returned to the city's funds (亿元, annualised)"),
     ("fund_capital", "1e8 CNY", "dry powder of the city's funds (亿元)"),
     ("risk_appetite", "share", "mean risk appetite of the city's funds"),
@@ -68,13 +72,33 @@ SERIES: tuple[tuple[str, str, str], ...] = (
 )
 
 FLOW_SERIES = frozenset(
-    {"people_in", "people_out", "moves_in", "moves_out", "entries", "exits", "failures",
-     "listings", "perceivers", "deterred", "restart_candidates", "restarts"}
+    {
+        "people_in",
+        "people_out",
+        "moves_in",
+        "moves_out",
+        "entries",
+        "exits",
+        "failures",
+        "listings",
+        "perceivers",
+        "deterred",
+        "restart_candidates",
+        "restarts",
+    }
 )
 """Per-tick flows: a year's value is the sum over its ticks."""
 RATE_SERIES = frozenset(
-    {"talent_net_inflow_rate", "graduates", "value_added", "innovation_value_added",
-     "value_added_per_capita", "income_per_capita", "vc_invested", "vc_returned"}
+    {
+        "talent_net_inflow_rate",
+        "graduates",
+        "value_added",
+        "innovation_value_added",
+        "value_added_per_capita",
+        "income_per_capita",
+        "vc_invested",
+        "vc_returned",
+    }
 )
 """Annualised rates: a year's value is the mean over its ticks. Other series are stocks: a
 year's value is the last tick's."""
@@ -83,7 +107,14 @@ LABOUR_SHARE = 0.5  # share of background value added paid as labour income (Chi
 
 
 def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
-    g, p, f, cs, fl, rec = params.g, state.people, state.firms, state.city, state.flows, state.record
+    g, p, f, cs, fl, rec = (
+        params.g,
+        state.people,
+        state.firms,
+        state.city,
+        state.flows,
+        state.record,
+    )
     n_c, ppa = params.n_cities, params.persons_per_agent
     pool = np.bincount(p.city, minlength=n_c).astype(np.float64)
     cs.pool[:] = pool
@@ -107,15 +138,29 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     share = np.clip(innov_va / np.where(va > 0, va, 1.0), 0.0, 1.0)
     cs.innovation_share[:] = share
     mean_share = float(np.average(share, weights=safe_pool))
-    cs.productivity *= np.exp((g.productivity_growth + g.spillover_elasticity * (share - mean_share)) / TPY)
+    cs.productivity *= np.exp(
+        (g.productivity_growth + g.spillover_elasticity * (share - mean_share)) / TPY
+    )
     cs.graduate_rate[:] = 0.9 * cs.graduate_rate + 0.1 * fl.graduates * TPY / safe_pool
 
     yuan = TPY * ppa / 1e4  # model CNY per tick -> 亿元 per year, real-equivalent
     rec["population"][:] = pool * ppa
     rec["agents"][:] = pool
     rec["graduates"][:] = fl.graduates * TPY * ppa
-    for k in ("people_in", "people_out", "moves_in", "moves_out", "entries", "exits",
-              "failures", "listings", "perceivers", "deterred", "restart_candidates", "restarts"):
+    for k in (
+        "people_in",
+        "people_out",
+        "moves_in",
+        "moves_out",
+        "entries",
+        "exits",
+        "failures",
+        "listings",
+        "perceivers",
+        "deterred",
+        "restart_candidates",
+        "restarts",
+    ):
         rec[k][:] = getattr(fl, k)
     rec["talent_net_inflow_rate"][:] = (fl.moves_in - fl.moves_out) * TPY / safe_pool
     rec["employment"][:] = innov * ppa
@@ -130,7 +175,9 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     fcity = fu.city.astype(np.int64)
     rec["fund_capital"][:] = np.bincount(fcity, weights=fu.capital, minlength=n_c) * ppa / 1e4
     nf = np.bincount(fcity, minlength=n_c)
-    rec["risk_appetite"][:] = np.bincount(fcity, weights=fu.appetite, minlength=n_c) / np.maximum(nf, 1)
+    rec["risk_appetite"][:] = np.bincount(fcity, weights=fu.appetite, minlength=n_c) / np.maximum(
+        nf, 1
+    )
 
     # firms ---------------------------------------------------------------------------------
     if f.n:
@@ -148,6 +195,14 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
         for k, code in (("share_toc", 0), ("share_tob", 1), ("share_tog", 2)):
             rec[k][:] = np.bincount(hq[o == code], minlength=n_c) / safe_f
     else:
-        for k in ("firms", "unicorns", "unicorns_toc", "chain_masters", "chain_masters_toc",
-                  "share_toc", "share_tob", "share_tog"):
+        for k in (
+            "firms",
+            "unicorns",
+            "unicorns_toc",
+            "chain_masters",
+            "chain_masters_toc",
+            "share_toc",
+            "share_tob",
+            "share_tog",
+        ):
             rec[k][:] = 0.0

@@ -61,10 +61,12 @@ def vacancies(state: State, params: ModelParams) -> tuple[np.ndarray, np.ndarray
     if has_branch.any():
         branch_vac[has_branch] = np.floor(vac[has_branch] * params.g.branch_share).astype(np.int64)
     home_vac = vac - branch_vac
-    firm = np.concatenate([np.repeat(np.arange(f.n), home_vac), np.repeat(np.arange(f.n), branch_vac)])
-    city = np.concatenate(
-        [np.repeat(f.city, home_vac), np.repeat(f.branch, branch_vac)]
-    ).astype(np.int64)
+    firm = np.concatenate(
+        [np.repeat(np.arange(f.n), home_vac), np.repeat(np.arange(f.n), branch_vac)]
+    )
+    city = np.concatenate([np.repeat(f.city, home_vac), np.repeat(f.branch, branch_vac)]).astype(
+        np.int64
+    )
     return firm, city
 
 

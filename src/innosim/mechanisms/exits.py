@@ -72,7 +72,11 @@ def _realise(
     if value is None:
         proceeds = led.amount[rows].astype(np.float64) * recovery
     else:
-        frac = led.stake[rows] * f.retained[firm_rows[pos]] / np.maximum(led.retained_entry[rows], 1e-12)
+        frac = (
+            led.stake[rows]
+            * f.retained[firm_rows[pos]]
+            / np.maximum(led.retained_entry[rows], 1e-12)
+        )
         proceeds = frac.astype(np.float64) * value[pos]
     led.proceeds[rows] = proceeds
     led.realised[rows] = True
@@ -151,7 +155,9 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
         if was_founder.size:
             p.skill[was_founder] += np.float32(g.failure_learning / 2)
             fail_f = was_founder[~f.success[emp[was_founder]]]
-            p.failures[fail_f] = np.minimum(p.failures[fail_f].astype(np.int64) + 1, 255).astype(np.uint8)
+            p.failures[fail_f] = np.minimum(p.failures[fail_f].astype(np.int64) + 1, 255).astype(
+                np.uint8
+            )
             p.last_outcome[fail_f] = 1
         fl.separations += np.bincount(p.city[out].astype(np.int64), minlength=n_c)
         emp[out] = -1

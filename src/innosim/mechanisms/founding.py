@@ -62,7 +62,9 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     o, wave_probs = opportunity(state, params)
     if o.sum() <= 0:
         return
-    p_c = -np.expm1(-(g.opportunity_rate / 4) * np.power(np.maximum(o, 0.0), g.opportunity_market_elasticity))
+    p_c = -np.expm1(
+        -(g.opportunity_rate / 4) * np.power(np.maximum(o, 0.0), g.opportunity_market_elasticity)
+    )
     cand = sample_rows_by_group(rng, p.city, p_c)
     cand = cand[p.status[cand] != FOUNDER]
     if cand.size == 0:
@@ -119,5 +121,7 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     new_rows = np.arange(rows.start, rows.stop, dtype=np.int32)
     p.status[founders] = FOUNDER
     p.employer[founders] = new_rows
-    p.ventures[founders] = np.minimum(p.ventures[founders].astype(np.int64) + 1, 255).astype(np.uint8)
+    p.ventures[founders] = np.minimum(p.ventures[founders].astype(np.int64) + 1, 255).astype(
+        np.uint8
+    )
     fl.entries += np.bincount(fcity, minlength=n_c)

@@ -102,9 +102,13 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
 
     # demand ------------------------------------------------------------------------------
     seg, seg_demand = segments(state, params)
-    alpha = _by_orientation(o, g.increasing_returns_toc, g.increasing_returns_tob, g.increasing_returns_tog)
+    alpha = _by_orientation(
+        o, g.increasing_returns_toc, g.increasing_returns_tob, g.increasing_returns_tog
+    )
     fit = np.where(o == TOG, 1.0, state.city.fit[city, wave])
-    log_attr = g.capability_weight * loga + alpha * np.log1p(f.employment) + np.log(np.maximum(fit, 1e-12))
+    log_attr = (
+        g.capability_weight * loga + alpha * np.log1p(f.employment) + np.log(np.maximum(fit, 1e-12))
+    )
     log_attr -= log_attr.max()
     attr = np.exp(log_attr)
     total = np.bincount(seg, weights=attr, minlength=seg_demand.size)
@@ -134,7 +138,9 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     f.revenue_year[:] = np.where(prev > 0, 0.8 * prev + 0.2 * revenue, revenue)
 
     # valuation ---------------------------------------------------------------------------
-    mult = _by_orientation(o, g.valuation_multiple_toc, g.valuation_multiple_tob, g.valuation_multiple_tog)
+    mult = _by_orientation(
+        o, g.valuation_multiple_toc, g.valuation_multiple_tob, g.valuation_multiple_tog
+    )
     val = TPY * revenue * (mult + g.growth_premium * np.clip(growth_rate, 0.0, 3.0))
     recent = (f.last_round >= 0) & (state.t - f.last_round < 2 * TPY)
     f.valuation[:] = np.where(recent, np.maximum(val, f.post_money), val)

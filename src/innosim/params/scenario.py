@@ -218,15 +218,25 @@ class Scenario:
     def with_scale(self, scale: float) -> Scenario:
         """Copy with ``scale`` times as many agents (``persons_per_agent / scale``)."""
         if not (isinstance(scale, int | float) and np.isfinite(scale) and 1e-4 <= scale <= 1e4):
-            raise ScenarioError("bad scale", file="command line", field="--scale", value=scale,
-                                expected="a number in [0.0001, 10000]")
+            raise ScenarioError(
+                "bad scale",
+                file="command line",
+                field="--scale",
+                value=scale,
+                expected="a number in [0.0001, 10000]",
+            )
         return replace(self, persons_per_agent=self.persons_per_agent / scale)
 
     def with_end_year(self, year: int) -> Scenario:
         """Copy ending in ``year`` (must lie within [start_year, 2300])."""
         if not (isinstance(year, int) and self.start_year <= year <= 2300):
-            raise ScenarioError("bad final year", file="command line", field="--until",
-                                value=year, expected=f"a whole year in [{self.start_year}, 2300]")
+            raise ScenarioError(
+                "bad final year",
+                file="command line",
+                field="--until",
+                value=year,
+                expected=f"a whole year in [{self.start_year}, 2300]",
+            )
         return replace(self, end_year=year)
 
 
@@ -264,17 +274,27 @@ def find_scenario(ref: str | os.PathLike[str]) -> Path:
     p = Path(ref)
     if p.suffix == ".toml" or p.exists() or os.sep in str(ref):
         if not p.is_file():
-            raise ScenarioError("scenario file not found", file=str(p), value=str(ref),
-                                expected="an existing .toml file or the name of a scenario ("
-                                + ", ".join(sorted(list_scenarios())) + ")")
+            raise ScenarioError(
+                "scenario file not found",
+                file=str(p),
+                value=str(ref),
+                expected="an existing .toml file or the name of a scenario ("
+                + ", ".join(sorted(list_scenarios()))
+                + ")",
+            )
         return p
     known = list_scenarios()
     if str(ref) in known:
         return known[str(ref)]
     close = difflib.get_close_matches(str(ref), list(known), n=3)
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
-    raise ScenarioError("unknown scenario" + hint, file=None, field="SCENARIO", value=str(ref),
-                        expected="a path to a .toml file or one of: " + ", ".join(sorted(known)))
+    raise ScenarioError(
+        "unknown scenario" + hint,
+        file=None,
+        field="SCENARIO",
+        value=str(ref),
+        expected="a path to a .toml file or one of: " + ", ".join(sorted(known)),
+    )
 
 
 def load_scenario(ref: str | os.PathLike[str]) -> Scenario:
@@ -302,16 +322,21 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except OSError as e:
-        raise ScenarioError(f"cannot read the scenario file ({e.strerror})", file=str(path),
-                            expected="a readable TOML file") from None
+        raise ScenarioError(
+            f"cannot read the scenario file ({e.strerror})",
+            file=str(path),
+            expected="a readable TOML file",
+        ) from None
     try:
         return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise ScenarioError("the file is not UTF-8 text", file=str(path),
-                            expected="a UTF-8 encoded TOML file") from None
+        raise ScenarioError(
+            "the file is not UTF-8 text", file=str(path), expected="a UTF-8 encoded TOML file"
+        ) from None
     except tomllib.TOMLDecodeError as e:
-        raise ScenarioError(f"malformed TOML ({e})", file=str(path),
-                            expected="valid TOML (https://toml.io)") from None
+        raise ScenarioError(
+            f"malformed TOML ({e})", file=str(path), expected="valid TOML (https://toml.io)"
+        ) from None
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -336,13 +361,27 @@ def _pydantic_error(path: Path, err: ValidationError, data: dict[str, Any]) -> S
             break
     kind = e["type"]
     if kind == "missing":
-        return ScenarioError("required field is missing", file=str(path), field=_loc(loc),
-                             expected=_expected_for(loc))
+        return ScenarioError(
+            "required field is missing",
+            file=str(path),
+            field=_loc(loc),
+            expected=_expected_for(loc),
+        )
     if kind == "extra_forbidden":
-        return ScenarioError("unknown field", file=str(path), field=_loc(loc), value=value,
-                             expected="one of the fields " + _known_fields(loc))
-    return ScenarioError(e["msg"].rstrip("."), file=str(path), field=_loc(loc), value=value,
-                         expected=_expected_for(loc))
+        return ScenarioError(
+            "unknown field",
+            file=str(path),
+            field=_loc(loc),
+            value=value,
+            expected="one of the fields " + _known_fields(loc),
+        )
+    return ScenarioError(
+        e["msg"].rstrip("."),
+        file=str(path),
+        field=_loc(loc),
+        value=value,
+        expected=_expected_for(loc),
+    )
 
 
 def _model_for(loc: tuple[Any, ...]) -> type[BaseModel] | None:
@@ -387,22 +426,37 @@ def _check_value(name: str, value: Any, scope: str, file: str, fld: str) -> floa
     if spec is None:
         close = difflib.get_close_matches(name, list(BY_NAME), n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        raise ScenarioError("unknown parameter" + hint, file=file, field=fld, value=name,
-                            expected="a declared parameter (run 'innosim params' to list them)")
+        raise ScenarioError(
+            "unknown parameter" + hint,
+            file=file,
+            field=fld,
+            value=name,
+            expected="a declared parameter (run 'innosim params' to list them)",
+        )
     if spec.scope != scope:
         where = "under [params]" if spec.scope == "global" else "under a city's [city.params]"
-        raise ScenarioError(f"'{name}' is a {spec.scope} parameter", file=file, field=fld,
-                            value=value, expected=f"it to be set {where}")
-    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer | np.floating):
-        raise ScenarioError("wrong type", file=file, field=fld, value=value,
-                            expected=spec.expected())
+        raise ScenarioError(
+            f"'{name}' is a {spec.scope} parameter",
+            file=file,
+            field=fld,
+            value=value,
+            expected=f"it to be set {where}",
+        )
+    if isinstance(value, bool | np.bool_) or not isinstance(
+        value, int | float | np.integer | np.floating
+    ):
+        raise ScenarioError(
+            "wrong type", file=file, field=fld, value=value, expected=spec.expected()
+        )
     v = float(value)
     if not np.isfinite(v) or not spec.low <= v <= spec.high:
-        raise ScenarioError("value out of bounds", file=file, field=fld, value=value,
-                            expected=spec.expected())
+        raise ScenarioError(
+            "value out of bounds", file=file, field=fld, value=value, expected=spec.expected()
+        )
     if spec.integer and v != int(v):
-        raise ScenarioError("not a whole number", file=file, field=fld, value=value,
-                            expected=spec.expected())
+        raise ScenarioError(
+            "not a whole number", file=file, field=fld, value=value, expected=spec.expected()
+        )
     return v
 
 
@@ -411,9 +465,13 @@ def _split_value(raw: Any, file: str, fld: str) -> tuple[Any, str]:
     if isinstance(raw, dict):
         extra = set(raw) - {"value", "source", "note"}
         if extra or "value" not in raw:
-            raise ScenarioError("bad parameter table", file=file, field=fld, value=raw,
-                                expected="a number, or a table with 'value' and optional "
-                                "'source' and 'note'")
+            raise ScenarioError(
+                "bad parameter table",
+                file=file,
+                field=fld,
+                value=raw,
+                expected="a number, or a table with 'value' and optional 'source' and 'note'",
+            )
         src = str(raw.get("source", ""))
         if raw.get("note"):
             src = f"{src} ({raw['note']})" if src else str(raw["note"])
@@ -424,9 +482,13 @@ def _split_value(raw: Any, file: str, fld: str) -> tuple[Any, str]:
 def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
     resolved = path.resolve()
     if resolved in chain:
-        raise ScenarioError("scenario extends itself in a cycle", file=str(path),
-                            field="extends", value=" -> ".join(str(p) for p in (*chain, path)),
-                            expected="a chain of 'extends' without cycles")
+        raise ScenarioError(
+            "scenario extends itself in a cycle",
+            file=str(path),
+            field="extends",
+            value=" -> ".join(str(p) for p in (*chain, path)),
+            expected="a chain of 'extends' without cycles",
+        )
     data = _read_toml(path)
     try:
         sf = _ScenarioFile.model_validate(data)
@@ -440,16 +502,24 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
             try:
                 parent = find_scenario(sf.extends)
             except ScenarioError as e:
-                raise ScenarioError("the scenario it extends cannot be found", file=file,
-                                    field="extends", value=sf.extends,
-                                    expected=e.expected) from None
+                raise ScenarioError(
+                    "the scenario it extends cannot be found",
+                    file=file,
+                    field="extends",
+                    value=sf.extends,
+                    expected=e.expected,
+                ) from None
         elif not parent.is_absolute():
             parent = path.parent / parent
         if not parent.is_file():
-            raise ScenarioError("the scenario it extends does not exist", file=file,
-                                field="extends", value=sf.extends,
-                                expected="the name of a scenario or a path (relative to this "
-                                "file) to an existing .toml file")
+            raise ScenarioError(
+                "the scenario it extends does not exist",
+                file=file,
+                field="extends",
+                value=sf.extends,
+                expected="the name of a scenario or a path (relative to this "
+                "file) to an existing .toml file",
+            )
         base = _load(parent, (*chain, resolved))
     hdr = sf.scenario
     given = hdr.model_fields_set
@@ -461,8 +531,13 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
 
     start_year, end_year = header("start_year"), header("end_year")
     if end_year < start_year:
-        raise ScenarioError("end_year is before start_year", file=file, field="scenario.end_year",
-                            value=end_year, expected=f"a year >= {start_year}")
+        raise ScenarioError(
+            "end_year is before start_year",
+            file=file,
+            field="scenario.end_year",
+            value=end_year,
+            expected=f"a year >= {start_year}",
+        )
 
     # cities: from the base, then this file's (same name: update; new name: append)
     cities: list[CityDef] = list(base.cities) if base else []
@@ -479,16 +554,32 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
         for pname, raw in c.params.items():
             city_raw[idx][pname] = (raw, f"city[{i}].params.{pname}")
     if not cities:
-        raise ScenarioError("the scenario has no cities", file=file, field="city",
-                            expected="at least one [[city]] table with name, lat and lon")
+        raise ScenarioError(
+            "the scenario has no cities",
+            file=file,
+            field="city",
+            expected="at least one [[city]] table with name, lat and lon",
+        )
     names = [c.name for c in cities]
-    dupes = sorted({c.name for i, c in enumerate(sf.city) if any(c.name == d.name for d in sf.city[:i])})
+    dupes = sorted(
+        {c.name for i, c in enumerate(sf.city) if any(c.name == d.name for d in sf.city[:i])}
+    )
     if dupes:
-        raise ScenarioError("duplicate city", file=file, field="city", value=dupes[0],
-                            expected="each city named once")
+        raise ScenarioError(
+            "duplicate city",
+            file=file,
+            field="city",
+            value=dupes[0],
+            expected="each city named once",
+        )
     if len(cities) > 120:
-        raise ScenarioError("too many cities", file=file, field="city", value=len(cities),
-                            expected="at most 120 cities (city indices are int8)")
+        raise ScenarioError(
+            "too many cities",
+            file=file,
+            field="city",
+            value=len(cities),
+            expected="at most 120 cities (city indices are int8)",
+        )
 
     sources = dict(base.sources) if base else {}
     glob = dict(base.glob) if base else {n: BY_NAME[n].default for n in GLOBAL_NAMES}
@@ -520,18 +611,31 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
     policy = (base.policy if base else ()) + tuple(sf.policy)
     for i, pc in enumerate(sf.policy):
         if pc.city != "*" and pc.city not in names:
-            raise ScenarioError("unknown city", file=file, field=f"policy[{i}].city",
-                                value=pc.city, expected="'*' or one of " + ", ".join(names))
+            raise ScenarioError(
+                "unknown city",
+                file=file,
+                field=f"policy[{i}].city",
+                value=pc.city,
+                expected="'*' or one of " + ", ".join(names),
+            )
         if pc.lever not in LEVERS:
             close = difflib.get_close_matches(pc.lever, LEVERS, n=3)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            raise ScenarioError("unknown policy lever" + hint, file=file,
-                                field=f"policy[{i}].lever", value=pc.lever,
-                                expected="one of " + ", ".join(LEVERS))
+            raise ScenarioError(
+                "unknown policy lever" + hint,
+                file=file,
+                field=f"policy[{i}].lever",
+                value=pc.lever,
+                expected="one of " + ", ".join(LEVERS),
+            )
         if pc.until is not None and pc.until <= pc.year:
-            raise ScenarioError("'until' is not after 'year'", file=file,
-                                field=f"policy[{i}].until", value=pc.until,
-                                expected=f"a year after {pc.year:g}")
+            raise ScenarioError(
+                "'until' is not after 'year'",
+                file=file,
+                field=f"policy[{i}].until",
+                value=pc.until,
+                expected=f"a year after {pc.year:g}",
+            )
         if pc.mode == "set":
             _check_value(pc.lever, pc.value, "city", file, f"policy[{i}].value")
 

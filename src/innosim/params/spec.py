@@ -77,7 +77,9 @@ class ParamSpec(BaseModel):
     @model_validator(mode="after")
     def _check(self) -> ParamSpec:
         if not self.low <= self.default <= self.high:
-            raise ValueError(f"{self.name}: default {self.default} outside [{self.low}, {self.high}]")
+            raise ValueError(
+                f"{self.name}: default {self.default} outside [{self.low}, {self.high}]"
+            )
         if self.integer and self.default != int(self.default):
             raise ValueError(f"{self.name}: integer parameter with non-integer default")
         return self
