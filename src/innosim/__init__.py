@@ -13,6 +13,7 @@ from __future__ import annotations
 from innosim.api import (
     counterfactual,
     ensemble,
+    ensemble_stats,
     gap_closed,
     load_summary,
     params_table,
@@ -39,6 +40,7 @@ __all__ = [
     "__version__",
     "counterfactual",
     "ensemble",
+    "ensemble_stats",
     "gap_closed",
     "list_scenarios",
     "load_scenario",

@@ -8,8 +8,9 @@ a user can get wrong (the CLI turns those into one-paragraph messages and exit s
 >>> result = innosim.simulate("demo", seed=1, until=2005)          # doctest: +SKIP
 >>> run_id, path = innosim.save_run(result, "results")             # doctest: +SKIP
 >>> innosim.load_summary(run_id, "results")                        # doctest: +SKIP
->>> cf = innosim.counterfactual("demo", city="Nanjing", like="Hangzhou")  # doctest: +SKIP
->>> innosim.gap_closed(cf, "Hangzhou", "Nanjing")                  # doctest: +SKIP
+>>> a, b = innosim.load_scenario("demo").city_names[:2]            # doctest: +SKIP
+>>> cf = innosim.counterfactual("demo", city=b, like=a)            # doctest: +SKIP
+>>> innosim.gap_closed(cf, a, b)                                   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ __all__ = [
     "check_out_dir",
     "counterfactual",
     "ensemble",
+    "ensemble_stats",
     "gap_closed",
     "load_summary",
     "params_table",
@@ -525,6 +527,49 @@ def ensemble(
     return out
 
 
+def ensemble_stats(df: pd.DataFrame, ratio: tuple[str, str] | None = None) -> pd.DataFrame:
+    """Ensemble mean and 90% interval of every outcome per city.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The output of :func:`ensemble`.
+    ratio : (str, str), optional
+        Cities ``(a, b)``: add a row ``"a/b"`` holding the ratio of their ensemble means.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per city (and the ratio row), columns ``<metric>_mean``, ``<metric>_lo`` and
+        ``<metric>_hi`` for every metric of ``df``; the 5% and 95% quantiles of the replicates
+        bound the interval.
+    """
+    metrics = [c for c in df.columns if c not in ("replicate", "city")]
+    parts = [_interval_stats(df, m, m) for m in metrics]
+    out = pd.concat(parts, axis=1)
+    if ratio is not None:
+        a, b = ratio
+        for c in (a, b):
+            if c not in out.index:
+                raise InputError(
+                    "unknown city",
+                    field="ratio",
+                    value=c,
+                    expected="one of " + ", ".join(map(str, out.index)),
+                )
+        row = {
+            f"{m}_mean": out.at[a, f"{m}_mean"] / out.at[b, f"{m}_mean"]
+            if out.at[b, f"{m}_mean"] != 0
+            else float("nan")
+            for m in metrics
+        }
+        out.loc[f"{a}/{b}"] = pd.Series(row)
+    out.index.name = "city"
+    out = out.reset_index()
+    out.attrs.update(df.attrs)
+    return out
+
+
 def _interval_stats(values: pd.DataFrame, column: str, prefix: str) -> pd.DataFrame:
     g = values.groupby("city", sort=False)[column]
     return pd.DataFrame(
@@ -561,9 +606,9 @@ def counterfactual(
     ----------
     scenario : str, path or Scenario
     city : str
-        The city that changes (e.g. ``"Nanjing"``).
+        The city that changes (a name from the scenario).
     like : str
-        The city whose values it takes (e.g. ``"Hangzhou"``).
+        The city whose values it takes.
     groups : iterable of str
         Parameter groups transplanted (see :data:`GROUPS`).
     replicates : int
@@ -674,7 +719,7 @@ def gap_closed(df: pd.DataFrame, a: str, b: str) -> float:
     df : pandas.DataFrame
         The result of :func:`counterfactual`.
     a, b : str
-        The cities; the baseline gap is ``a - b`` (e.g. ``a = "Hangzhou"``, ``b = "Nanjing"``).
+        The cities; the baseline gap is ``a - b`` (``a`` the leader, ``b`` the city that changed).
 
     Returns
     -------

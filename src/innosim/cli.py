@@ -470,6 +470,106 @@ def scenarios_cmd() -> None:
     con.print(table)
 
 
+@app.command("ensemble")
+def ensemble_cmd(
+    scenario: ScenarioArg,
+    replicates: Annotated[int, typer.Option("--replicates", help="Number of runs.")] = 10,
+    seed: SeedOpt = None,
+    year: Annotated[
+        int | None,
+        typer.Option("--year", help="Year summarised (default: the last).", show_default=False),
+    ] = None,
+    scale: ScaleOpt = None,
+    metrics: Annotated[
+        str,
+        typer.Option("--metrics", help="Comma-separated extra yearly outcomes to report."),
+    ] = "chain_masters_toc",
+    ratio: Annotated[
+        str | None,
+        typer.Option(
+            "--ratio", help="Two cities 'A/B': add the ratio of their means.", show_default=False
+        ),
+    ] = None,
+    fmt: Annotated[
+        TableFormat, typer.Option("--format", help="Output format.")
+    ] = TableFormat.table,
+) -> None:
+    """Run replicates (seeds spawned from one root) and print means with 90% intervals."""
+    pair: tuple[str, str] | None = None
+    if ratio is not None:
+        parts = [x.strip() for x in ratio.split("/")]
+        if len(parts) != 2 or not all(parts):
+            raise InputError(
+                "bad city pair",
+                file="command line",
+                field="--ratio",
+                value=ratio,
+                expected="two city names separated by '/', e.g. 'A/B'",
+            )
+        pair = (parts[0], parts[1])
+    sc = load_scenario(scenario)
+    for c in pair or ():  # unknown cities are refused before anything runs
+        if c not in sc.city_names:
+            raise InputError(
+                "unknown city",
+                file="command line",
+                field="--ratio",
+                value=c,
+                expected=f"a city of {sc.name}: " + ", ".join(sc.city_names),
+            )
+    extra = [m.strip() for m in metrics.split(",") if m.strip()]
+    until = year
+    with _progress("replicates", "runs") as progress:
+        df = api.ensemble(
+            sc,
+            replicates=replicates,
+            seed=seed,
+            year=year,
+            scale=scale,
+            until=until,
+            metrics=extra,
+            progress=progress,
+        )
+    stats = api.ensemble_stats(df, ratio=pair)
+    a = df.attrs
+    if fmt is TableFormat.json:
+        _print_json({**a, "cities": _records(stats)})
+        return
+    names = [c[: -len("_mean")] for c in stats.columns if c.endswith("_mean")]
+    table = Table(
+        title=Text(
+            f"{a['scenario']}, {a['year']}: ensemble means over {a['replicates']} replicates "
+            f"(root seed {a['seed']}) with 90% intervals"
+        ),
+        title_justify="left",
+    )
+    table.add_column("metric")
+    for c in stats["city"]:
+        table.add_column(str(c), justify="right")
+    for m in names:
+        cells = []
+        for r in stats.itertuples(index=False):
+            mean, lo, hi = (getattr(r, f"{m}_{k}") for k in ("mean", "lo", "hi"))
+            if isinstance(lo, float) and math.isnan(lo):
+                cells.append(Text(_num(mean, ",.3f")))
+            else:
+                cells.append(Text(f"{_short(mean)} [{_short(lo)}, {_short(hi)}]"))
+        table.add_row(Text(m), *cells)
+    con = _stdout()
+    con.print(table)
+    if {"chain_masters", "chain_masters_toc"} <= set(df.columns):
+        total = df["chain_masters"].sum()
+        share = df["chain_masters_toc"].sum() / total if total else float("nan")
+        con.print(Text(f"To C share of chain masters, all cities: {_num(share, '.2f')}"))
+
+
+def _short(x: Any) -> str:
+    """A compact number: thousands separators for large values, 3 significant digits else."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
+
+
 @app.command("counterfactual")
 def counterfactual_cmd(
     scenario: ScenarioArg,

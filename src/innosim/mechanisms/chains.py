@@ -9,16 +9,16 @@ to
 
     G_{cj} = exp(-d_{cj} / L_s) * W_j,   W_j = sum_{i in j} a_i (1 + L_i) * A^{sc}_j,
 
-(``L_s = supply_reach_km``; ``A^{sc}`` the city's access to supply chains, so Yiwu-like hubs draw
+(``L_s = supply_reach_km``; ``A^{sc}`` the city's access to supply chains, so supply-chain hubs draw
 orders, C2) and is split among the city's suppliers by their weights. Suppliers earn the thin
 ``supplier_margin`` on it (growth mechanism), while the master keeps the rest of the value: the
 lead firm captures most of the value of the chain (Linden, Kraemer and Dedrick's iPad table;
-C4: Nanjing as a chain member "whose fate is decided by others").
+C4: a city of chain members "whose fate is decided by others").
 
 Branch R&D. A chain master opens a branch in the city with the highest graduate density
 (graduates per person-agent per year), discounted by distance ``exp(-d/1000 km)``, other than its
 headquarters; a share ``branch_share`` of its hiring goes there (C4: Xiaomi, Honor and OPPO R&D
-branches in Nanjing). Wages paid at the branch count in the branch city's value added; profits
+branches in a university city). Wages paid at the branch count in the branch city's value added; profits
 in the headquarters city's (C11).
 
 References: Linden, Kraemer, Dedrick (2009/2012); Gereffi, Humphrey, Sturgeon (2005) on

@@ -9,7 +9,7 @@ where D^C, D^B, D^G are the city's demand-mix weights (``demand_consumer``,
 government procurement), ``t_w`` the wave's consumer share and ``B_c`` the city's
 ``procurement_budget`` lever. A city whose demand comes from clients and procurement ("Party-A
 driven", C7) thus founds mostly To B and To G firms; a city that starts from consumer demand
-(Hangzhou's Taobao, Alipay, live streaming, C6) founds To C firms. Orientation then sets how
+(Taobao, Alipay, live streaming, C6) founds To C firms. Orientation then sets how
 the firm learns, grows, is valued and adapts (growth and waves mechanisms).
 
 References: claim C6 and C7 of the source article; Isenberg (2010) on markets as an ecosystem

@@ -6,8 +6,8 @@ levers ``compute_investment`` and ``lab_investment``) accumulates in ``I`` and d
 
     I_{c,k}(t+1) = I_{c,k}(t) (1 - delta/4) + invest_{c,k}(t)/4,      K = K0 + I.
 
-A city's *access* to an input includes what its links reach (C2, Unitree in Hangzhou reaching
-Shanghai's chips and Yiwu's supply chain):
+A city's *access* to an input includes what its links reach (C2: a robot maker's R&D centre
+placed to reach a chip hub and a supply-chain hub):
 
     A_{c,k} = K_{c,k} + h_c * sum_{j != c} exp(-d_{cj} / L) K_{j,k},
 

@@ -19,7 +19,7 @@ the engine can check that people are conserved: pool(t+1) = pool(t) + in - out +
 moves_out.
 
 References: Zhaopin and Zeping talent-attraction reports; MoE statistical communiqués on
-enrolment; claim C3 (Nanjing out-trains Hangzhou) and C5 (outflow).
+enrolment; claim C3 (a university city out-trains the consumer-internet city) and C5 (outflow).
 """
 
 from __future__ import annotations

@@ -198,7 +198,8 @@ PARAMS: tuple[ParamSpec, ...] = (
         claims=("C3", "C5"),
         description="Weight of a city's share of innovative jobs and openings in the choice of "
         "city: lead firms attract talent.",
-        source="Calibrated: Hangzhou's net talent inflow above Nanjing's (Zhaopin/Zeping 2025).",
+        source="Calibrated: the consumer-internet city's net talent inflow above the university "
+        "city's (Zhaopin/Zeping 2025; validation targets).",
     ),
     _P(
         name="moving_cost",
@@ -218,7 +219,7 @@ PARAMS: tuple[ParamSpec, ...] = (
         unit="utils",
         low=0.0,
         high=20,
-        default=2.5,
+        default=3.0,
         group="talent",
         claims=("C5",),
         description="Utility cost of leaving the university's city at graduation.",
@@ -388,7 +389,7 @@ PARAMS: tuple[ParamSpec, ...] = (
         lever=True,
         claims=("C9", "C10"),
         description="Red tape and process control that raise the bar for founding.",
-        source="Not measured directly; C9 describes Nanjing's emphasis on process control.",
+        source="Not measured directly; C9 describes a city that stresses process control.",
     ),
     _P(
         name="private_support",
@@ -397,7 +398,7 @@ PARAMS: tuple[ParamSpec, ...] = (
         low=0,
         high=10,
         default=0.5,
-        group="policy",
+        group="culture",
         lever=True,
         claims=("C10",),
         description="Support for private and small firms that lowers the bar for founding.",
@@ -427,7 +428,7 @@ PARAMS: tuple[ParamSpec, ...] = (
         lever=True,
         claims=("C6", "C7"),
         description="Weight of consumer demand and traffic in the local demand mix (To C).",
-        source="Not measured directly; C6 (Hangzhou starts from consumer demand).",
+        source="Not measured directly; C6 (firms that start from consumer demand).",
     ),
     _P(
         name="demand_enterprise",
@@ -440,7 +441,7 @@ PARAMS: tuple[ParamSpec, ...] = (
         lever=True,
         claims=("C6", "C7"),
         description="Weight of enterprise clients in the local demand mix (To B).",
-        source="Not measured directly; C6 (Nanjing good at To B).",
+        source="Not measured directly; C6 (a city good at To B).",
     ),
     _P(
         name="demand_government",
@@ -462,7 +463,7 @@ PARAMS: tuple[ParamSpec, ...] = (
         low=0,
         high=20,
         default=1.0,
-        group="policy",
+        group="demand",
         lever=True,
         claims=("C6", "C7"),
         description="Government procurement of innovative products per person-agent per year; "
@@ -668,7 +669,7 @@ PARAMS: tuple[ParamSpec, ...] = (
         default=0.3,
         group="waves",
         description="Saturated market of a wave of unit weight per person-agent in the system.",
-        source="Rationale: digital-economy core industries ~10% of GDP (Hangzhou 28.8%, "
+        source="Rationale: digital-economy core industries ~10% of GDP (28.8% in the "
         "data/cities_sourced.csv) spread over the active waves.",
     ),
     # ------------------------------------------------------------------ waves
@@ -762,12 +763,15 @@ PARAMS: tuple[ParamSpec, ...] = (
         unit="1",
         low=0,
         high=5,
-        default=1.0,
+        default=0.3,
         group="place",
         claims=("C1", "C2"),
-        description="Elasticity of founding and productivity in a wave to the city's access to "
-        "what the wave requires (compute, chips, supply chain).",
-        source="C1, C2: infrastructure and hub links lower the cost of waves that need them.",
+        description="Elasticity of founding and market attraction in a wave to the city's "
+        "access to what the wave requires (compute, chips, supply chain, labs).",
+        source="C1, C2: infrastructure and hub links lower the cost of waves that need them; "
+        "calibrated: 0.3 keeps access one input among several (with 1.0 the hub effect "
+        "alone out-weighed culture and demand in the shipped scenario's gap between its focal "
+        "cities).",
     ),
     # ------------------------------------------------------------------ venture finance
     _P(
@@ -781,7 +785,7 @@ PARAMS: tuple[ParamSpec, ...] = (
         claims=("C9",),
         description="Venture capital under management in the city's funds at the start, per "
         "person-agent of the city.",
-        source="Rationale: China's VC/PE stock; Shanghai and Beijing hold most of it.",
+        source="Rationale: China's VC/PE stock; two national hubs hold most of it.",
     ),
     _P(
         name="lp_inflow_rate",
@@ -819,7 +823,7 @@ PARAMS: tuple[ParamSpec, ...] = (
         lever=True,
         claims=("C9",),
         description="Initial risk appetite of the city's funds (0 cautious, 1 bold).",
-        source="Not measured directly; C9 (Nanjing's capital prefers low-risk projects).",
+        source="Not measured directly; C9 (cautious capital prefers low-risk projects).",
     ),
     _P(
         name="appetite_learning_rate",
@@ -958,7 +962,7 @@ PARAMS: tuple[ParamSpec, ...] = (
         unit="km",
         low=1,
         high=1e4,
-        default=250.0,
+        default=500.0,
         group="capital",
         claims=("C2",),
         description="Distance scale over which a fund's deal flow decays.",
@@ -1212,7 +1216,7 @@ PARAMS: tuple[ParamSpec, ...] = (
         group="chains",
         claims=("C4",),
         description="Share of a chain master's hiring done at its branch R&D centre.",
-        source="C4: Xiaomi/Honor/OPPO R&D branches in Nanjing.",
+        source="C4: handset makers' R&D branches in a university city.",
     ),
     # ------------------------------------------------------------------ place and hubs
     _P(
@@ -1249,7 +1253,7 @@ PARAMS: tuple[ParamSpec, ...] = (
         group="place",
         claims=("C2",),
         description="Chip design and fab resources at the start.",
-        source="Rationale: relative index; Shanghai Zhangjiang is the national hub (C2).",
+        source="Rationale: relative index; C2 names the national chip hub.",
     ),
     _P(
         name="supply_chain",
@@ -1261,7 +1265,7 @@ PARAMS: tuple[ParamSpec, ...] = (
         group="place",
         claims=("C2",),
         description="Light-manufacturing supply-chain depth at the start.",
-        source="Rationale: relative index; Yiwu is the small-commodity hub (C2).",
+        source="Rationale: relative index; C2 names the small-commodity hub.",
     ),
     _P(
         name="compute_investment",
@@ -1286,7 +1290,7 @@ PARAMS: tuple[ParamSpec, ...] = (
         group="policy",
         lever=True,
         claims=("C1", "C3"),
-        description="Yearly public investment in labs (Zhejiang Lab 2017).",
+        description="Yearly public investment in labs (a provincial AI lab founded in 2017).",
         source="Policy lever; C1.",
     ),
     _P(

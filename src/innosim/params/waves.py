@@ -59,7 +59,7 @@ DEFAULT_WAVES: tuple[WaveSpec, ...] = (
         growth_rate=0.6,
         toc_share=0.7,
         requires_compute=0.2,
-        source="Sina, Sohu, NetEase founded 1997-98 (C7: Nanjing missed the internet)",
+        source="Sina, Sohu, NetEase founded 1997-98 (C7: a client-driven city missed the internet)",
     ),
     WaveSpec(
         name="e-commerce",
@@ -68,7 +68,7 @@ DEFAULT_WAVES: tuple[WaveSpec, ...] = (
         growth_rate=0.5,
         toc_share=0.8,
         requires_supply_chain=0.6,
-        source="Taobao 2003 (C6); Yiwu's small-commodity chain (C2)",
+        source="Taobao 2003 (C6); small-commodity supply chains (C2)",
     ),
     WaveSpec(
         name="enterprise IT and cloud",
@@ -104,7 +104,7 @@ DEFAULT_WAVES: tuple[WaveSpec, ...] = (
         toc_share=0.1,
         requires_supply_chain=0.4,
         requires_labs=0.4,
-        source="Made in China 2025 (2015); Nanjing's path (C12)",
+        source="Made in China 2025 (2015); the 'deep-sea anchor' path (C12)",
     ),
     WaveSpec(
         name="new-energy vehicles",
@@ -123,7 +123,7 @@ DEFAULT_WAVES: tuple[WaveSpec, ...] = (
         growth_rate=0.3,
         toc_share=0.2,
         requires_labs=1.0,
-        source="Drug-approval reform 2015 (C12: Nanjing's innovative drugs)",
+        source="Drug-approval reform 2015 (C12: innovative drugs)",
     ),
     WaveSpec(
         name="short video and live streaming",
@@ -143,7 +143,7 @@ DEFAULT_WAVES: tuple[WaveSpec, ...] = (
         requires_compute=1.0,
         requires_chips=0.5,
         requires_labs=0.3,
-        source="DAMO Academy LLM 2020, Zhejiang Lab, DeepSeek (C1)",
+        source="DAMO Academy LLM 2020, a provincial AI lab (2017), DeepSeek (C1)",
     ),
     WaveSpec(
         name="robotics",
