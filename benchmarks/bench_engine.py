@@ -100,13 +100,14 @@ def worker(scenario: str, agents: int, years: int, seed: int, profile: bool) -> 
         "peak_rss_bytes": peak,
         "bytes_per_agent": (peak - baseline) / peak_agents,
         "versions": meta["versions"],
-        "numpy_threads_env": {
-            k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-        },
+        "numpy_threads_env": {k: os.environ.get(k) for k in SINGLE_THREAD_ENV},
     }
     if profile:
         out["timings"] = meta["timings"]
     return out
+
+
+SINGLE_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def _run_worker(scenario: str, agents: int, years: int, seed: int, profile: bool) -> dict:
@@ -125,7 +126,9 @@ def _run_worker(scenario: str, agents: int, years: int, seed: int, profile: bool
     ]
     if profile:
         cmd.append("--profile")
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False)
+    # one core: numerical libraries may not spawn threads behind the measurement
+    env = {**os.environ, **dict.fromkeys(SINGLE_THREAD_ENV, "1")}
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False, env=env)
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr)
         raise SystemExit(f"benchmark worker for {agents} agents failed (exit {proc.returncode})")
