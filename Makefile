@@ -34,6 +34,8 @@ demo: setup
 	@echo
 	@echo "The run's tables (Parquet), meta.json and timeseries.png are in the run directory above,"
 	@echo "under $(OUT)/runs/. Reprint it with '$(BIN)/innosim show latest --out $(OUT)'."
+	@echo "One run is one draw: for Hangzhou vs Nanjing in 2024 with 90% intervals over 10 runs, try"
+	@echo "  $(BIN)/innosim ensemble hangzhou-nanjing --replicates 10 --year 2024 --ratio Hangzhou/Nanjing"
 
 test: setup
 	@$(BIN)/python -m pytest -q -n 2
