@@ -527,6 +527,18 @@ def ensemble(
     return out
 
 
+def _check_cities(known: pd.Index, names: Iterable[str], field: str) -> None:
+    """Raise InputError for the first of ``names`` not in ``known``."""
+    for name in names:
+        if name not in known:
+            raise InputError(
+                "unknown city",
+                field=field,
+                value=name,
+                expected="one of " + ", ".join(map(str, known)),
+            )
+
+
 def ensemble_stats(df: pd.DataFrame, ratio: tuple[str, str] | None = None) -> pd.DataFrame:
     """Ensemble mean and 90% interval of every outcome per city.
 
@@ -549,14 +561,7 @@ def ensemble_stats(df: pd.DataFrame, ratio: tuple[str, str] | None = None) -> pd
     out = pd.concat(parts, axis=1)
     if ratio is not None:
         a, b = ratio
-        for c in (a, b):
-            if c not in out.index:
-                raise InputError(
-                    "unknown city",
-                    field="ratio",
-                    value=c,
-                    expected="one of " + ", ".join(map(str, out.index)),
-                )
+        _check_cities(out.index, (a, b), "ratio")
         row = {
             f"{m}_mean": out.at[a, f"{m}_mean"] / out.at[b, f"{m}_mean"]
             if out.at[b, f"{m}_mean"] != 0
@@ -729,14 +734,7 @@ def gap_closed(df: pd.DataFrame, a: str, b: str) -> float:
         negative when it widens; NaN when the baseline gap is zero.
     """
     by_city = df.set_index("city")
-    for name in (a, b):
-        if name not in by_city.index:
-            raise InputError(
-                "unknown city",
-                field="city",
-                value=name,
-                expected="one of " + ", ".join(map(str, by_city.index)),
-            )
+    _check_cities(by_city.index, (a, b), "city")
     g0 = by_city.at[a, "baseline_mean"] - by_city.at[b, "baseline_mean"]
     g1 = by_city.at[a, "counterfactual_mean"] - by_city.at[b, "counterfactual_mean"]
     if g0 == 0 or not math.isfinite(g0):

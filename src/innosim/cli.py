@@ -518,7 +518,6 @@ def ensemble_cmd(
                 expected=f"a city of {sc.name}: " + ", ".join(sc.city_names),
             )
     extra = [m.strip() for m in metrics.split(",") if m.strip()]
-    until = year
     with _progress("replicates", "runs") as progress:
         df = api.ensemble(
             sc,
@@ -526,7 +525,7 @@ def ensemble_cmd(
             seed=seed,
             year=year,
             scale=scale,
-            until=until,
+            until=year,
             metrics=extra,
             progress=progress,
         )
