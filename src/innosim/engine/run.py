@@ -304,7 +304,12 @@ def _record_firm_year(state: State, params: ModelParams) -> None:
             "wave": f.wave.copy(),
             "employment": f.employment.copy(),
             "revenue": f.revenue.copy(),
+            "profit": f.profit.copy(),
+            "procurement_in": f.procurement_in.copy(),
+            "procurement_out": f.procurement_out.copy(),
             "valuation": f.valuation.copy(),
+            "chain_master": f.chain_master.copy(),
+            "listed": f.listed.copy(),
         }
     )
 
