@@ -23,6 +23,7 @@ from innosim.api import (
 from innosim.engine.rng import replicate_seeds
 from innosim.engine.run import RunResult, run, yearly
 from innosim.errors import InnosimError, InputError, InvariantError, ScenarioError, StoreError
+from innosim.experiments import load_targets, validate
 from innosim.params.declarations import PARAMS
 from innosim.params.scenario import Scenario, list_scenarios, load_scenario
 
@@ -45,10 +46,12 @@ __all__ = [
     "list_scenarios",
     "load_scenario",
     "load_summary",
+    "load_targets",
     "params_table",
     "replicate_seeds",
     "run",
     "save_run",
     "simulate",
+    "validate",
     "yearly",
 ]

@@ -673,6 +673,101 @@ def plot_cmd(
     _stdout().print(Text(f"Figure: {path}"))
 
 
+@app.command("validate")
+def validate_cmd(
+    targets: Annotated[
+        Path | None,
+        typer.Option(
+            "--targets",
+            help="Targets file (default: the project's validation/targets.toml).",
+            show_default=False,
+        ),
+    ] = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            "--scenario",
+            help="Scenario of targets that name none (default: the file's [validation]).",
+            show_default=False,
+        ),
+    ] = None,
+    replicates: Annotated[
+        int | None,
+        typer.Option(
+            "--replicates", help="Runs per scenario (default: the file's).", show_default=False
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", help="Root seed (default: the file's).", show_default=False),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", help="Worker processes (default: one per CPU).", show_default=False
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write validation.csv, validation.json and figures here.",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: Annotated[
+        TableFormat, typer.Option("--format", help="Output format.")
+    ] = TableFormat.table,
+) -> None:
+    """Compute the catalog statistics of a targets file over an ensemble; exit 1 if any fails."""
+    from innosim.experiments.executor import check_workers
+    from innosim.experiments.validate import load_targets, results_json, validate
+
+    loaded = load_targets(targets)  # a bad file is refused before anything runs
+    check_workers(workers)
+    with _progress("validation runs", "runs") as progress:
+        df = validate(
+            loaded,
+            scenario=scenario,
+            replicates=replicates,
+            seed=seed,
+            workers=workers,
+            progress=progress,
+            out=out,
+        )
+    a = df.attrs
+    if fmt is TableFormat.json:
+        _print_json({**results_json(df), "files": a.get("files", [])})
+    else:
+        seed_text = "each scenario's seed" if a["seed"] is None else f"root seed {a['seed']}"
+        table = Table(
+            title=Text(
+                f"Validation against {a['targets']}: {a['replicates']} replicates "
+                f"({seed_text}); simulated mean with 90% interval"
+            ),
+            title_justify="left",
+        )
+        for col in ("statistic", "args", "simulated", "accepted", "reference", "result"):
+            table.add_column(col, justify="right" if col in ("simulated", "accepted") else "left")
+        for r in df.itertuples(index=False):
+            ref = "" if r.reference is None else str(r.reference)
+            table.add_row(
+                Text(r.statistic + ("" if r.scenario == a["scenario"] else f" ({r.scenario})")),
+                Text(r.args),
+                Text(f"{_short(r.value)} [{_short(r.lo)}, {_short(r.hi)}]"),
+                Text(f"{_short(r.low)} - {_short(r.high)}"),
+                Text(ref),
+                Text("pass", style="green") if r.passed else Text("FAIL", style="bold red"),
+            )
+        con = _stdout()
+        con.print(table)
+        con.print(Text(f"{a['passed']} of {a['total']} targets pass"))
+        for f in a.get("files", []):
+            con.print(Text(f"Wrote {f}"))
+    if a["passed"] < a["total"]:
+        raise typer.Exit(1)
+
+
 # --------------------------------------------------------------------------- entry point
 
 
