@@ -14,7 +14,6 @@ import json
 import math
 import os
 import tempfile
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from innosim._inputs import dotted, pydantic_issue, read_toml
 from innosim.api import INTERVAL, _check_replicates, _check_seed
 from innosim.engine.rng import replicate_seeds
 from innosim.errors import InputError
@@ -120,43 +120,27 @@ _EXPECTED = {
 }
 
 
-def _loc(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
-    return out
-
-
 def _pydantic_error(path: str, err: ValidationError, data: dict[str, Any]) -> InputError:
-    e = err.errors()[0]
-    loc = tuple(x for x in e["loc"] if not (isinstance(x, str) and x.startswith("function-")))
     # union members appear in the location (e.g. value.float): keep the field path only
-    loc = tuple(x for x in loc if x not in ("float", "str", "int", "none"))
-    value: Any = data
-    for part in loc:
-        try:
-            value = value[part]
-        except (KeyError, IndexError, TypeError):
-            value = None
-            break
+    loc, value, kind, msg = pydantic_issue(err, data, drop=("float", "str", "int", "none"))
     name = next((p for p in reversed(loc) if isinstance(p, str)), "")
-    if e["type"] == "missing":
+    if kind == "missing":
         return InputError(
             "required field is missing",
             file=path,
-            field=_loc(loc),
+            field=dotted(loc),
             expected=_EXPECTED.get(name, "see docs/validation.md"),
         )
-    if e["type"] == "extra_forbidden":
+    if kind == "extra_forbidden":
         model = _Validation if loc and loc[0] == "validation" else Target
         known = ", ".join(model.model_fields) if len(loc) > 1 else "validation, target"
         return InputError(
-            "unknown field", file=path, field=_loc(loc), value=value, expected="one of " + known
+            "unknown field", file=path, field=dotted(loc), value=value, expected="one of " + known
         )
     return InputError(
-        e["msg"].rstrip("."),
+        msg,
         file=path,
-        field=_loc(loc),
+        field=dotted(loc),
         value=value,
         expected=_EXPECTED.get(name, "see docs/validation.md"),
     )
@@ -245,30 +229,9 @@ def load_targets(path: str | os.PathLike[str] | None = None) -> Targets:
     """
     p = Path(path) if path is not None else default_targets_path()
     name = str(p)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(
-            "targets file not found",
-            file=name,
-            expected="an existing TOML targets file (see docs/validation.md)",
-        ) from None
-    except OSError as exc:
-        raise InputError(
-            f"cannot read the targets file ({exc.strerror})",
-            file=name,
-            expected="a readable TOML file",
-        ) from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InputError(
-            "the file is not UTF-8 text", file=name, expected="a UTF-8 encoded TOML file"
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(
-            f"malformed TOML ({exc})", file=name, expected="valid TOML (https://toml.io)"
-        ) from None
+    data = read_toml(
+        p, "targets file", missing="an existing TOML targets file (see docs/validation.md)"
+    )
     try:
         parsed = _File.model_validate(data)
     except ValidationError as exc:

@@ -17,7 +17,6 @@ import difflib
 import hashlib
 import json
 import os
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -25,6 +24,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from innosim._inputs import dotted, pydantic_issue, read_toml
 from innosim.errors import ScenarioError
 from innosim.params.declarations import BY_NAME, CITY_NAMES, GLOBAL_NAMES, LEVERS
 from innosim.params.waves import DEFAULT_WAVES, WaveSpec
@@ -319,66 +319,30 @@ def load_scenario(ref: str | os.PathLike[str]) -> Scenario:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise ScenarioError(
-            f"cannot read the scenario file ({e.strerror})",
-            file=str(path),
-            expected="a readable TOML file",
-        ) from None
-    try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ScenarioError(
-            "the file is not UTF-8 text", file=str(path), expected="a UTF-8 encoded TOML file"
-        ) from None
-    except tomllib.TOMLDecodeError as e:
-        raise ScenarioError(
-            f"malformed TOML ({e})", file=str(path), expected="valid TOML (https://toml.io)"
-        ) from None
-
-
-def _loc(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
+    return read_toml(path, "scenario file", ScenarioError)
 
 
 def _pydantic_error(path: Path, err: ValidationError, data: dict[str, Any]) -> ScenarioError:
-    e = err.errors()[0]
-    loc = tuple(x for x in e["loc"] if not (isinstance(x, str) and x.startswith("function-")))
-    value: Any = data
-    for part in loc:
-        try:
-            value = value[part]
-        except (KeyError, IndexError, TypeError):
-            value = None
-            break
-    kind = e["type"]
+    loc, value, kind, msg = pydantic_issue(err, data)
     if kind == "missing":
         return ScenarioError(
             "required field is missing",
             file=str(path),
-            field=_loc(loc),
+            field=dotted(loc),
             expected=_expected_for(loc),
         )
     if kind == "extra_forbidden":
         return ScenarioError(
             "unknown field",
             file=str(path),
-            field=_loc(loc),
+            field=dotted(loc),
             value=value,
             expected="one of the fields " + _known_fields(loc),
         )
     return ScenarioError(
-        e["msg"].rstrip("."),
+        msg,
         file=str(path),
-        field=_loc(loc),
+        field=dotted(loc),
         value=value,
         expected=_expected_for(loc),
     )
