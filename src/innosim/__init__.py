@@ -20,6 +20,7 @@ from innosim.api import (
     save_run,
     simulate,
 )
+from innosim.data import conflicts, coverage, load_dataset, resolve
 from innosim.engine.rng import replicate_seeds
 from innosim.engine.run import RunResult, run, yearly
 from innosim.errors import InnosimError, InputError, InvariantError, ScenarioError, StoreError
@@ -39,16 +40,20 @@ __all__ = [
     "ScenarioError",
     "StoreError",
     "__version__",
+    "conflicts",
     "counterfactual",
+    "coverage",
     "ensemble",
     "ensemble_stats",
     "gap_closed",
     "list_scenarios",
+    "load_dataset",
     "load_scenario",
     "load_summary",
     "load_targets",
     "params_table",
     "replicate_seeds",
+    "resolve",
     "run",
     "save_run",
     "simulate",

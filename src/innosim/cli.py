@@ -782,3 +782,92 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# --------------------------------------------------------------------------- data
+
+data_app = typer.Typer(
+    cls=_Group,
+    help="The sourced city dataset: validate a file, report coverage and conflicts.",
+    no_args_is_help=True,
+)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("check")
+def data_check(
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Data CSV (default: the project's data/cities_sourced.csv).", show_default=False
+        ),
+    ] = None,
+    fmt: Annotated[
+        ParamsFormat, typer.Option("--format", help="Output format (csv: coverage per city).")
+    ] = ParamsFormat.table,
+) -> None:
+    """Validate a data file; print coverage per city and indicator, conflicts and unparsed values."""
+    from innosim import data as dmod
+
+    df = dmod.load_dataset(file)
+    resolved = dmod.resolve(df)
+    cov = dmod.coverage(resolved)
+    by_city = dmod.coverage_by_city(cov)
+    by_ind = dmod.coverage_by_indicator(cov)
+    dropped = dmod.conflicts(df)
+    bad = dmod.unparsed(df)
+    if fmt is ParamsFormat.csv:
+        typer.echo(by_city.to_csv(index=False), nl=False)
+        return
+    if fmt is ParamsFormat.json:
+        _print_json(
+            {
+                "file": df.attrs.get("file"),
+                "rows": len(df),
+                "resolved_rows": len(resolved),
+                "coverage_by_city": _records(by_city),
+                "coverage_by_indicator": _records(by_ind),
+                "conflicts": _records(dropped),
+                "unparsed": _records(bad),
+            }
+        )
+        return
+    con = _stdout()
+    con.print(
+        Text(
+            f"{df.attrs.get('file')}: {len(df)} rows, {len(resolved)} after resolving conflicts, "
+            f"{len(by_city)} cities x {len(by_ind)} indicators"
+        )
+    )
+    t = Table(title=Text("Coverage per city (latest year)"), title_justify="left")
+    for col in ("city", "covered", "share", "flagged"):
+        t.add_column(col, justify="left" if col == "city" else "right")
+    for r in by_city.itertuples(index=False):
+        t.add_row(
+            Text(r.city),
+            Text(f"{r.covered}/{r.indicators}"),
+            Text(f"{100 * r.share:.0f}%"),
+            Text(str(r.flagged)),
+        )
+    con.print(t)
+    t = Table(title=Text("Coverage per indicator"), title_justify="left")
+    for col in ("indicator", "cities", "flagged"):
+        t.add_column(col, justify="left" if col == "indicator" else "right")
+    for r in by_ind.itertuples(index=False):
+        t.add_row(Text(r.indicator), Text(f"{r.covered}/{r.cities}"), Text(str(r.flagged)))
+    con.print(t)
+    t = Table(title=Text(f"Conflicts resolved ({len(dropped)} rows dropped)"), title_justify="left")
+    for col in ("row", "city", "indicator", "year", "value", "kept row", "reason"):
+        t.add_column(col)
+    for r in dropped.itertuples(index=False):
+        t.add_row(
+            *(Text(str(x)) for x in (r.row, r.city, r.indicator, r.year, r.value_raw, r.kept_row)),
+            Text(r.reason),
+        )
+    con.print(t)
+    t = Table(title=Text(f"Unparsed values ({len(bad)}; kept as NaN)"), title_justify="left")
+    for col in ("row", "city", "indicator", "year", "value"):
+        t.add_column(col)
+    for r in bad.itertuples(index=False):
+        t.add_row(*(Text(str(x)) for x in (r.row, r.city, r.indicator, r.year, r.value_raw)))
+    con.print(t)
