@@ -470,32 +470,27 @@ def coverage(df: pd.DataFrame) -> pd.DataFrame:
     return cov
 
 
-def coverage_by_city(cov: pd.DataFrame) -> pd.DataFrame:
-    """Per city: indicators, covered, share, flagged (covered values carrying any flag)."""
+def _coverage_by(cov: pd.DataFrame, key: str, count: str) -> pd.DataFrame:
+    """Per ``key``: ``count`` (rows), covered, share, flagged (covered values with a flag)."""
     flagged = cov["has_value"] & (cov["flags"] != "")
-    g = cov.assign(flagged=flagged).groupby("city", sort=False)
+    g = cov.assign(flagged=flagged).groupby(key, sort=False)
     out = pd.DataFrame(
         {
-            "indicators": g["has_value"].size(),
+            count: g["has_value"].size(),
             "covered": g["has_value"].sum(),
             "flagged": g["flagged"].sum(),
         }
     )
-    out["share"] = out["covered"] / out["indicators"]
-    return out.reset_index()[["city", "indicators", "covered", "share", "flagged"]]
+    out["share"] = out["covered"] / out[count]
+    return out.reset_index()[[key, count, "covered", "share", "flagged"]]
+
+
+def coverage_by_city(cov: pd.DataFrame) -> pd.DataFrame:
+    """Per city: indicators, covered, share, flagged (covered values carrying any flag)."""
+    return _coverage_by(cov, "city", "indicators")
 
 
 def coverage_by_indicator(cov: pd.DataFrame) -> pd.DataFrame:
     """Per indicator: cities, covered, share, flagged; most covered first."""
-    flagged = cov["has_value"] & (cov["flags"] != "")
-    g = cov.assign(flagged=flagged).groupby("indicator", sort=False)
-    out = pd.DataFrame(
-        {
-            "cities": g["has_value"].size(),
-            "covered": g["has_value"].sum(),
-            "flagged": g["flagged"].sum(),
-        }
-    )
-    out["share"] = out["covered"] / out["cities"]
-    out = out.reset_index()[["indicator", "cities", "covered", "share", "flagged"]]
+    out = _coverage_by(cov, "indicator", "cities")
     return out.sort_values("covered", ascending=False, kind="stable").reset_index(drop=True)

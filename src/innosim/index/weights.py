@@ -15,8 +15,9 @@ Schemes
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -108,17 +109,15 @@ class Framework:
             )
         if self.pillar_weights is not None:
             pw = dict(self.pillar_weights)
-            unknown = sorted(set(pw) - set(self.pillars))
-            missing = sorted(set(self.pillars) - set(pw))
-            if unknown or missing:
-                raise InputError(
-                    "pillar weights do not match the pillars"
-                    + (f"; unknown: {', '.join(unknown)}" if unknown else "")
-                    + (f"; missing: {', '.join(missing)}" if missing else ""),
-                    field="pillar_weights",
-                    value=pw,
-                    expected=f"one weight for each of {', '.join(self.pillars)}",
-                )
+            _check_keys(
+                pw,
+                self.pillars,
+                "pillar weights do not match the pillars",
+                "",
+                field="pillar_weights",
+                value=pw,
+                expected=f"one weight for each of {', '.join(self.pillars)}",
+            )
             vals = np.array(list(pw.values()), dtype=float)
             if not np.all(np.isfinite(vals)) or np.any(vals < 0) or vals.sum() <= 0:
                 raise InputError(
@@ -270,16 +269,14 @@ def user(
         to 0 or (with ``require_sum``) not to 1.
     """
     w = pd.Series(dict(weights), dtype=float)
-    unknown = sorted(set(w.index) - set(framework.names))
-    missing = [n for n in framework.names if n not in w.index]
-    if unknown or missing:
-        raise InputError(
-            "weights do not match the framework"
-            + (f"; unknown indicators: {', '.join(unknown)}" if unknown else "")
-            + (f"; missing indicators: {', '.join(missing)}" if missing else ""),
-            field="weights",
-            expected="one weight for every indicator of the framework",
-        )
+    _check_keys(
+        w.index,
+        framework.names,
+        "weights do not match the framework",
+        " indicators",
+        field="weights",
+        expected="one weight for every indicator of the framework",
+    )
     w = w.reindex(framework.names)
     bad = w[~np.isfinite(w.to_numpy()) | (w.to_numpy() < 0)]
     if len(bad):
@@ -369,3 +366,19 @@ def pca_weights(
         w = (sq / np.where(colsum > 0, colsum, 1.0)) @ share
         out[cols] = w / w.sum() if w.sum() > 0 else 1.0 / len(cols)
     return out
+
+
+def _check_keys(
+    given: Iterable[str], wanted: Sequence[str], problem: str, noun: str, **error: Any
+) -> None:
+    """Raise InputError when ``given`` has names not in ``wanted`` or misses some of them."""
+    given = list(given)
+    unknown = sorted(set(given) - set(wanted))
+    missing = [n for n in wanted if n not in given]
+    if unknown or missing:
+        raise InputError(
+            problem
+            + (f"; unknown{noun}: {', '.join(unknown)}" if unknown else "")
+            + (f"; missing{noun}: {', '.join(missing)}" if missing else ""),
+            **error,
+        )
