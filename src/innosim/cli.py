@@ -871,3 +871,10 @@ def data_check(
     for r in bad.itertuples(index=False):
         t.add_row(*(Text(str(x)) for x in (r.row, r.city, r.indicator, r.year, r.value_raw)))
     con.print(t)
+
+
+# --------------------------------------------------------------------------- index
+
+from innosim.cli_index import index_command  # noqa: E402  (registered after the app exists)
+
+app.command("index")(index_command)

@@ -1,4 +1,4 @@
-"""The TOP composite index: the statistical core (OECD/JRC handbook steps 3-8).
+"""The TOP composite index (OECD/JRC handbook steps 1 and 3-10).
 
 A pure library over a pandas DataFrame ``X`` (rows: units such as cities; columns: indicators;
 NaN: missing) and a :class:`Framework` (indicator -> pillar, sub-pillar, direction, weight). It
@@ -12,22 +12,62 @@ choices as arguments, so an uncertainty analysis can call it in a Monte Carlo lo
     scores = aggregate.aggregate(Xn, framework, "arithmetic", w)
     r = aggregate.ranks(scores["overall"])
 
+The framework file, the indicator matrix built from the sourced dataset, the uncertainty and
+sensitivity analyses and the figures sit on top of that core; :func:`build_index` runs
+everything (``innosim index``)::
+
+    result = build_index(draws=1000, seed=0)
+    result.table                  # city, talent, organization, place, score, rank, rank_low, ...
+
 See ``docs/index.md`` for the formulas.
 """
 
 from __future__ import annotations
 
-from innosim.index import aggregate, coherence, impute, normalise, outliers, weights
+from innosim.index import aggregate, coherence, impute, normalise, outliers, uncertainty, weights
+from innosim.index.framework import (
+    FrameworkSpec,
+    IndicatorSpec,
+    default_framework_path,
+    indicator_matrix,
+    load_framework,
+)
+from innosim.index.pipeline import (
+    TABLE_COLUMNS,
+    IndexResult,
+    build_index,
+    compare_ranking,
+    load_ranking,
+    write_outputs,
+)
+from innosim.index.uncertainty import Choices, Uncertainty, compute, monte_carlo, sobol
 from innosim.index.weights import PILLARS, Framework, Indicator
 
 __all__ = [
     "PILLARS",
+    "TABLE_COLUMNS",
+    "Choices",
     "Framework",
+    "FrameworkSpec",
+    "IndexResult",
     "Indicator",
+    "IndicatorSpec",
+    "Uncertainty",
     "aggregate",
+    "build_index",
     "coherence",
+    "compare_ranking",
+    "compute",
+    "default_framework_path",
     "impute",
+    "indicator_matrix",
+    "load_framework",
+    "load_ranking",
+    "monte_carlo",
     "normalise",
     "outliers",
+    "sobol",
+    "uncertainty",
     "weights",
+    "write_outputs",
 ]
