@@ -1,7 +1,9 @@
-"""The sourced city dataset: loading with a validated schema, units, conflicts and coverage."""
+"""The sourced city dataset: loading with a validated schema, units, conflicts and coverage;
+the bridge from it to scenario initial conditions (:mod:`innosim.data.bridge`)."""
 
 from __future__ import annotations
 
+from innosim.data.bridge import reference_outcomes, scenario_from_dataset, scenario_toml
 from innosim.data.dataset import (
     conflicts,
     coverage,
@@ -26,6 +28,9 @@ __all__ = [
     "load_dataset",
     "normalise_unit",
     "parse_value",
+    "reference_outcomes",
     "resolve",
+    "scenario_from_dataset",
+    "scenario_toml",
     "unparsed",
 ]
