@@ -268,3 +268,15 @@ def test_bad_ranking_files(tmp_path: Path, text: str, needle: str) -> None:
     with pytest.raises(InputError) as e:
         load_ranking(p)
     assert str(p) in str(e.value) and needle in str(e.value)
+
+
+@pytest.mark.slow
+def test_acceptance_1000_draws_over_16_cities_within_60_s() -> None:
+    """The issue's budget: the whole index with 1,000 Monte Carlo draws in <= 60 s."""
+    import time
+
+    t0 = time.perf_counter()
+    r = build_index(draws=1000, seed=0)
+    elapsed = time.perf_counter() - t0
+    assert len(r.table) == 16 and r.mc is not None and len(r.mc.ranks) == 1000
+    assert elapsed <= 60.0, f"{elapsed:.1f} s"

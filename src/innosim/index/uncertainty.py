@@ -265,7 +265,7 @@ def _evaluator(
     X: pd.DataFrame, framework: Framework, spec: Uncertainty, bank: int, seed: int | None
 ) -> _Evaluator:
     framework.check_columns(X)
-    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed).spawn(1)[0]))
     W, P = _banks(framework, spec, bank, rng)
     return _Evaluator(X[framework.names].astype(float), framework, spec, W, P)
 
@@ -344,7 +344,7 @@ def monte_carlo(
     if not (0.0 < level < 1.0):
         raise InputError("bad interval level", field="level", value=level, expected="in (0, 1)")
     ev = _evaluator(X, framework, spec, max(draws, 2), seed)
-    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[1])
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed).spawn(2)[1]))
     U = rng.random((draws, len(FACTORS)))
     S = np.vstack([ev.overall(u) for u in U])
     R = _ranks(S)
