@@ -260,6 +260,8 @@ class Flows:
         "graduates",
         "moves_in",
         "moves_out",
+        "graduate_moves_in",
+        "graduate_moves_out",
         "entries",
         "exits",
         "failures",

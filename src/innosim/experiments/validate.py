@@ -263,6 +263,16 @@ class _Group:
     paired: list[tuple[Scenario, StatRequest]]
 
 
+def _ratio_of_means(num: np.ndarray, den: np.ndarray) -> float:
+    """Ensemble ratio estimator: mean numerator over mean denominator, over the replicates
+    where both are finite; NaN when the mean denominator is zero."""
+    ok = np.isfinite(num) & np.isfinite(den)
+    if not ok.any():
+        return math.nan
+    d = float(den[ok].mean())
+    return float(num[ok].mean()) / d if d != 0 else math.nan
+
+
 def _quantiles(x: np.ndarray) -> tuple[float, float, float]:
     x = x[np.isfinite(x)]
     if x.size == 0:
@@ -306,7 +316,8 @@ def validate(
     -------
     pandas.DataFrame
         One row per target, columns :data:`RESULT_COLUMNS`: ``value`` is the ensemble mean (NaN
-        replicates ignored), ``lo``/``hi`` the 5% and 95% quantiles over replicates, ``low`` and
+        replicates ignored; for a ratio statistic such as ``city_ratio``, the ratio of the two
+        ensemble means, see ``Statistic.ratio_parts``), ``lo``/``hi`` the 5% and 95% quantiles over replicates, ``low`` and
         ``high`` the accepted range, ``reference`` the source's value, ``passed`` whether
         ``low <= value <= high``. ``attrs`` holds ``targets`` (the file), ``replicates``,
         ``seed``, ``passed``, ``total`` and, with ``out``, ``files``.
@@ -329,7 +340,9 @@ def validate(
     out_dir = _prepare_out(out) if out is not None else None
 
     groups: dict[str, _Group] = {}
-    where: list[tuple[str, str, int]] = []  # per target: group key, kind, index in the group
+    # per target: group key, kind, index in the group (then numerator and denominator indices
+    # for a ratio statistic)
+    where: list[tuple[Any, ...]] = []
     scenarios: dict[str, Scenario] = {}
     for i, t in enumerate(targets.targets):
         ref = t.scenario if t.scenario is not None else default_ref
@@ -353,9 +366,15 @@ def validate(
             g.paired.append((cf, req))
             where.append((key, "paired", len(g.paired) - 1))
         else:
-            if req not in g.requests:
-                g.requests.append(req)
-            where.append((key, "values", g.requests.index(req)))
+            parts: list[int] = []
+            reqs = [req]
+            if stat.ratio_parts is not None:
+                reqs += [_request(n, a) for n, a in stat.ratio_parts(**args)]
+            for r in reqs:
+                if r not in g.requests:
+                    g.requests.append(r)
+                parts.append(g.requests.index(r))
+            where.append((key, "values", *parts))
 
     figures = out_dir is not None
     main_key = str(default_ref) if default_ref is not None and str(default_ref) in groups else None
@@ -380,9 +399,14 @@ def validate(
     payloads = map_runs(tasks, workers=workers, progress=progress)
 
     rows = []
-    for t, (key, kind, j) in zip(targets.targets, where, strict=True):
+    for t, (key, kind, j, *parts) in zip(targets.targets, where, strict=True):
         vals = np.array([getattr(payloads[k], kind)[j] for k in index[key]], dtype=float)
         mean, lo, hi = _quantiles(vals)
+        if parts:
+            num, den = (
+                np.array([payloads[k].values[i] for k in index[key]], dtype=float) for i in parts
+            )
+            mean = _ratio_of_means(num, den)
         rows.append(
             {
                 "statistic": t.statistic,

@@ -38,7 +38,24 @@ SERIES: tuple[tuple[str, str, str], ...] = (
     ("people_out", "agents/tick", "people leaving the labour force"),
     ("moves_in", "agents/tick", "people moving into the city"),
     ("moves_out", "agents/tick", "people moving out of the city"),
-    ("talent_net_inflow_rate", "1/yr", "(moves in - moves out) / pool, annualised"),
+    ("graduate_moves_in", "agents/tick", "fresh graduates taking their first job in the city"),
+    (
+        "graduate_moves_out",
+        "agents/tick",
+        "fresh graduates of the city taking their first job elsewhere",
+    ),
+    (
+        "talent_net_inflow_rate",
+        "1/yr",
+        "net moves of people already in the labour force (fresh graduates' first-job moves "
+        "excluded, as in the Zhaopin ranking) / pool, annualised",
+    ),
+    (
+        "graduate_net_inflow_rate",
+        "1/yr",
+        "fresh graduates' first-job net moves / the city's graduates (negative: it exports "
+        "graduates, C5)",
+    ),
     ("firms", "firms", "living innovative firms headquartered in the city"),
     ("entries", "firms/tick", "firms founded"),
     ("exits", "firms/tick", "firms that left the registry (failure, closure or acquisition)"),
@@ -77,6 +94,8 @@ FLOW_SERIES = frozenset(
         "people_out",
         "moves_in",
         "moves_out",
+        "graduate_moves_in",
+        "graduate_moves_out",
         "entries",
         "exits",
         "failures",
@@ -91,6 +110,7 @@ FLOW_SERIES = frozenset(
 RATE_SERIES = frozenset(
     {
         "talent_net_inflow_rate",
+        "graduate_net_inflow_rate",
         "graduates",
         "value_added",
         "innovation_value_added",
@@ -152,6 +172,8 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
         "people_out",
         "moves_in",
         "moves_out",
+        "graduate_moves_in",
+        "graduate_moves_out",
         "entries",
         "exits",
         "failures",
@@ -162,7 +184,13 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
         "restarts",
     ):
         rec[k][:] = getattr(fl, k)
-    rec["talent_net_inflow_rate"][:] = (fl.moves_in - fl.moves_out) * TPY / safe_pool
+    net = (fl.moves_in - fl.graduate_moves_in) - (fl.moves_out - fl.graduate_moves_out)
+    rec["talent_net_inflow_rate"][:] = net * TPY / safe_pool
+    rec["graduate_net_inflow_rate"][:] = np.where(
+        fl.graduates > 0,
+        (fl.graduate_moves_in - fl.graduate_moves_out) / np.maximum(fl.graduates, 1),
+        0.0,
+    )
     rec["employment"][:] = innov * ppa
     rec["value_added"][:] = va * yuan
     rec["innovation_value_added"][:] = innov_va * yuan

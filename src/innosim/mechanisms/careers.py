@@ -11,13 +11,16 @@ where y_c is the city's background productivity (expected pay, C11), J_c the sha
 pool in innovative jobs or open positions (lead firms attract talent, C3), ``chi = congestion``
 prices the city's growth since the start (housing, the Rosen-Roback spatial equilibrium),
 ``tp_c`` its talent programmes (a policy lever), and ``kappa`` the moving cost (``graduate_moving_cost`` for fresh
-graduates, ``moving_cost`` otherwise). Movers leave their employer.
+graduates, ``moving_cost`` otherwise) plus ``migration_distance_cost`` per 1,000 km between the
+two cities (the distance decay of gravity models of migration; Tombe and Zhu 2019 estimate
+China's migration costs rising with distance). Movers leave their employer.
 
 Hiring. Firms post ``ceil(target) - employment`` vacancies; a chain master posts a share
 ``branch_share`` of them at its branch R&D city (C4). In every city, searchers without a job
 after the moves (graduates, background workers, movers), ranked by skill, fill that city's
 vacancies, taken in random order, until one side runs out; the others work in
-the background economy. Moves in and out are counted per city (talent flows).
+the background economy. Moves in and out are counted per city (talent flows), and among them
+the moves of fresh graduates choosing the city of their first job (``graduate_moves_in/out``).
 
 References: Tombe and Zhu (2019) on migration frictions in China; Moretti (2012) on high-tech
 jobs and city choice; Zhaopin and Zeping talent-attraction reports (net inflow rates).
@@ -87,8 +90,9 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     u = city_utility(state, params)
     stay = np.eye(n_c, dtype=bool)
     probs = []
+    distance = g.migration_distance_cost * params.dist_km / 1000.0
     for kappa in (g.moving_cost, g.graduate_moving_cost):
-        v = u[None, :] - kappa * (~stay)
+        v = u[None, :] - (kappa + distance) * (~stay)
         v = v - v.max(axis=1, keepdims=True)
         e = np.exp(v)
         probs.append(e / e.sum(axis=1, keepdims=True))
@@ -102,6 +106,9 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
         release_people(state, movers[p.employer[movers] >= 0])
         fl.moves_out += np.bincount(origin[moved], minlength=n_c)
         fl.moves_in += np.bincount(dest[moved], minlength=n_c)
+        grad = p.fresh[movers]
+        fl.graduate_moves_out += np.bincount(origin[moved][grad], minlength=n_c)
+        fl.graduate_moves_in += np.bincount(dest[moved][grad], minlength=n_c)
         p.city[movers] = dest[moved].astype(np.int8)
 
     # hiring ------------------------------------------------------------------------------

@@ -9,9 +9,13 @@ years old is acquired with yearly hazard ``acquisition_rate`` (absorbed: it leav
 *succeeds* if it lists above the capital it raised or becomes a unicorn (the definition of
 Gompers et al. 2010, used by ``founder_success_rate``).
 
-*Realisation.* At a listing or acquisition every unrealised investment in the firm returns
-``stake * retained_now / retained_at_entry * valuation`` (later rounds dilute earlier ones); at a
-failure it returns ``liquidation_recovery`` of the amount. Funds get the proceeds as dry powder
+*Realisation.* At a listing every unrealised investment in the firm returns
+``stake * retained_now / retained_at_entry * valuation`` (later rounds dilute earlier ones). At
+an acquisition investors hold a non-participating liquidation preference of
+``liquidation_preference`` times their amount (Kaplan and Strömberg 2003: standard in venture
+contracts): each takes the larger of its converted share and its preference, preferences
+sharing the price pro rata when it cannot pay them all. At a failure an investment returns
+``liquidation_recovery`` of the amount. Funds get the proceeds as dry powder
 and the realised multiples feed their appetite next tick (finance mechanism, C9).
 
 *Recycling.* Staff of any firm that leaves the registry (failure, closure or acquisition)
@@ -52,10 +56,15 @@ def _credit_founders(state: State, firms: np.ndarray) -> None:
 
 
 def _realise(
-    state: State, firm_rows: np.ndarray, value: np.ndarray | None, recovery: float
+    state: State,
+    firm_rows: np.ndarray,
+    value: np.ndarray | None,
+    recovery: float,
+    preference: float = 0.0,
 ) -> None:
     """Realise every open investment in ``firm_rows``; ``value`` None means liquidation
-    (each investment returns ``recovery`` times its amount)."""
+    (each investment returns ``recovery`` times its amount), otherwise a sale or listing at
+    ``value`` with a liquidation ``preference`` (multiple of the amount)."""
     led, f, fu, fl = state.ledger, state.firms, state.funds, state.flows
     if firm_rows.size == 0 or led.n == 0:
         return
@@ -69,15 +78,28 @@ def _realise(
     rows, pos = open_[hit], pos[hit]
     if rows.size == 0:
         return
+    amount = led.amount[rows].astype(np.float64)
     if value is None:
-        proceeds = led.amount[rows].astype(np.float64) * recovery
+        proceeds = amount * recovery
     else:
         frac = (
-            led.stake[rows]
-            * f.retained[firm_rows[pos]]
-            / np.maximum(led.retained_entry[rows], 1e-12)
+            led.stake[rows].astype(np.float64)
+            * f.retained[firm_rows[pos]].astype(np.float64)
+            / np.maximum(led.retained_entry[rows].astype(np.float64), 1e-12)
         )
-        proceeds = frac.astype(np.float64) * value[pos]
+        v = value[pos]
+        proceeds = frac * v
+        if preference > 0:
+            # non-participating liquidation preference, pari passu across rounds: each
+            # investment takes the larger of its converted share and its preference, the
+            # preferences sharing the sale price pro rata when it cannot pay them all
+            owed = amount * preference
+            owed_firm = np.bincount(pos, weights=owed, minlength=firm_rows.size)
+            pref = owed * np.minimum(1.0, v / np.maximum(owed_firm[pos], 1e-12))
+            proceeds = np.maximum(proceeds, pref)
+            paid = np.bincount(pos, weights=proceeds, minlength=firm_rows.size)
+            over = paid[pos] > v
+            proceeds[over] *= v[over] / paid[pos][over]
     led.proceeds[rows] = proceeds
     led.realised[rows] = True
     led.realised_tick[rows] = state.t
@@ -87,9 +109,7 @@ def _realise(
     fl.vc_returned += np.bincount(fu.city[fund].astype(np.int64), weights=proceeds, minlength=fl.n)
     state.realised_fund = np.concatenate([state.realised_fund, fund])
     state.realised_proceeds = np.concatenate([state.realised_proceeds, proceeds])
-    state.realised_amount = np.concatenate(
-        [state.realised_amount, led.amount[rows].astype(np.float64)]
-    )
+    state.realised_amount = np.concatenate([state.realised_amount, amount])
 
 
 def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
@@ -126,7 +146,13 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
         good = rows[(f.valuation[rows] > f.raised[rows]) & ~f.success[rows]]
         f.success[good] = True
         _credit_founders(state, good)
-        _realise(state, rows, f.valuation[rows].astype(np.float64), g.liquidation_recovery)
+        _realise(
+            state,
+            rows,
+            f.valuation[rows].astype(np.float64),
+            g.liquidation_recovery,
+            g.liquidation_preference,
+        )
 
     # failures ----------------------------------------------------------------------------
     broke = (f.cash < 0) & ~bought

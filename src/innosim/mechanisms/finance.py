@@ -18,9 +18,11 @@ Rule. Each city has ``funds_per_city`` funds whose starting capital is the city'
        S = log a + 0.5 clip(growth, -1, 3) + r [founder succeeded before] + N(0, sigma_s^2)
 
    and invests if ``S > h0 - h1 a_f + h2 (1 - a_f) [To C]``: bold funds accept more and riskier
-   (To C) bets; cautious funds prefer steady To B/To G projects (C9). The round is
-   ``seed_round * round_step^k`` for the k-th round, buys a share ``round_dilution`` at a
-   post-money value of amount / dilution, and earlier investors are diluted. A fund never invests
+   (To C) bets; cautious funds prefer steady To B/To G projects (C9). *Pricing on progress*: the
+   fund takes the firm's current valuation as the pre-money value V (never below the seed
+   round's, ``seed_round (1 - d) / d`` with ``d = round_dilution``); the k-th round raises
+   ``min(seed_round * round_step^k, V d / (1 - d))`` — a firm without progress gets a smaller,
+   flat round — and buys the stake amount / (V + amount) <= d; earlier investors are diluted. A fund never invests
    more than its dry powder (deals are taken in random order until it runs out).
 
 Money is conserved: for every fund, capital = start + commitments - invested + returned
@@ -112,26 +114,38 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     pitch, fund, pcity = pitch[yes], fund[yes], pcity[yes]
     if pitch.size == 0:
         return
-    amount = g.seed_round * g.round_step ** f.rounds[pitch].astype(np.float64)
+    # price on progress: the fund values the firm at its current valuation (never below the
+    # seed round's pre-money) and buys at most ``round_dilution`` of it; a firm that has made
+    # no progress gets a smaller round at about the same price (a flat round)
+    d = g.round_dilution
+    size = g.seed_round * g.round_step ** f.rounds[pitch].astype(np.float64)
+    pre = np.maximum(f.valuation[pitch].astype(np.float64), g.seed_round * (1.0 - d) / d)
+    amount = np.minimum(size, pre * d / (1.0 - d))
     # budget: random order within each fund, cumulative sum within the dry powder
     order = np.lexsort((rng.random(pitch.size), fund))
-    pitch, fund, pcity, amount = pitch[order], fund[order], pcity[order], amount[order]
+    pitch, fund, pcity, amount, pre = (
+        pitch[order],
+        fund[order],
+        pcity[order],
+        amount[order],
+        pre[order],
+    )
     starts = np.r_[0, np.flatnonzero(fund[1:] != fund[:-1]) + 1]
     csum = np.cumsum(amount)
     base = np.repeat(csum[starts] - amount[starts], np.diff(np.r_[starts, fund.size]))
     ok = (csum - base) <= fu.capital[fund]
-    pitch, fund, pcity, amount = pitch[ok], fund[ok], pcity[ok], amount[ok]
+    pitch, fund, pcity, amount, pre = pitch[ok], fund[ok], pcity[ok], amount[ok], pre[ok]
     if pitch.size == 0:
         return
-    d = g.round_dilution
+    post = pre + amount
+    stake = amount / post
     f.cash[pitch] += amount.astype(np.float32)
     f.raised[pitch] += amount.astype(np.float32)
     f.rounds[pitch] += 1
-    post = amount / d
     f.post_money[pitch] = post
     f.valuation[pitch] = np.maximum(f.valuation[pitch], post)
     f.last_round[pitch] = state.t
-    f.retained[pitch] *= np.float32(1.0 - d)
+    f.retained[pitch] *= (1.0 - stake).astype(np.float32)
     np.subtract.at(fu.capital, fund, amount)
     np.add.at(fu.invested, fund, amount)
     np.add.at(fu.deals, fund, 1)
@@ -144,7 +158,7 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
         tick=state.t,
         round=(f.rounds[pitch] - 1).astype(np.int8),
         amount=amount.astype(np.float32),
-        stake=np.float32(d),
+        stake=stake.astype(np.float32),
         retained_entry=f.retained[pitch],
         proceeds=0.0,
         realised=False,

@@ -21,8 +21,13 @@ opportunity worth taking but was deterred by the penalty: these are counted for 
 ``fear_of_failure_share``. Restart candidates (perceivers who failed before) and restarts are
 counted for ``restart_response_to_stigma_removal``.
 
-A founder starts a firm in their city with their own capital ``founder_capital``, capability
-``log a ~ N(log(0.5 + s), 0.5)`` and a wave drawn with probability ∝ fit_{c,w} gshare_w. The
+A founder starts a firm in their city with their own capital, lognormal with median
+``founder_capital`` and log-sd ``founder_capital_dispersion`` (most ventures start on little
+money, a few on a lot: the spread that makes young firms' failure hazard fall with age — the
+Jovanovic 1982 / BLS pattern — instead of all running dry at the same age), capability
+``log a ~ N(log(0.5 + s) + k [succeeded before], 0.5)`` (``k = success_capability_premium``:
+Gompers et al. 2010 find performance persistence in serial founders — skill and access to
+customers and suppliers) and a wave drawn with probability ∝ fit_{c,w} gshare_w. The
 orientation is set by the orientation mechanism that runs next. Founder history at founding
 (first time, after a failure, after a success) is recorded on the firm.
 
@@ -98,8 +103,10 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     release_people(state, founders[p.employer[founders] >= 0])
     wave = categorical_rows(rng, wave_probs, fcity)
     skill = p.skill[founders].astype(np.float64)
-    cap = np.exp(rng.normal(np.log(0.5 + skill), 0.5)).astype(np.float32)
     history = p.last_outcome[founders]
+    log_cap = np.log(0.5 + skill) + g.success_capability_premium * (history == 2)
+    cap = np.exp(rng.normal(log_cap, 0.5)).astype(np.float32)
+    own = g.founder_capital * np.exp(g.founder_capital_dispersion * rng.standard_normal(k))
     rows = f.append(
         k,
         id=state.new_firm_ids(k),
@@ -113,7 +120,7 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
         capability=cap,
         employment=1,
         target=1.0,
-        cash=g.founder_capital,
+        cash=own.astype(np.float32),
         retained=1.0,
         died=-1,
         last_round=-1,

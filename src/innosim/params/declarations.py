@@ -181,11 +181,13 @@ PARAMS: tuple[ParamSpec, ...] = (
         unit="utils per log CNY",
         low=0.0,
         high=20,
-        default=3.0,
+        default=4.0,
         group="talent",
         claims=("C5", "C11"),
         description="Weight of the log expected income in the choice of city.",
-        source="Rationale: migration elasticities to wages of 1-3 (Tombe and Zhu 2019).",
+        source="Rationale: migration elasticities to wages of 1-3 (Tombe and Zhu 2019)."
+        + " "
+        + "Calibrated 3 -> 4 (talent_net_inflow_rate and value_added ratios): pay weighs more than innovative jobs in where experienced people move.",
     ),
     _P(
         name="opportunity_weight",
@@ -193,13 +195,15 @@ PARAMS: tuple[ParamSpec, ...] = (
         unit="utils",
         low=0.0,
         high=50,
-        default=5.0,
+        default=3.0,
         group="talent",
         claims=("C3", "C5"),
         description="Weight of a city's share of innovative jobs and openings in the choice of "
         "city: lead firms attract talent.",
         source="Calibrated: the consumer-internet city's net talent inflow above the university "
-        "city's (Zhaopin/Zeping 2025; validation targets).",
+        "city's (Zhaopin/Zeping 2025; validation targets)."
+        + " "
+        + "Calibrated 5 -> 3 (talent_net_inflow_rate ratio).",
     ),
     _P(
         name="moving_cost",
@@ -207,11 +211,13 @@ PARAMS: tuple[ParamSpec, ...] = (
         unit="utils",
         low=0.0,
         high=20,
-        default=4.0,
+        default=6.5,
         group="talent",
         claims=("C5",),
         description="Utility cost of moving city for an established worker.",
-        source="Rationale: most job changes stay within the city; hukou and housing frictions.",
+        source="Rationale: most job changes stay within the city; hukou and housing frictions."
+        + " "
+        + "Calibrated 4 -> 6.5 (the talent_net_inflow_rate ratio of validation/targets.toml, 1.2-2.5): experienced workers rarely move (Tombe and Zhu 2019); with 4 the hubs equilibrated within a few years and the university city's net inflow turned negative.",
     ),
     _P(
         name="graduate_moving_cost",
@@ -219,12 +225,28 @@ PARAMS: tuple[ParamSpec, ...] = (
         unit="utils",
         low=0.0,
         high=20,
-        default=3.0,
+        default=0.5,
         group="talent",
         claims=("C5",),
         description="Utility cost of leaving the university's city at graduation.",
         source="Rationale: graduates are the most mobile group (Zhaopin: most new graduates "
-        "work outside their university's city in tier-1/new tier-1 hubs).",
+        "work outside their university's city in tier-1/new tier-1 hubs)."
+        + " "
+        + "Calibrated 3 -> 0.5 (value_added ratio; C5): fresh graduates choose their first city almost freely, so a university city exports many; with 3 the university city of the shipped scenario kept 94% of its graduates and outgrew its 2024 population.",
+    ),
+    _P(
+        name="migration_distance_cost",
+        scope="global",
+        unit="utils per 1000 km",
+        low=0,
+        high=20,
+        default=1.0,
+        group="talent",
+        claims=("C5",),
+        description="Moving cost added per 1,000 km between origin and destination.",
+        source="Calibrated (the talent_net_inflow_rate ratio of validation/targets.toml): gravity models of "
+        "migration; Tombe and Zhu (2019), AER 109(5), find China's migration costs rise with "
+        "distance, so a hub draws most from its own hinterland.",
     ),
     _P(
         name="congestion",
@@ -232,12 +254,14 @@ PARAMS: tuple[ParamSpec, ...] = (
         unit="utils per log growth",
         low=0.0,
         high=50,
-        default=5.0,
+        default=1.5,
         group="talent",
         claims=("C5", "C11"),
         description="Disutility of a city's growth since the start (housing and congestion costs), "
         "per unit of log pool growth; closes the spatial equilibrium.",
-        source="Rosen-Roback spatial equilibrium: rents rise with city size (Glaeser 2008).",
+        source="Rosen-Roback spatial equilibrium: rents rise with city size (Glaeser 2008)."
+        + " "
+        + "Calibrated 5 -> 1.5 (talent_net_inflow_rate): with 5 a graduate-fed city was pushed into net outflow by its own growth.",
     ),
     _P(
         name="talent_programme",
@@ -271,12 +295,14 @@ PARAMS: tuple[ParamSpec, ...] = (
         unit="1/yr",
         low=0.0,
         high=1.0,
-        default=0.012,
+        default=0.03,
         group="culture",
         claims=("C8",),
         description="Base rate at which a person perceives a venture opportunity.",
         source="Rationale: GEM perceived-opportunity rates of 30-50% of adults, of whom a small "
-        "share see a concrete one in any quarter.",
+        "share see a concrete one in any quarter."
+        + " "
+        + "Calibrated 0.012 -> 0.03: keeps entry near its earlier level once failure_cost deters more perceivers.",
     ),
     _P(
         name="opportunity_market_elasticity",
@@ -296,11 +322,13 @@ PARAMS: tuple[ParamSpec, ...] = (
         unit="utils",
         low=-5,
         high=10,
-        default=-1.1,
+        default=-0.6,
         group="culture",
         claims=("C8",),
         description="Bar an opportunity's quality must clear before any failure penalty.",
-        source="Calibrated with the entry rate and fear_of_failure_share.",
+        source="Calibrated with the entry rate and fear_of_failure_share."
+        + " "
+        + "Calibrated -1.1 -> -0.6 together with failure_cost (fear_of_failure_share).",
     ),
     _P(
         name="founder_skill_weight",
@@ -332,11 +360,13 @@ PARAMS: tuple[ParamSpec, ...] = (
         unit="utils",
         low=0,
         high=20,
-        default=3.0,
+        default=5.0,
         group="culture",
         claims=("C8", "C9"),
         description="Personal cost of a failure (lost savings, career) before the city's tolerance.",
-        source="Rationale: Landier (2005) — the cost of failure sets which equilibrium a city is in.",
+        source="Rationale: Landier (2005) — the cost of failure sets which equilibrium a city is in."
+        + " "
+        + "Calibrated 3 -> 5 (fear_of_failure_share of validation/targets.toml, GEM ~0.6): the cost of failure must deter most perceivers where tolerance is middling.",
     ),
     _P(
         name="failure_tolerance",
@@ -410,11 +440,29 @@ PARAMS: tuple[ParamSpec, ...] = (
         unit="model CNY",
         low=0,
         high=1e4,
-        default=30.0,
+        default=11.0,
         group="capital",
         claims=("C8",),
         description="Own and friends-and-family capital a founder brings.",
-        source="Rationale: typical bootstrap capital of a Chinese tech start-up (~300k CNY).",
+        source="Rationale: typical bootstrap capital of a Chinese tech start-up (~300k CNY)."
+        + " "
+        + "Calibrated 30 -> 11 (median; survival_rate at 1 and 2 years): with the lognormal spread a fifth of ventures run dry in their first year, as in BLS BED.",
+    ),
+    _P(
+        name="founder_capital_dispersion",
+        scope="global",
+        unit="log-sd",
+        low=0,
+        high=3,
+        default=1.0,
+        group="capital",
+        claims=("C8",),
+        description="Log standard deviation of founders' own capital around founder_capital "
+        "(the median).",
+        source="Calibrated (validation/targets.toml, survival_rate at 1, 2, 5 and 10 years): "
+        "start-up capital is roughly lognormal with a wide spread (Hurst and Lusardi 2004); "
+        "with one common amount every firm without revenue ran dry at the same age and "
+        "survival fell off a cliff at two and a half years.",
     ),
     # ------------------------------------------------------------------ orientation (demand mix)
     _P(
@@ -561,11 +609,13 @@ PARAMS: tuple[ParamSpec, ...] = (
         unit="1",
         low=0,
         high=1.5,
-        default=0.0,
+        default=0.3,
         group="firms",
         claims=("C6",),
         description="Exponent of size in a To B firm's market attraction.",
-        source="Rationale: weaker network effects in enterprise markets.",
+        source="Rationale: weaker network effects in enterprise markets."
+        + " "
+        + "Calibrated 0 -> 0.3 (firm_size_tail_exponent): enterprise suppliers also gain from scale (reference customers, switching costs), weaker than To C network effects; without it the firm-size tail was too thin (Hill 1.5).",
     ),
     _P(
         name="increasing_returns_tog",
@@ -869,11 +919,13 @@ PARAMS: tuple[ParamSpec, ...] = (
         unit="signal",
         low=-5,
         high=10,
-        default=1.0,
+        default=1.6,
         group="capital",
         claims=("C9",),
         description="Signal a pitch must clear for a fully cautious fund (appetite 0).",
-        source="Calibrated with seed_to_unicorn_rate and vc_share_deals_below_1x.",
+        source="Calibrated with seed_to_unicorn_rate and vc_share_deals_below_1x."
+        + " "
+        + "Calibrated 1.0 -> 1.6 (survival_rate, founder_success_rate): about a third of ventures raise outside money, not two thirds; funds had kept almost every young firm alive.",
     ),
     _P(
         name="appetite_hurdle_relief",
@@ -1067,11 +1119,13 @@ PARAMS: tuple[ParamSpec, ...] = (
         unit="1/yr",
         low=0,
         high=5,
-        default=0.06,
+        default=0.07,
         group="capital",
         description="Rate at which a venture-backed firm at least two years old is acquired "
         "(the most common venture exit); the firm is absorbed and leaves the registry.",
-        source="Rationale: acquisitions are ~80-90% of venture exits (NVCA yearbooks).",
+        source="Rationale: acquisitions are ~80-90% of venture exits (NVCA yearbooks)."
+        + " "
+        + "Calibrated 0.06 -> 0.07 (vc_share_deals_below_1x, founder_success_rate): trade sales are the usual venture exit.",
     ),
     _P(
         name="exit_min_age",
@@ -1083,6 +1137,21 @@ PARAMS: tuple[ParamSpec, ...] = (
         group="capital",
         description="Minimum age for an exit.",
         source="Rationale: median age at IPO of 7-10 years, at acquisition less.",
+    ),
+    _P(
+        name="liquidation_preference",
+        scope="global",
+        unit="multiple of invested",
+        low=0,
+        high=5,
+        default=1.0,
+        group="capital",
+        claims=("C9",),
+        description="Non-participating liquidation preference of venture investments in an "
+        "acquisition (0: plain common shares).",
+        source="Kaplan and Strömberg (2003), Rev. Econ. Stud. 70(2): 1x non-participating "
+        "preferred is the standard venture contract; it is why many modest trade sales return "
+        "investors about their money (Kerr et al. 2014's below-1x share).",
     ),
     _P(
         name="liquidation_recovery",
@@ -1121,15 +1190,32 @@ PARAMS: tuple[ParamSpec, ...] = (
         source="Gompers et al. (2010): successful founders raise more and succeed more.",
     ),
     _P(
+        name="success_capability_premium",
+        scope="global",
+        unit="log capability",
+        low=0,
+        high=5,
+        default=1.0,
+        group="culture",
+        claims=("C8",),
+        description="Log-capability premium of a venture started by a founder whose earlier "
+        "venture succeeded.",
+        source="Calibrated (founder_success_rate after_success 0.30 vs first_time 0.18): Gompers "
+        "et al. (2010) attribute serial founders' higher success to persistent skill and to "
+        "access to customers and suppliers, not to funding alone.",
+    ),
+    _P(
         name="base_hazard",
         scope="global",
         unit="1/yr",
         low=0,
         high=2,
-        default=0.05,
+        default=0.04,
         group="firms",
         description="Exogenous hazard of closure independent of cash (founder exit, disputes).",
-        source="Rationale: a floor under firm hazard rates at old ages (BLS BED).",
+        source="Rationale: a floor under firm hazard rates at old ages (BLS BED)."
+        + " "
+        + "Calibrated 0.05 -> 0.04 (survival_rate at 10 years, with acquisitions now also ending firms).",
     ),
     # ------------------------------------------------------------------ chains and value capture
     _P(

@@ -10,6 +10,7 @@ the run gives NaN.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -67,6 +68,15 @@ def city_value(result: RunResult, city: str, metric: str, year: int | None = Non
     return _value(_year_rows(result, year), city, metric)
 
 
+def _ratio_parts(
+    city_a: str, city_b: str, metric: str, year: int | None = None
+) -> tuple[tuple[str, dict[str, Any]], tuple[str, dict[str, Any]]]:
+    return (
+        ("city_value", {"city": city_a, "metric": metric, "year": year}),
+        ("city_value", {"city": city_b, "metric": metric, "year": year}),
+    )
+
+
 @statistic(
     "cities",
     "ratio",
@@ -74,6 +84,7 @@ def city_value(result: RunResult, city: str, metric: str, year: int | None = Non
     ArgSpec("city_b", "city"),
     METRIC,
     YEAR,
+    ratio_parts=_ratio_parts,
 )
 def city_ratio(
     result: RunResult, city_a: str, city_b: str, metric: str, year: int | None = None
@@ -81,7 +92,9 @@ def city_ratio(
     """:func:`city_value` of ``city_a`` over that of ``city_b`` (same metric and year).
 
     Reads ``result.yearly()``. NaN when the denominator is zero or either value is undefined.
-    Unit: ratio (dimensionless).
+    Unit: ratio (dimensionless). Over an ensemble ``innosim validate`` reports the ratio of the
+    two cities' ensemble means (the ratio estimator; ``Statistic.ratio_parts``), with the 90%
+    interval of the per-replicate ratios.
     """
     city_code(result, city_a)
     city_code(result, city_b)

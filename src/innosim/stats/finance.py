@@ -13,7 +13,15 @@ import numpy as np
 from innosim.engine.run import RunResult
 from innosim.stats.registry import ArgSpec, ratio, statistic, window_tick
 
-__all__ = ["seed_to_unicorn_rate", "vc_share_deals_below_1x", "vc_top_deals_return_share"]
+__all__ = [
+    "MULTIPLE_RTOL",
+    "seed_to_unicorn_rate",
+    "vc_share_deals_below_1x",
+    "vc_top_deals_return_share",
+]
+
+MULTIPLE_RTOL = 1e-4
+"""Relative tolerance below 1x under which a realised multiple counts as a loss."""
 
 
 def _realised(result: RunResult):
@@ -28,13 +36,16 @@ def vc_share_deals_below_1x(result: RunResult) -> float:
     """Share of realised fund investments returning less than invested.
 
     Reads the venture ledger: among investments with ``realised`` true (the firm listed, was
-    acquired or failed), the share with ``proceeds < amount``. Investments still open at the
-    end of the run are not counted. NaN with no realised investment. Unit: share.
+    acquired or failed), the share with ``proceeds < amount`` (a relative tolerance
+    ``MULTIPLE_RTOL`` = 1e-4 counts a deal paid back exactly — a 1x liquidation preference, a
+    sale at the last round's price — as 1x despite the ledger's single-precision columns).
+    Investments still open at the end of the run are not counted. NaN with no realised investment. Unit: share.
     """
     r = _realised(result)
     if r.empty:
         return math.nan
-    return float((r["proceeds"].to_numpy(np.float64) < r["amount"].to_numpy(np.float64)).mean())
+    amount = r["amount"].to_numpy(np.float64)
+    return float((r["proceeds"].to_numpy(np.float64) < amount * (1.0 - MULTIPLE_RTOL)).mean())
 
 
 @statistic("finance", "share", ArgSpec("top_share", "float", 0.06, low=0.0, high=1.0))

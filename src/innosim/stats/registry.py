@@ -129,6 +129,12 @@ class Statistic:
         called with two results and :meth:`counterfactual` gives the second arm's scenario).
     func : callable
         ``func(result, **args)`` (``func(baseline, counterfactual, **args)`` when paired).
+    ratio_parts : callable, optional
+        For a statistic that is a ratio of two other catalog statistics: ``ratio_parts(**args)``
+        returns the (numerator, denominator) requests as ``(name, args)`` pairs. An ensemble
+        then reports the ratio of the two ensemble means (the ratio estimator), which is not
+        pulled up by replicates with a small denominator as the mean of per-replicate ratios
+        is; the interval stays the quantiles of per-replicate ratios.
     """
 
     name: str
@@ -139,6 +145,9 @@ class Statistic:
     paired: bool
     func: Callable[..., float]
     counterfactual_func: Callable[..., Scenario] | None = None
+    ratio_parts: Callable[..., tuple[tuple[str, dict[str, Any]], tuple[str, dict[str, Any]]]] | None = (
+        None
+    )
 
     @property
     def n_results(self) -> int:
@@ -182,6 +191,7 @@ def statistic(
     *args: ArgSpec,
     paired: bool = False,
     counterfactual: Callable[..., Scenario] | None = None,
+    ratio_parts: Callable[..., Any] | None = None,
 ) -> Callable[[Callable[..., float]], Callable[..., float]]:
     """Decorator registering a statistic function in :data:`CATALOG` under its own name."""
 
@@ -198,6 +208,7 @@ def statistic(
             paired=paired,
             func=func,
             counterfactual_func=counterfactual,
+            ratio_parts=ratio_parts,
         )
         return func
 
