@@ -878,3 +878,18 @@ def data_check(
 from innosim.cli_index import index_command  # noqa: E402  (registered after the app exists)
 
 app.command("index")(index_command)
+
+
+# --------------------------------------------------------------------------- sweep
+
+from innosim.cli_sweep import sweep_command  # noqa: E402  (registered after the app exists)
+
+app.command("sweep")(sweep_command)
+
+
+# --------------------------------------------------------------------------- compare and explain
+
+from innosim.cli_explain import compare_command, explain_command  # noqa: E402
+
+app.command("compare")(compare_command)
+app.command("explain")(explain_command)
