@@ -1,0 +1,403 @@
+"""Baseline versus a policy: paired ensembles with common random numbers (``innosim compare``).
+
+Both arms run the same replicate seeds (``innosim.replicate_seeds(seed, R)``), so replicate
+``r`` of the policy arm differs from replicate ``r`` of the baseline only by the policy; the
+paired differences ``policy_r - baseline_r`` cancel most of the run-to-run noise that two
+independent ensembles would carry. Both arms stop at the year read (the run loop is causal).
+
+Intervals (docs/compare_explain.md):
+
+* ``diff_lo``, ``diff_hi``: a 90% Student-t interval for the *mean* paired difference,
+  ``mean ± t(0.95, R-1) · sd / sqrt(R)`` (NaN with one replicate). This is the interval to read
+  for "does the policy change the expected outcome, and by how much?".
+* ``diff_q05``, ``diff_q95``: the 5% and 95% quantiles of the paired differences over replicates
+  (the spread of the policy's effect from one history to another, as in
+  :func:`innosim.counterfactual`).
+
+This module also holds the execution helpers :func:`run_grid` and :func:`write_outputs` that
+:mod:`innosim.experiments.explain` reuses.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from innosim.api import METRICS, _as_scenario, _check_replicates, _check_seed
+from innosim.engine.rng import replicate_seeds
+from innosim.engine.run import run, yearly
+from innosim.errors import InputError
+from innosim.experiments.executor import RunTask, check_workers, map_runs
+from innosim.experiments.policy import PolicyFile, apply_policy, load_policy
+from innosim.params.scenario import Scenario
+
+__all__ = [
+    "COMPARE_COLUMNS",
+    "DEFAULT_OUTCOMES",
+    "compare",
+    "paired_stats",
+    "run_grid",
+    "write_compare",
+    "write_outputs",
+]
+
+Progress = Callable[[int, int], None]
+
+DEFAULT_OUTCOMES: tuple[str, ...] = (
+    "unicorns",
+    "value_added",
+    "firms",
+    "entries",
+    "exits",
+    "employment",
+    "chain_masters",
+    "talent_net_inflow_rate",
+    "graduates",
+    "vc_invested",
+    "fund_capital",
+    "risk_appetite",
+)
+"""Outcomes :func:`compare` reports by default (every one per city, at the year read)."""
+
+COMPARE_COLUMNS: tuple[str, ...] = (
+    "city",
+    "metric",
+    "baseline_mean",
+    "policy_mean",
+    "diff_mean",
+    "diff_lo",
+    "diff_hi",
+    "diff_q05",
+    "diff_q95",
+    "diff_se",
+    "rel_change",
+)
+"""Columns of :func:`compare`."""
+
+CONFIDENCE = 0.90
+"""Coverage of the t intervals of means (``_lo``/``_hi``)."""
+
+
+# --------------------------------------------------------------------------- execution
+
+
+def outcomes_at_end(task: RunTask) -> np.ndarray:
+    """Run one task and return every yearly outcome (:data:`innosim.api.METRICS`) of its
+    scenario's last year, as an array ``(n_cities, len(METRICS))`` in scenario city order.
+
+    Module-level so that a process pool can pickle it (``map_runs(..., fn=outcomes_at_end)``).
+    """
+    sc = task.scenario
+    res = run(sc, task.seed)
+    y = yearly(res.series, int(sc.glob["volatility_window_years"]))
+    last = y.loc[y["year"] == sc.end_year].set_index("city")
+    return last.loc[list(sc.city_names), list(METRICS)].to_numpy(dtype=float)
+
+
+def run_grid(
+    scenarios: Sequence[Scenario],
+    seeds: Sequence[np.random.SeedSequence],
+    *,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> np.ndarray:
+    """Run every scenario with every seed (common random numbers across scenarios).
+
+    Scenarios with the same content (:attr:`Scenario.hash`) run once and share their results
+    (a run is a deterministic function of scenario and seed).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(len(scenarios), len(seeds), n_cities, len(METRICS))``.
+    """
+    unique: dict[str, int] = {}
+    index = []
+    for sc in scenarios:
+        index.append(unique.setdefault(sc.hash, len(unique)))
+    first = {}
+    for k, sc in zip(index, scenarios, strict=True):
+        first.setdefault(k, sc)
+    tasks = [RunTask(first[k], ss) for k in range(len(unique)) for ss in seeds]
+    payloads = map_runs(tasks, workers=workers, progress=progress, fn=outcomes_at_end)
+    n = len(seeds)
+    arr = np.stack(payloads).reshape(len(unique), n, *payloads[0].shape)
+    return arr[np.asarray(index)]
+
+
+def mean_interval(x: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, standard error and half-width of the 90% t interval along ``axis`` (NaN for n=1)."""
+    from scipy.stats import t as student_t
+
+    n = x.shape[axis]
+    mean = x.mean(axis=axis)
+    if n < 2:
+        nan = np.full_like(mean, np.nan, dtype=float)
+        return mean, nan, nan
+    se = x.std(axis=axis, ddof=1) / math.sqrt(n)
+    half = student_t.ppf(0.5 + CONFIDENCE / 2, n - 1) * se
+    return mean, se, half
+
+
+def paired_stats(baseline: np.ndarray, policy: np.ndarray) -> dict[str, np.ndarray]:
+    """Statistics of paired replicates (first axis = replicate): the means of both arms, the
+    mean paired difference with its 90% t interval and standard error, the 5%/95% quantiles of
+    the differences."""
+    d = policy - baseline
+    mean, se, half = mean_interval(d)
+    return {
+        "baseline_mean": baseline.mean(axis=0),
+        "policy_mean": policy.mean(axis=0),
+        "diff_mean": mean,
+        "diff_lo": mean - half,
+        "diff_hi": mean + half,
+        "diff_q05": np.quantile(d, 0.05, axis=0),
+        "diff_q95": np.quantile(d, 0.95, axis=0),
+        "diff_se": se,
+    }
+
+
+def check_year(year: Any, sc: Scenario, default: int) -> int:
+    """``year`` (default ``default``) checked to lie within the scenario's horizon."""
+    if year is None:
+        return int(default)
+    if (
+        isinstance(year, bool)
+        or not isinstance(year, int | np.integer)
+        or not sc.start_year <= year <= sc.end_year
+    ):
+        raise InputError(
+            "year outside the scenario",
+            file="command line",
+            field="--year",
+            value=year,
+            expected=f"a whole year in [{sc.start_year}, {sc.end_year}]",
+        )
+    return int(year)
+
+
+def prepare(
+    scenario: str | os.PathLike[str] | Scenario,
+    scale: float | None,
+    replicates: Any,
+    seed: Any,
+    workers: Any,
+) -> tuple[Scenario, int, int]:
+    """Resolve the common arguments: (scaled scenario, replicates, root seed)."""
+    sc = _as_scenario(scenario)
+    if scale is not None:
+        sc = sc.with_scale(float(scale) if isinstance(scale, np.floating | np.integer) else scale)
+    n = _check_replicates(replicates)
+    check_workers(workers)
+    root = _check_seed(seed)
+    return sc, n, sc.seed if root is None else int(root)
+
+
+def _check_outcomes(metrics: Iterable[str] | None) -> list[str]:
+    out = list(DEFAULT_OUTCOMES) if metrics is None else [str(m) for m in metrics]
+    bad = [m for m in out if m not in METRICS]
+    if bad or not out:
+        raise InputError(
+            "unknown metric",
+            file="command line",
+            field="--metrics",
+            value=",".join(bad),
+            expected="a comma-separated list of " + ", ".join(METRICS),
+        )
+    return list(dict.fromkeys(out))
+
+
+# --------------------------------------------------------------------------- compare
+
+
+def compare(
+    scenario: str | os.PathLike[str] | Scenario,
+    policy: str | os.PathLike[str] | PolicyFile,
+    *,
+    replicates: int = 10,
+    year: int | None = None,
+    seed: int | None = None,
+    scale: float | None = None,
+    metrics: Iterable[str] | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """Compare a scenario's baseline with a policy (paired ensembles, common random numbers).
+
+    Parameters
+    ----------
+    scenario : str, path or Scenario
+    policy : str, path or PolicyFile
+        A policy file (path, or the name of a file in ``policies/``; see
+        :mod:`innosim.experiments.policy`) or a loaded :class:`PolicyFile`.
+    replicates : int
+        Runs per arm; replicate ``r`` of both arms uses ``replicate_seeds(seed, R)[r]``.
+    year : int, optional
+        Year at which outcomes are read (default: the scenario's ``end_year``); both arms stop
+        there.
+    seed : int, optional
+        Root seed (default: the scenario's).
+    scale : float, optional
+        Agent scale (see :func:`innosim.simulate`).
+    metrics : iterable of str, optional
+        Outcomes reported (default :data:`DEFAULT_OUTCOMES`; any of :data:`innosim.api.METRICS`).
+    workers : int, optional
+        Worker processes (default: one per CPU; 1 runs in this process).
+    progress : callable, optional
+        Called as ``progress(runs_done, runs_total)``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (city, metric), columns :data:`COMPARE_COLUMNS`: both arms' means, the mean
+        paired difference ``diff_mean`` with its 90% t interval ``diff_lo``/``diff_hi`` and
+        standard error ``diff_se``, the 5%/95% quantiles of the paired differences
+        ``diff_q05``/``diff_q95``, and ``rel_change = diff_mean / baseline_mean`` (NaN when the
+        baseline mean is 0). ``attrs``: ``scenario, policy`` (the policy file's content),
+        ``year, replicates, seed, scale, runs, seconds``, ``inactive`` (timeline entries that
+        start after the end of the year read, which therefore change nothing) and ``replicate_values``
+        (``{"baseline"|"policy": {metric: {city: [per replicate]}}}``).
+
+    Raises
+    ------
+    InputError
+        A bad policy file (unknown city or lever, out-of-bounds value, year outside the
+        scenario's horizon; naming the file and field), or bad arguments.
+    """
+    sc, n, root = prepare(scenario, scale, replicates, seed, workers)
+    pf = policy if isinstance(policy, PolicyFile) else load_policy(policy)
+    mets = _check_outcomes(metrics)
+    treated = apply_policy(sc, pf)  # checked against the full horizon
+    y = check_year(year, sc, sc.end_year)
+    t0 = time.perf_counter()
+    base, pol = sc.with_end_year(y), treated.with_end_year(y)
+    seeds = replicate_seeds(root, n)
+    arr = run_grid([base, pol], seeds, workers=workers, progress=progress)
+    cols = [METRICS.index(m) for m in mets]
+    b, p = arr[0][..., cols], arr[1][..., cols]  # (R, cities, metrics)
+    stats = paired_stats(b, p)
+    rows = []
+    for ci, city in enumerate(sc.city_names):
+        for mi, m in enumerate(mets):
+            row: dict[str, Any] = {"city": city, "metric": m}
+            for k, v in stats.items():
+                row[k] = float(v[ci, mi])
+            bm = row["baseline_mean"]
+            row["rel_change"] = row["diff_mean"] / bm if bm != 0 else math.nan
+            rows.append(row)
+    out = pd.DataFrame(rows, columns=list(COMPARE_COLUMNS))
+    inactive = [e.model_dump() for e in pf.policy if e.year >= y + 1]
+    inactive += [dict(s) for s in pf.sets if s["year"] is not None and s["year"] >= y + 1]
+    out.attrs.update(
+        scenario=sc.name,
+        policy=pf.to_dict(),
+        year=y,
+        replicates=n,
+        seed=root,
+        scale=1.0 if scale is None else float(scale),
+        runs=n * len({base.hash, pol.hash}),
+        seconds=round(time.perf_counter() - t0, 2),
+        inactive=inactive,
+        interval="90% t interval of the mean paired difference (diff_lo, diff_hi); 5%/95% "
+        "quantiles of paired differences over replicates (diff_q05, diff_q95)",
+        replicate_values={
+            arm: {
+                m: {city: a[:, ci, mi].tolist() for ci, city in enumerate(sc.city_names)}
+                for mi, m in enumerate(mets)
+            }
+            for arm, a in (("baseline", b), ("policy", p))
+        },
+    )
+    return out
+
+
+# --------------------------------------------------------------------------- output files
+
+
+def write_outputs(
+    out_dir: str | os.PathLike[str], writers: dict[str, Callable[[Path], object]]
+) -> list[Path]:
+    """Write files into ``out_dir`` atomically: each ``writers[name](tmp_path)`` writes one file
+    into a temporary directory beside ``out_dir``; then every file is moved into place. If a
+    writer fails nothing new is left in ``out_dir``.
+
+    Raises
+    ------
+    InputError
+        ``out_dir`` is a file or cannot be created.
+    """
+    target = Path(out_dir)
+    if target.exists() and not target.is_dir():
+        raise InputError(
+            "the output path is a file",
+            file="command line",
+            field="--out",
+            value=str(target),
+            expected="a directory (created if missing)",
+        )
+    parent = target.absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
+    except OSError as e:
+        raise InputError(
+            f"cannot write there ({e.strerror})",
+            file="command line",
+            field="--out",
+            value=str(target),
+            expected="a writable directory",
+        ) from None
+    try:
+        for name, write in writers.items():
+            write(tmp / name)
+        target.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name in writers:
+            os.replace(tmp / name, target / name)
+            written.append(target / name)
+        return written
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def check_out(out_dir: str | os.PathLike[str] | None) -> None:
+    """Refuse an ``--out`` that is an existing file before any run starts."""
+    if out_dir is not None and Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise InputError(
+            "the output path is a file",
+            file="command line",
+            field="--out",
+            value=str(out_dir),
+            expected="a directory (created if missing)",
+        )
+
+
+def _json(path: Path, df: pd.DataFrame, key: str) -> None:
+    payload = {**df.attrs, key: json.loads(df.to_json(orient="records"))}
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def write_compare(df: pd.DataFrame, out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Write ``compare.csv``, ``compare.json`` (the table with the run's attributes and
+    per-replicate values) and ``compare.png`` (relative change of every outcome per city with
+    its 90% interval) into ``out_dir``, atomically."""
+    from innosim.report.waterfall import compare_figure
+
+    return write_outputs(
+        out_dir,
+        {
+            "compare.csv": lambda p: df.to_csv(p, index=False),
+            "compare.json": lambda p: _json(p, df, "rows"),
+            "compare.png": lambda p: compare_figure(df, p),
+        },
+    )

@@ -1,0 +1,160 @@
+"""Figures of ``innosim explain`` (a waterfall of the gap) and ``innosim compare`` (paired
+changes), drawn with Matplotlib's object API on the Agg canvas (no ``pyplot``; see
+:mod:`innosim.report.figures`)."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from innosim.report.figures import DPI, _label, _save_png
+
+__all__ = ["compare_figure", "waterfall_figure"]
+
+_UP, _DOWN, _LEVEL, _REST = "#2a9d8f", "#e76f51", "#577590", "#adb5bd"
+
+
+def _figure(width: float, height: float) -> Any:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained", dpi=DPI)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def waterfall_figure(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Waterfall from city B's baseline level to city A's: one step per group (its Shapley value
+    with the 90% interval of the mean as an error bar), the level B reaches with every group
+    swapped, the residual, and A's level.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The result of :func:`innosim.explain` (its ``attrs`` give the cities and levels).
+    path : str or path
+        Output PNG; its directory must exist.
+    """
+    a = df.attrs
+    groups = df[df["kind"] == "group"]
+    resid = df[df["kind"] == "residual"].iloc[0]
+    level_b, level_a = float(a["level_b"]), float(a["level_a"])
+    labels = [f"{a['city_b']}\n(baseline)"]
+    bottoms, heights, colors, errs = [0.0], [level_b], [_LEVEL], [(0.0, 0.0)]
+    level = level_b
+    for r in groups.itertuples(index=False):
+        labels.append(str(r.term))
+        bottoms.append(level if r.mean >= 0 else level + r.mean)
+        heights.append(abs(r.mean))
+        colors.append(_UP if r.mean >= 0 else _DOWN)
+        lo, hi = (r.mean - r.lo, r.hi - r.mean) if math.isfinite(r.lo) else (0.0, 0.0)
+        errs.append((lo, hi))
+        level += r.mean
+    labels.append("all groups\nswapped")
+    bottoms.append(0.0)
+    heights.append(level)
+    colors.append(_LEVEL)
+    errs.append((0.0, 0.0))
+    labels.append("residual")
+    bottoms.append(level if resid["mean"] >= 0 else level + resid["mean"])
+    heights.append(abs(resid["mean"]))
+    colors.append(_REST)
+    errs.append((0.0, 0.0))
+    labels.append(f"{a['city_a']}\n(baseline)")
+    bottoms.append(0.0)
+    heights.append(level_a)
+    colors.append(_LEVEL)
+    errs.append((0.0, 0.0))
+
+    fig = _figure(max(6.0, 1.0 * len(labels) + 1.5), 4.6)
+    ax = fig.subplots()
+    x = np.arange(len(labels))
+    ax.bar(x, heights, bottom=bottoms, color=colors, width=0.65, edgecolor="white")
+    tops = np.array(bottoms) + np.array(heights)
+    for i in range(1, len(labels) - 2):  # error bars at the end of each group's step
+        if colors[i] in (_UP, _DOWN):
+            end = tops[i] if colors[i] == _UP else bottoms[i]
+            ax.errorbar(
+                x[i], end, yerr=[[errs[i][0]], [errs[i][1]]], color="black", capsize=3, lw=1
+            )
+    for i in range(len(labels) - 1):  # connectors
+        end = tops[i] if colors[i] != _DOWN else bottoms[i]
+        if colors[i + 1] in (_LEVEL,):
+            continue
+        ax.plot([x[i] + 0.33, x[i + 1] - 0.33], [end, end], color="grey", lw=0.7, ls=":")
+    ax.set_xticks(x, labels, fontsize=8)
+    ax.axhline(0, color="black", lw=0.6)
+    share = a.get("share_explained", math.nan)
+    share_txt = "" if not math.isfinite(share) else f"; groups explain {share:.0%} of the gap"
+    who = (
+        f"{a['city_a']} takes {a['city_b']}'s values"
+        if a.get("mirror")
+        else f"{a['city_b']} takes {a['city_a']}'s values"
+    )
+    ax.set_title(
+        f"{_label(a['metric'])} in {a['year']}: the {a['city_a']} − {a['city_b']} gap by Shapley "
+        f"values\n({who}; {a['replicates']} replicates, 90% intervals{share_txt})",
+        fontsize=9,
+    )
+    ax.set_ylabel(_label(a["metric"]))
+    return _save_png(fig, Path(path))
+
+
+def compare_figure(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """One panel per outcome: each city's relative change (policy vs baseline, % of the
+    baseline mean) with the 90% t interval of the mean paired difference.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The result of :func:`innosim.compare`.
+    path : str or path
+        Output PNG; its directory must exist.
+    """
+    metrics = list(dict.fromkeys(df["metric"]))
+    cities = list(dict.fromkeys(df["city"]))
+    ncols = min(3, len(metrics))
+    nrows = -(-len(metrics) // ncols)
+    fig = _figure(4.2 * ncols, 0.35 * len(cities) * nrows + 1.2 * nrows + 0.6)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    ypos = np.arange(len(cities))[::-1]
+    for ax, m in zip(axes, metrics, strict=False):
+        rows = df[df["metric"] == m].set_index("city").loc[cities]
+        base = rows["baseline_mean"].to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(base != 0, 100.0 / np.abs(base), np.nan)
+        mean = rows["diff_mean"].to_numpy(dtype=float) * scale
+        lo = rows["diff_lo"].to_numpy(dtype=float) * scale
+        hi = rows["diff_hi"].to_numpy(dtype=float) * scale
+        colors = [_UP if v >= 0 else _DOWN for v in np.nan_to_num(mean)]
+        ax.barh(ypos, np.nan_to_num(mean), color=colors, height=0.6)
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        if ok.any():
+            ax.errorbar(
+                mean[ok],
+                ypos[ok],
+                xerr=[mean[ok] - lo[ok], hi[ok] - mean[ok]],
+                fmt="none",
+                color="black",
+                capsize=2,
+                lw=0.8,
+            )
+        ax.axvline(0, color="black", lw=0.6)
+        ax.set_yticks(ypos, [str(c) for c in cities], fontsize=8)
+        ax.set_title(_label(m), fontsize=9)
+        ax.set_xlabel("change, % of baseline", fontsize=8)
+    for ax in axes[len(metrics) :]:
+        ax.set_visible(False)
+    a = df.attrs
+    pol = a.get("policy", {})
+    fig.suptitle(
+        f"{a.get('scenario', '')}: {pol.get('title') or pol.get('name', 'policy')} vs baseline "
+        f"in {a.get('year', '')} ({a.get('replicates', '')} paired replicates, 90% intervals)",
+        fontsize=10,
+    )
+    return _save_png(fig, Path(path))
