@@ -25,6 +25,8 @@ from innosim.engine.rng import replicate_seeds
 from innosim.engine.run import RunResult, run, yearly
 from innosim.errors import InnosimError, InputError, InvariantError, ScenarioError, StoreError
 from innosim.experiments import load_targets, validate
+from innosim.experiments.compare import compare
+from innosim.experiments.explain import explain
 from innosim.params.declarations import PARAMS
 from innosim.params.scenario import Scenario, list_scenarios, load_scenario
 
@@ -40,11 +42,13 @@ __all__ = [
     "ScenarioError",
     "StoreError",
     "__version__",
+    "compare",
     "conflicts",
     "counterfactual",
     "coverage",
     "ensemble",
     "ensemble_stats",
+    "explain",
     "gap_closed",
     "list_scenarios",
     "load_dataset",
