@@ -160,7 +160,7 @@ def test_a_strong_policy_moves_its_city(tmp_path, tiny):
 
 
 def test_bad_arguments(tiny):
-    f = "policies/nanjing-tolerance.toml"
+    f = "nanjing-tolerance"
     for kwargs, field in (
         ({"replicates": 0}, "--replicates"),
         ({"metrics": ["unicorn"]}, "--metrics"),

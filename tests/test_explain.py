@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -114,7 +115,9 @@ def test_coalition_scenario_swaps_the_groups_params_and_timeline(tiny):
 
 
 def test_default_groups_match_the_shipped_groups_file():
-    assert load_groups("groups/default.toml") == DEFAULT_GROUPS
+    shipped = Path(__file__).resolve().parents[1] / "groups" / "default.toml"
+    assert load_groups(shipped) == DEFAULT_GROUPS
+    assert [g.note for g in load_groups(shipped)] == [g.note for g in DEFAULT_GROUPS]
     assert load_groups(None) == DEFAULT_GROUPS
     params = [p for g in DEFAULT_GROUPS for p in g.params]
     assert "population" not in params and "productivity" not in params
