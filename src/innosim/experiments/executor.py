@@ -430,7 +430,8 @@ def _iter_dask(
             )
             futures[fut.key] = (fut, idx)
         try:
-            for fut in distributed.as_completed([f for f, _ in futures.values()]):
+            pending = [f for f, _ in futures.values()]
+            for fut in distributed.as_completed(pending, loop=client.loop):
                 yield futures[fut.key][1], fut.result()
         finally:
             client.cancel([f for f, _ in futures.values()])
