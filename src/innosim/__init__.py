@@ -26,7 +26,9 @@ from innosim.engine.run import RunResult, run, yearly
 from innosim.errors import InnosimError, InputError, InvariantError, ScenarioError, StoreError
 from innosim.experiments import load_targets, validate
 from innosim.experiments.compare import compare
+from innosim.experiments.executor import Executor
 from innosim.experiments.explain import explain
+from innosim.experiments.sweep import sweep, sweep_summary
 from innosim.params.declarations import PARAMS
 from innosim.params.scenario import Scenario, list_scenarios, load_scenario
 
@@ -34,6 +36,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "PARAMS",
+    "Executor",
     "InnosimError",
     "InputError",
     "InvariantError",
@@ -61,6 +64,8 @@ __all__ = [
     "run",
     "save_run",
     "simulate",
+    "sweep",
+    "sweep_summary",
     "validate",
     "yearly",
 ]
