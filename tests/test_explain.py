@@ -248,6 +248,8 @@ def test_cli_explain_writes_outputs_and_refuses_bad_input(tmp_path):
     res = CliRunner().invoke(app, [*args[:-1], str(bad), *small])
     assert res.exit_code == 2
     assert "group[0].params[0]" in res.stderr and "Traceback" not in res.stderr
+    res = CliRunner().invoke(app, [*args[:-1], "culture,tastes", *small])
+    assert res.exit_code == 2 and "--groups" in res.stderr and "talent, culture" in res.stderr
     res = CliRunner().invoke(app, ["explain", "demo", "--gap", A, "Atlantis", *small])
     assert res.exit_code == 2 and "Atlantis" in res.stderr
     assert math.isfinite(payload["share_explained"])

@@ -199,8 +199,8 @@ def explain_command(
         str | None,
         typer.Option(
             "--groups",
-            help="Groups file (TOML; default: the shipped groups: talent, culture, demand, "
-            "capital, place, policy).",
+            help="Groups file (TOML), or comma-separated names of default groups (talent, "
+            "culture, demand, capital, place, policy; default: all six).",
             show_default=False,
         ),
     ] = None,
@@ -226,9 +226,14 @@ def explain_command(
     """Split a gap between two cities across parameter groups by exact Shapley values."""
     from innosim.cli import _print_json, _progress, _records, _stdout
     from innosim.experiments.compare import check_out
-    from innosim.experiments.explain import explain, load_groups, write_explain
+    from innosim.experiments.explain import DEFAULT_GROUPS, explain, load_groups, write_explain
 
-    gs = load_groups(groups)  # a bad file is refused before anything runs
+    names = [x.strip() for x in (groups or "").split(",") if x.strip()]
+    default = {g.name: g for g in DEFAULT_GROUPS}
+    if groups is not None and not Path(groups).exists() and names and set(names) <= set(default):
+        gs = tuple(default[n] for n in dict.fromkeys(names))  # a subset of the default groups
+    else:
+        gs = load_groups(groups)  # a bad file is refused before anything runs
     check_out(out)
     with _progress(f"explain {gap[0]} - {gap[1]}", "runs") as progress:
         df = explain(

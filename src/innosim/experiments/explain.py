@@ -267,6 +267,15 @@ def load_groups(path: str | os.PathLike[str] | None = None) -> tuple[GapGroup, .
                 p = d / f"{path}.toml"
                 break
     file = str(p)
+    if not p.is_file():
+        raise InputError(
+            "groups file not found",
+            file="command line",
+            field="--groups",
+            value=str(path),
+            expected="an existing TOML groups file, or comma-separated names of default groups: "
+            + ", ".join(g.name for g in DEFAULT_GROUPS),
+        )
     data = read_toml(p, "groups file")
     try:
         gf = _GroupsFile.model_validate(data)
