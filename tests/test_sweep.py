@@ -150,6 +150,9 @@ def test_store_ignores_temp_files_and_quarantines_bad_shards(tiny, tmp_path: Pat
     shards = SweepStore(tmp_path).shard_files()
     assert len(shards) >= 1
     (tmp_path / "shards" / ".tmp-deadbeef.parquet").write_bytes(b"half a shard")
+    # a reader that does not open (clean) the store skips the temporary file
+    q = SweepStore(tmp_path).query("SELECT count(DISTINCT run_id) AS n FROM runs")
+    assert q.at[0, "n"] == 2
     shards[0].write_bytes(b"not parquet")  # damaged outside innosim
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
