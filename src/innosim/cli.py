@@ -893,3 +893,14 @@ from innosim.cli_explain import compare_command, explain_command  # noqa: E402
 
 app.command("compare")(compare_command)
 app.command("explain")(explain_command)
+
+
+# --------------------------------------------------------------------------- sensitivity, calibrate
+
+from innosim.cli_sensitivity import (  # noqa: E402  (registered after the app exists)
+    calibrate_command,
+    sensitivity_command,
+)
+
+app.command("sensitivity")(sensitivity_command)
+app.command("calibrate")(calibrate_command)

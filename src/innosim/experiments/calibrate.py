@@ -1,0 +1,676 @@
+"""Calibrate free parameters to the statistics of a targets file (``innosim calibrate``).
+
+Two methods (``docs/sensitivity_calibration.md``):
+
+* ``abc`` — approximate Bayesian computation by sequential Monte Carlo (ABC-SMC, pyabc): a
+  population of weighted particles approximates the posterior of the free parameters under
+  uniform priors. Each particle is simulated ``R`` times with *fresh* replicate seeds (so the
+  posterior includes the model's own noise); its summary is the mean of every target's
+  statistic over the replicates, its distance :func:`distance`. The tolerance falls from
+  generation to generation (the median distance of the last population) until the budget of
+  simulations is spent. Reported per parameter: posterior mean, median and 90% credible interval
+  (weighted 5% and 95% quantiles of the last population).
+* ``smm`` — simulated method of moments (optuna, TPE sampler): minimises the same distance with
+  common replicate seeds for every candidate; candidates are asked in batches and the batch runs
+  in the process pool. Reported: the best point and an approximate 90% profile interval per
+  parameter, the range of that parameter over the evaluated points whose objective
+  ``J = k * distance**2`` (``k`` targets) lies within ``chi2_{0.90}(p)`` of the minimum
+  (``p`` free parameters), reading each target's half-range as its standard error.
+
+Distance: ``sqrt(mean_k ((s_k - t_k) / h_k)**2)`` with ``t_k`` the target's numeric ``value``
+(the centre of ``[low, high]`` when the value is missing or a text) and ``h_k = (high - low) /
+2`` (``|t_k| / 10`` when the range is a point, 1 when that is zero too); a statistic that is NaN
+makes the distance infinite.
+
+Determinism: pyabc draws from numpy's global generator in its samplers and transitions; this
+module gives it its own generator for the prior and the perturbation kernel (seeded from
+``seed``) and uses pyabc's single-core sampler, so the particles, and hence the posterior, are
+reproducible for a given seed and innosim version without touching numpy's global state. The
+cost is that ABC simulations run one after another in this process. SMM is deterministic for a
+given seed and batch size whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from innosim.api import _check_replicates, _check_seed, _prepare
+from innosim.errors import InputError
+from innosim.experiments.executor import RunTask, StatRequest, execute, map_runs
+from innosim.experiments.sensitivity import Factor, apply_factors, parse_factors
+from innosim.experiments.validate import Target, Targets, load_targets
+from innosim.params.scenario import Scenario
+
+__all__ = [
+    "METHODS",
+    "RESULT_COLUMNS",
+    "TargetSet",
+    "calibrate",
+    "distance",
+    "target_set",
+    "weighted_quantile",
+    "write_calibration",
+]
+
+METHODS: tuple[str, ...] = ("abc", "smm")
+"""Calibration methods."""
+
+RESULT_COLUMNS: tuple[str, ...] = (
+    "parameter",
+    "prior_low",
+    "prior_high",
+    "scenario_value",
+    "estimate",
+    "mean",
+    "median",
+    "lo",
+    "hi",
+)
+"""Columns of the table :func:`calibrate` returns: ``estimate`` is the posterior mean (abc) or
+the best point (smm); ``lo``/``hi`` the 90% credible (abc) or profile (smm) interval."""
+
+INTERVAL = (0.05, 0.5, 0.95)
+
+Progress = Callable[[int, int], None]
+
+
+# --------------------------------------------------------------------------- targets
+
+
+@dataclass(frozen=True)
+class TargetSet:
+    """The statistics a calibration computes on every run and how each target reads them.
+
+    Attributes
+    ----------
+    requests : tuple of StatRequest
+        Unpaired statistics computed on each run.
+    paired : tuple of StatRequest
+        Paired statistics (their counterfactual arm is derived from the run's scenario).
+    reads : tuple
+        Per target: ``("values", i)``, ``("ratio", i_num, i_den)`` or ``("paired", i)``.
+    centre, half : ndarray
+        Target values ``t_k`` and scales ``h_k`` of :func:`distance`.
+    labels : tuple of str
+    """
+
+    requests: tuple[StatRequest, ...]
+    paired: tuple[StatRequest, ...]
+    reads: tuple[tuple[Any, ...], ...]
+    centre: np.ndarray
+    half: np.ndarray
+    labels: tuple[str, ...]
+
+
+def _req(name: str, args: dict[str, Any]) -> StatRequest:
+    return (name, tuple(sorted(args.items())))
+
+
+def _centre_half(t: Target) -> tuple[float, float]:
+    centre = float(t.value) if isinstance(t.value, int | float) else (t.low + t.high) / 2
+    half = (t.high - t.low) / 2
+    if half <= 0:
+        half = abs(centre) / 10 or 1.0
+    return centre, half
+
+
+def target_set(targets: Targets, sc: Scenario) -> TargetSet:
+    """Check the targets against the scenario and plan the statistics to compute.
+
+    Raises
+    ------
+    InputError
+        A target naming another scenario, or arguments the scenario does not accept (e.g. an
+        unknown city).
+    """
+    from innosim.experiments.validate import _check_target
+    from innosim.stats import CATALOG
+
+    file = str(targets.path) if targets.path else "<targets>"
+    requests: list[StatRequest] = []
+    paired: list[StatRequest] = []
+    reads: list[tuple[Any, ...]] = []
+    centres, halves, labels = [], [], []
+
+    def index(r: StatRequest) -> int:
+        if r not in requests:
+            requests.append(r)
+        return requests.index(r)
+
+    for i, t in enumerate(targets.targets):
+        if t.scenario is not None and t.scenario not in (sc.name, sc.path):
+            raise InputError(
+                "the target names another scenario",
+                file=file,
+                field=f"target[{i}].scenario",
+                value=t.scenario,
+                expected=f"no scenario (every target is computed on {sc.name})",
+            )
+        args = _check_target(t, i, file, cities=sc.city_names)
+        stat = CATALOG[t.statistic]
+        req = _req(t.statistic, args)
+        if stat.paired:
+            paired.append(req)
+            reads.append(("paired", len(paired) - 1))
+        elif stat.ratio_parts is not None:
+            (n1, a1), (n2, a2) = stat.ratio_parts(**args)
+            reads.append(("ratio", index(_req(n1, a1)), index(_req(n2, a2))))
+        else:
+            reads.append(("values", index(req)))
+        c, h = _centre_half(t)
+        centres.append(c)
+        halves.append(h)
+        shown = ", ".join(f"{k}={v}" for k, v in args.items() if v is not None)
+        labels.append(f"{t.statistic}({shown})")
+    return TargetSet(
+        tuple(requests),
+        tuple(paired),
+        tuple(reads),
+        np.array(centres, dtype=float),
+        np.array(halves, dtype=float),
+        tuple(labels),
+    )
+
+
+def _tasks(sc: Scenario, ts: TargetSet, seeds: Sequence[np.random.SeedSequence]) -> list[RunTask]:
+    from innosim.stats import CATALOG
+
+    paired = tuple(
+        (CATALOG[name].counterfactual(sc, **dict(args)), (name, args)) for name, args in ts.paired
+    )
+    return [RunTask(sc, ss, ts.requests, paired) for ss in seeds]
+
+
+def _summary(ts: TargetSet, payloads: Sequence[Any]) -> np.ndarray:
+    """Per target, the ensemble value over the replicates (mean; ratio of means for ratios)."""
+    values = np.array([p.values for p in payloads], dtype=float).reshape(len(payloads), -1)
+    pairs = np.array([p.paired for p in payloads], dtype=float).reshape(len(payloads), -1)
+    out = []
+    with np.errstate(all="ignore"):
+        for read in ts.reads:
+            if read[0] == "values":
+                out.append(float(np.mean(values[:, read[1]])))
+            elif read[0] == "paired":
+                out.append(float(np.mean(pairs[:, read[1]])))
+            else:
+                den = float(np.mean(values[:, read[2]]))
+                num = float(np.mean(values[:, read[1]]))
+                out.append(num / den if den != 0 else math.nan)
+    return np.array(out, dtype=float)
+
+
+def distance(simulated: np.ndarray, centre: np.ndarray, half: np.ndarray) -> float:
+    """Normalised RMS distance ``sqrt(mean(((s - t) / h)**2))``; infinite if any ``s`` is NaN."""
+    s = np.asarray(simulated, dtype=float)
+    if not np.all(np.isfinite(s)):
+        return math.inf
+    return float(np.sqrt(np.mean(((s - centre) / half) ** 2)))
+
+
+def weighted_quantile(x: np.ndarray, w: np.ndarray, q: Sequence[float]) -> np.ndarray:
+    """Quantiles of a weighted sample (inverse of the weighted empirical CDF, midpoint rule)."""
+    x = np.asarray(x, dtype=float)
+    w = np.asarray(w, dtype=float)
+    keep = w > 0
+    x, w = x[keep], w[keep]
+    order = np.argsort(x, kind="stable")
+    x, w = x[order], w[order]
+    cdf = (np.cumsum(w) - 0.5 * w) / w.sum()
+    return np.interp(q, cdf, x)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _check_budget(budget: Any) -> int:
+    if (
+        isinstance(budget, bool)
+        or not isinstance(budget, int | np.integer)
+        or not 10 <= budget <= 10_000_000
+    ):
+        raise InputError(
+            "bad budget",
+            file="command line",
+            field="--budget",
+            value=budget,
+            expected="a whole number of simulated parameter points in [10, 10000000]",
+        )
+    return int(budget)
+
+
+def _check_method(method: Any) -> str:
+    if method not in METHODS:
+        raise InputError(
+            "unknown calibration method",
+            file="command line",
+            field="--method",
+            value=method,
+            expected="one of " + ", ".join(METHODS),
+        )
+    return str(method)
+
+
+# --------------------------------------------------------------------------- ABC (pyabc)
+
+
+def _pyabc_classes(rng: np.random.Generator) -> tuple[type, type]:
+    """A uniform prior and a Gaussian perturbation kernel drawing from ``rng`` (not from
+    numpy's global generator as pyabc's own do)."""
+    import pyabc
+    from pyabc.random_variables import RVBase
+
+    class SeededUniform(RVBase):
+        def __init__(self, low: float, high: float) -> None:
+            self.low, self.high = float(low), float(high)
+
+        def copy(self) -> SeededUniform:
+            return SeededUniform(self.low, self.high)
+
+        def rvs(self, *args: Any, **kwargs: Any) -> float:
+            return float(rng.uniform(self.low, self.high))
+
+        def pmf(self, x: Any, *args: Any, **kwargs: Any) -> float:
+            return 0.0
+
+        def pdf(self, x: Any, *args: Any, **kwargs: Any) -> float:
+            inside = self.low <= float(x) <= self.high
+            return 1.0 / (self.high - self.low) if inside else 0.0
+
+        def cdf(self, x: Any, *args: Any, **kwargs: Any) -> float:
+            return float(np.clip((float(x) - self.low) / (self.high - self.low), 0.0, 1.0))
+
+        def __repr__(self) -> str:
+            return f"<SeededUniform [{self.low}, {self.high}]>"
+
+    class SeededKernel(pyabc.MultivariateNormalTransition):
+        def rvs_single(self) -> Any:
+            i = int(rng.choice(len(self.w), p=self.w / self.w.sum()))
+            step = rng.multivariate_normal(np.zeros(self.cov.shape[0]), self.cov)
+            return pyabc.Parameter(self.X.iloc[i] + step)
+
+        def rvs(self, size: int | None = None) -> Any:
+            if size is None:
+                return self.rvs_single()
+            idx = rng.choice(len(self.w), size=size, p=self.w / self.w.sum())
+            steps = rng.multivariate_normal(np.zeros(self.cov.shape[0]), self.cov, size=size)
+            return self.X.iloc[idx] + steps
+
+    return SeededUniform, SeededKernel
+
+
+def _abc(
+    base: Scenario,
+    factors: Sequence[Factor],
+    ts: TargetSet,
+    *,
+    budget: int,
+    replicates: int,
+    root: int,
+    population: int,
+    db_dir: Path,
+    progress: Progress | None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    import pyabc
+
+    ss_root = np.random.SeedSequence(root)
+    rng = np.random.default_rng(ss_root.spawn(1)[0])
+    seeds_root = ss_root.spawn(1)[0]
+    Uniform, Kernel = _pyabc_classes(rng)
+    keys = [f"p{i}" for i in range(len(factors))]
+    prior = pyabc.Distribution(
+        **{k: Uniform(f.low, f.high) for k, f in zip(keys, factors, strict=True)}
+    )
+    count = [0]
+
+    def model(par: Any) -> dict[str, Any]:
+        x = [float(par[k]) for k in keys]
+        sc = apply_factors(base, factors, x)
+        seeds = seeds_root.spawn(replicates)  # fresh seeds for every simulated point
+        payloads = [execute(t) for t in _tasks(sc, ts, seeds)]
+        count[0] += 1
+        if progress:
+            progress(min(count[0], budget), budget)
+        return {"s": _summary(ts, payloads)}
+
+    def dist(x: dict[str, Any], x0: dict[str, Any]) -> float:
+        return distance(x["s"], ts.centre, ts.half)
+
+    logger = logging.getLogger("ABC")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        abc = pyabc.ABCSMC(
+            model,
+            prior,
+            dist,
+            population_size=population,
+            transitions=Kernel(),
+            sampler=pyabc.sampler.SingleCoreSampler(),
+        )
+        db = db_dir / "calibration.db"
+        db.unlink(missing_ok=True)
+        abc.new("sqlite:///" + str(db), {"s": ts.centre})
+        history = abc.run(minimum_epsilon=0.0, max_total_nr_simulations=budget)
+    finally:
+        logger.setLevel(level)
+    particles, w = history.get_distribution(m=0, t=history.max_t)
+    w = np.asarray(w, dtype=float)
+    w = w / w.sum()
+    pops = history.get_all_populations()
+    eps = pops[pops["t"] >= 0]["epsilon"].to_numpy(dtype=float)
+    post = pd.DataFrame(
+        {f.name: particles[k].to_numpy(float) for k, f in zip(keys, factors, strict=True)}
+    )
+    post["weight"] = w
+    info = {
+        "generations": int(history.max_t + 1),
+        "simulations": int(history.total_nr_simulations),
+        "population": population,
+        "epsilon": [float(e) for e in eps],
+        "ess": float(1.0 / np.sum(w**2)),
+        "database": str(db),
+    }
+    rows = []
+    for k, f in zip(keys, factors, strict=True):
+        x = particles[k].to_numpy(float)
+        lo, med, hi = weighted_quantile(x, w, INTERVAL)
+        mean = float(np.sum(w * x))
+        rows.append(_row(f, mean, mean, med, lo, hi))
+    return pd.DataFrame(rows, columns=list(RESULT_COLUMNS)), {**info, "posterior": post}
+
+
+def _row(f: Factor, estimate: float, mean: float, median: float, lo: float, hi: float) -> dict:
+    return {
+        "parameter": f.name,
+        "prior_low": f.low,
+        "prior_high": f.high,
+        "scenario_value": f.value,
+        "estimate": float(estimate),
+        "mean": float(mean),
+        "median": float(median),
+        "lo": float(lo),
+        "hi": float(hi),
+    }
+
+
+# --------------------------------------------------------------------------- SMM (optuna)
+
+
+def _smm(
+    base: Scenario,
+    factors: Sequence[Factor],
+    ts: TargetSet,
+    *,
+    budget: int,
+    replicates: int,
+    root: int,
+    batch: int,
+    workers: int | None,
+    progress: Progress | None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    import optuna
+    from scipy.stats import chi2
+
+    from innosim.engine.rng import replicate_seeds
+
+    seeds = replicate_seeds(root, replicates)  # common random numbers for every candidate
+    sampler_seed = int(np.random.SeedSequence(root).generate_state(1)[0])
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        direction="minimize",
+        sampler=optuna.samplers.TPESampler(
+            seed=sampler_seed, n_startup_trials=min(20, budget // 4)
+        ),
+    )
+    done = 0
+    xs: list[list[float]] = []
+    ds: list[float] = []
+    while done < budget:
+        k = min(batch, budget - done)
+        trials = [study.ask() for _ in range(k)]
+        points = [
+            [t.suggest_float(f"p{i}", f.low, f.high) for i, f in enumerate(factors)] for t in trials
+        ]
+        tasks = [
+            task for x in points for task in _tasks(apply_factors(base, factors, x), ts, seeds)
+        ]
+
+        def tick(d: int, n: int, _done: int = done) -> None:
+            if progress:
+                progress(_done + d // replicates, budget)
+
+        payloads = map_runs(tasks, workers=workers, progress=tick)
+        for j, (t, x) in enumerate(zip(trials, points, strict=True)):
+            d = distance(
+                _summary(ts, payloads[j * replicates : (j + 1) * replicates]), ts.centre, ts.half
+            )
+            study.tell(t, d if math.isfinite(d) else 1e12)
+            xs.append(x)
+            ds.append(d)
+        done += k
+    X = np.array(xs, dtype=float)
+    D = np.array(ds, dtype=float)
+    J = len(ts.labels) * D**2
+    best = int(np.nanargmin(D))
+    within = J <= J[best] + chi2.ppf(0.90, len(factors))
+    rows = []
+    for i, f in enumerate(factors):
+        inside = X[within, i]
+        rows.append(
+            _row(
+                f,
+                X[best, i],
+                float(inside.mean()),
+                float(np.median(inside)),
+                float(inside.min()),
+                float(inside.max()),
+            )
+        )
+    trials_df = pd.DataFrame(X, columns=[f.name for f in factors])
+    trials_df["distance"] = D
+    trials_df["in_interval"] = within
+    info = {
+        "simulations": len(D),
+        "best_distance": float(D[best]),
+        "batch": batch,
+        "trials": trials_df,
+    }
+    return pd.DataFrame(rows, columns=list(RESULT_COLUMNS)), info
+
+
+# --------------------------------------------------------------------------- the API
+
+
+def calibrate(
+    scenario: str | os.PathLike[str] | Scenario,
+    *,
+    targets: Targets | str | os.PathLike[str],
+    free: Sequence[str] | str,
+    method: str = "abc",
+    budget: int = 400,
+    replicates: int = 1,
+    seed: int | None = None,
+    scale: float | None = None,
+    until: int | None = None,
+    population: int | None = None,
+    batch: int | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    out: str | os.PathLike[str] | None = None,
+) -> pd.DataFrame:
+    """Estimate free parameters from the statistics of a targets file.
+
+    Parameters
+    ----------
+    scenario : str, path or Scenario
+        The scenario every target is computed on.
+    targets : Targets, str or path
+        A targets file (format: ``docs/validation.md``).
+    free : sequence of str or comma-separated str
+        Free parameters ``NAME`` or ``NAME=LOW:HIGH`` (``City.param`` for a city parameter,
+        ``param`` for a global one); uniform priors over the declared bounds unless a range is
+        given.
+    method : {"abc", "smm"}
+        ABC-SMC (pyabc) or simulated method of moments (optuna); see the module docstring.
+    budget : int
+        Parameter points simulated (each ``replicates`` runs). ABC checks it between
+        generations, so its last generation may overrun it.
+    replicates : int
+        Runs per parameter point; statistics are averaged over them.
+    seed : int, optional
+        Root seed (default: the scenario's): replicate seeds, pyabc's generator, optuna's.
+    scale, until : optional
+        Agent scale and last simulated year (see :func:`innosim.simulate`).
+    population : int, optional
+        ABC particles per generation (default: ``budget // 6`` within [8, 200]).
+    batch : int, optional
+        SMM candidates per batch (default: ``2 * workers``, at least 4).
+    workers : int, optional
+        Worker processes for SMM (ABC runs in this process).
+    progress : callable, optional
+        Called as ``progress(points_done, budget)``.
+    out : str or path, optional
+        Directory for ``calibration.csv``, ``calibration.json``, the posterior particles
+        (``posterior.csv``, abc) or the trials (``trials.csv``, smm), and pyabc's database
+        ``calibration.db``. Without it the database lives in a temporary directory that is
+        removed afterwards (never the working directory).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`RESULT_COLUMNS`, one row per free parameter. ``attrs``: ``scenario, method,
+        targets, budget, replicates, seed, scale, until, free, target_labels, target_values``,
+        the method's diagnostics (abc: ``generations, simulations, population, epsilon, ess``;
+        smm: ``simulations, best_distance, batch``), ``fit`` (per target: value, simulated at the
+        estimate is not re-run, so it is omitted) and, with ``out``, ``files``. ``attrs["posterior"]``
+        (abc) / ``attrs["trials"]`` (smm) hold the particles or trials as DataFrames.
+
+    Raises
+    ------
+    InputError
+        A bad targets file, free parameter, method, budget, replicates, seed or output directory.
+    """
+    from innosim.experiments.executor import check_workers
+    from innosim.experiments.validate import _prepare_out
+
+    method = _check_method(method)
+    loaded = targets if isinstance(targets, Targets) else load_targets(targets)
+    base = _prepare(scenario, scale, until)
+    factors = parse_factors(base, free, field="--free", bounds="declared")
+    ts = target_set(loaded, base)
+    budget = _check_budget(budget)
+    r = _check_replicates(replicates)
+    root = _check_seed(seed)
+    root = int(base.seed if root is None else root)
+    n_workers = check_workers(workers)
+    out_dir = _prepare_out(out) if out is not None else None
+
+    if method == "abc":
+        pop = population if population is not None else min(200, max(8, budget // 6))
+        if isinstance(pop, bool) or not isinstance(pop, int | np.integer) or pop < 2:
+            raise InputError(
+                "bad population size",
+                field="population",
+                value=pop,
+                expected="a whole number >= 2",
+            )
+        if out_dir is not None:
+            df, info = _abc(
+                base, factors, ts, budget=budget, replicates=r, root=root,
+                population=int(pop), db_dir=out_dir, progress=progress,
+            )  # fmt: skip
+        else:
+            with tempfile.TemporaryDirectory(prefix="innosim-abc-") as tmp:
+                df, info = _abc(
+                    base, factors, ts, budget=budget, replicates=r, root=root,
+                    population=int(pop), db_dir=Path(tmp), progress=progress,
+                )  # fmt: skip
+                info["database"] = None
+    else:
+        b = batch if batch is not None else max(4, 2 * n_workers)
+        df, info = _smm(
+            base, factors, ts, budget=budget, replicates=r, root=root, batch=int(b),
+            workers=workers, progress=progress,
+        )  # fmt: skip
+    df.attrs.update(
+        scenario=base.name,
+        method=method,
+        targets=str(loaded.path) if loaded.path else None,
+        budget=budget,
+        replicates=r,
+        seed=root,
+        scale=1.0 if scale is None else float(scale),
+        until=base.end_year,
+        free={f.name: [f.low, f.high, f.value] for f in factors},
+        target_labels=list(ts.labels),
+        target_values=[float(x) for x in ts.centre],
+        target_scales=[float(x) for x in ts.half],
+        **info,
+    )
+    if out_dir is not None:
+        files = write_calibration(df, out_dir)
+        df.attrs["files"] = [str(f) for f in files]
+    return df
+
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, dict):
+        return {k: _json_value(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_json_value(x) for x in v]
+    return v
+
+
+_TABLES = ("posterior", "trials")
+
+
+def results_json(df: pd.DataFrame) -> dict[str, Any]:
+    """The table and its scalar ``attrs`` as a JSON-ready dict (NaN becomes null)."""
+    rows = [{k: _json_value(v) for k, v in r.items()} for r in df.to_dict(orient="records")]
+    meta = {k: _json_value(v) for k, v in df.attrs.items() if k not in ("files", *_TABLES)}
+    return {**meta, "rows": rows}
+
+
+def write_calibration(df: pd.DataFrame, out: str | os.PathLike[str]) -> list[Path]:
+    """Write ``calibration.csv``, ``calibration.json`` and ``posterior.csv`` (abc) or
+    ``trials.csv`` (smm) into ``out`` atomically. Returns the files written."""
+    from innosim.experiments.validate import _prepare_out, _write_atomic
+
+    d = _prepare_out(out)
+    try:
+        files = [
+            _write_atomic(d / "calibration.csv", df.to_csv(index=False)),
+            _write_atomic(
+                d / "calibration.json",
+                json.dumps(results_json(df), indent=2, ensure_ascii=False) + "\n",
+            ),
+        ]
+        for name in _TABLES:
+            table = df.attrs.get(name)
+            if isinstance(table, pd.DataFrame):
+                files.append(_write_atomic(d / f"{name}.csv", table.to_csv(index=False)))
+    except OSError as exc:
+        raise InputError(
+            f"cannot write the results ({exc.strerror})",
+            file=str(d),
+            field="--out",
+            expected="a writable directory",
+        ) from None
+    if df.attrs.get("database"):
+        files.append(Path(df.attrs["database"]))
+    return files
