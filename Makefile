@@ -42,6 +42,7 @@ test: setup
 
 bench: setup
 	@$(BIN)/python benchmarks/bench_engine.py
+	@$(BIN)/python benchmarks/bench_index.py
 
 bench-quick: setup
 	@$(BIN)/python benchmarks/bench_engine.py --quick

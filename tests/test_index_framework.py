@@ -271,12 +271,11 @@ def test_bad_ranking_files(tmp_path: Path, text: str, needle: str) -> None:
 
 
 @pytest.mark.slow
-def test_acceptance_1000_draws_over_16_cities_within_60_s() -> None:
-    """The issue's budget: the whole index with 1,000 Monte Carlo draws in <= 60 s."""
-    import time
-
-    t0 = time.perf_counter()
+def test_1000_draws_over_16_cities_give_rank_intervals() -> None:
+    """The default analysis: 1,000 Monte Carlo draws over all 16 cities with rank intervals.
+    (Its time is measured by ``make bench``, benchmarks/bench_index.py, not here: tests check
+    correctness, not timings.)"""
     r = build_index(draws=1000, seed=0)
-    elapsed = time.perf_counter() - t0
     assert len(r.table) == 16 and r.mc is not None and len(r.mc.ranks) == 1000
-    assert elapsed <= 60.0, f"{elapsed:.1f} s"
+    t = r.table
+    assert (t["rank_low"] <= t["rank_high"]).all()

@@ -117,6 +117,8 @@ FUND_COLUMNS = {
     "returned": np.float64,
     "appetite": np.float32,
     "deals": np.int32,
+    "track_proceeds": np.float64,
+    "track_invested": np.float64,
 }
 
 LEDGER_COLUMNS = {

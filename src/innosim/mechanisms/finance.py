@@ -3,10 +3,13 @@
 Rule. Each city has ``funds_per_city`` funds whose starting capital is the city's
 ``vc_capital_per_agent`` times its pool. Every tick:
 
-1. *Feedback.* The investments a fund realised last tick (exits mechanism) move its appetite
-   by their pooled multiple m = proceeds / invested: ``a_f += eta * sens * clip(log m, -3, 3)``,
-   clipped to [0, 1] — a portfolio that returns more than it cost makes the fund bolder, losses
-   make it cautious. Between outcomes appetite returns to the city's ``risk_appetite`` lever at
+1. *Feedback.* A fund's track record is its realised proceeds over the amounts they came from,
+   both discounted with a half-life of ``track_record_years`` (a running multiple, like the
+   TVPI limited partners read). Every tick it moves the fund's appetite:
+   ``a_f += eta * sens * clip(log M_f, -3, 3)``, clipped to [0, 1] — a portfolio that returns
+   more than it cost makes the fund bolder, losses make it cautious. (Venture returns are
+   skewed: most realisations are losses and a few winners pay for them, so the fund reads its
+   pooled record, not each realisation.) Between outcomes appetite returns to the city's ``risk_appetite`` lever at
    rate ``appetite_reversion``. The city's fund performance is a moving average of pooled
    multiples.
 2. *Commitments.* Limited partners commit ``K0_f * lp_inflow_rate / 4 * perf_c^e`` (Kaplan and
@@ -48,15 +51,25 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     fcity = fu.city.astype(np.int64)
 
     # 1. appetite and performance feedback ------------------------------------------------
+    # the fund's track record: realised proceeds and the amounts they came from, both
+    # discounted with a half-life of track_record_years (a running, TVPI-like multiple)
+    keep = 0.5 ** (1.0 / (TPY * g.track_record_years))
+    fu.track_proceeds[:] = fu.track_proceeds * keep
+    fu.track_invested[:] = fu.track_invested * keep
     if state.realised_fund.size:
         fund_r = state.realised_fund
-        got = np.bincount(fund_r, weights=state.realised_proceeds, minlength=fu.n)
-        paid = np.bincount(fund_r, weights=state.realised_amount, minlength=fu.n)
-        had = paid > 0
-        logr = np.clip(np.log(np.maximum(got[had], 1e-12) / paid[had]), -3.0, 3.0)
-        fu.appetite[had] = np.clip(
-            fu.appetite[had] + g.appetite_learning_rate * g.appetite_sensitivity * logr, 0.0, 1.0
+        fu.track_proceeds[:] += np.bincount(fund_r, weights=state.realised_proceeds, minlength=fu.n)
+        fu.track_invested[:] += np.bincount(fund_r, weights=state.realised_amount, minlength=fu.n)
+    has = fu.track_invested > 0
+    if has.any():
+        logm = np.clip(
+            np.log(np.maximum(fu.track_proceeds[has], 1e-12) / fu.track_invested[has]), -3.0, 3.0
         )
+        fu.appetite[has] = np.clip(
+            fu.appetite[has] + g.appetite_learning_rate * g.appetite_sensitivity * logm, 0.0, 1.0
+        )
+    if state.realised_fund.size:
+        fund_r = state.realised_fund
         rc = fcity[fund_r]
         got_c = np.bincount(rc, weights=state.realised_proceeds, minlength=n_c)
         paid_c = np.bincount(rc, weights=state.realised_amount, minlength=n_c)

@@ -902,6 +902,21 @@ PARAMS: tuple[ParamSpec, ...] = (
         "forever (Landier 2005 equilibria).",
     ),
     _P(
+        name="track_record_years",
+        scope="global",
+        unit="years",
+        low=0.25,
+        high=50,
+        default=5.0,
+        group="capital",
+        claims=("C9",),
+        description="Half-life of the realised track record (proceeds over invested) that sets "
+        "a fund's appetite.",
+        source="Rationale: limited partners and partners judge a fund on its running multiple "
+        "over a fund life of about ten years (Kaplan and Schoar 2005); reading each quarter's "
+        "realisations alone, dominated by write-offs, made every city's funds cautious.",
+    ),
+    _P(
         name="appetite_sensitivity",
         scope="global",
         unit="1/log multiple",
@@ -919,13 +934,13 @@ PARAMS: tuple[ParamSpec, ...] = (
         unit="signal",
         low=-5,
         high=10,
-        default=1.6,
+        default=1.8,
         group="capital",
         claims=("C9",),
         description="Signal a pitch must clear for a fully cautious fund (appetite 0).",
         source="Calibrated with seed_to_unicorn_rate and vc_share_deals_below_1x."
         + " "
-        + "Calibrated 1.0 -> 1.6 (survival_rate, founder_success_rate): about a third of ventures raise outside money, not two thirds; funds had kept almost every young firm alive.",
+        + "Calibrated 1.0 -> 1.8 (survival_rate, founder_success_rate): about a third of ventures raise outside money, not two thirds; funds had kept almost every young firm alive.",
     ),
     _P(
         name="appetite_hurdle_relief",
