@@ -110,6 +110,11 @@ def test_bad_factor_is_an_input_error(spec: str) -> None:
     assert "--params" in str(err.value)
 
 
+def test_top_level_api() -> None:
+    assert innosim.sensitivity is sensitivity
+    assert callable(innosim.calibrate)
+
+
 def test_parse_outputs() -> None:
     sc = innosim.load_scenario("hangzhou-nanjing")
     a, b = sc.city_names[:2]

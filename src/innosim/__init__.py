@@ -25,9 +25,11 @@ from innosim.engine.rng import replicate_seeds
 from innosim.engine.run import RunResult, run, yearly
 from innosim.errors import InnosimError, InputError, InvariantError, ScenarioError, StoreError
 from innosim.experiments import load_targets, validate
+from innosim.experiments.calibrate import calibrate
 from innosim.experiments.compare import compare
 from innosim.experiments.executor import Executor
 from innosim.experiments.explain import explain
+from innosim.experiments.sensitivity import sensitivity
 from innosim.experiments.sweep import sweep, sweep_summary
 from innosim.params.declarations import PARAMS
 from innosim.params.scenario import Scenario, list_scenarios, load_scenario
@@ -45,6 +47,7 @@ __all__ = [
     "ScenarioError",
     "StoreError",
     "__version__",
+    "calibrate",
     "compare",
     "conflicts",
     "counterfactual",
@@ -63,6 +66,7 @@ __all__ = [
     "resolve",
     "run",
     "save_run",
+    "sensitivity",
     "simulate",
     "sweep",
     "sweep_summary",

@@ -20,14 +20,19 @@ Two methods (``docs/sensitivity_calibration.md``):
 Distance: ``sqrt(mean_k ((s_k - t_k) / h_k)**2)`` with ``t_k`` the target's numeric ``value``
 (the centre of ``[low, high]`` when the value is missing or a text) and ``h_k = (high - low) /
 2`` (``|t_k| / 10`` when the range is a point, 1 when that is zero too); a statistic that is NaN
-makes the distance infinite.
+on the runs (e.g. a ratio whose denominator is zero) counts as :data:`NAN_PENALTY` (10)
+half-ranges.
 
-Determinism: pyabc draws from numpy's global generator in its samplers and transitions; this
-module gives it its own generator for the prior and the perturbation kernel (seeded from
-``seed``) and uses pyabc's single-core sampler, so the particles, and hence the posterior, are
-reproducible for a given seed and innosim version without touching numpy's global state. The
-cost is that ABC simulations run one after another in this process. SMM is deterministic for a
-given seed and batch size whatever the number of workers.
+Determinism: pyabc's priors and transitions draw from numpy's global generator and its
+multi-core samplers reseed it from the operating system. Here the prior and the perturbation
+kernel (:mod:`innosim.experiments._pyabc`) draw from a generator that is reset for every slot of
+a generation from ``(seed, generation, slot)``; a slot proposes and simulates until it accepts a
+particle, and the slots of a generation run through :func:`map_runs`. The particles, and hence the
+posterior, are therefore reproducible for a given seed (and innosim and pyabc versions) whatever
+the number of workers, without touching numpy's global state. Each generation starts a process
+pool whose workers import pyabc (seconds); with a fast model, ``workers=1`` runs the slots in
+this process. SMM is deterministic for a given seed and batch size whatever the number of
+workers.
 """
 
 from __future__ import annotations
@@ -210,12 +215,18 @@ def _summary(ts: TargetSet, payloads: Sequence[Any]) -> np.ndarray:
     return np.array(out, dtype=float)
 
 
+NAN_PENALTY = 10.0
+"""Deviation, in half-ranges, counted for a statistic that is undefined (NaN) on the runs."""
+
+
 def distance(simulated: np.ndarray, centre: np.ndarray, half: np.ndarray) -> float:
-    """Normalised RMS distance ``sqrt(mean(((s - t) / h)**2))``; infinite if any ``s`` is NaN."""
+    """Normalised RMS distance ``sqrt(mean(((s - t) / h)**2))``; a NaN ``s`` (a statistic
+    undefined on the runs, e.g. a ratio whose denominator is zero) counts as
+    :data:`NAN_PENALTY` half-ranges from its target."""
     s = np.asarray(simulated, dtype=float)
-    if not np.all(np.isfinite(s)):
-        return math.inf
-    return float(np.sqrt(np.mean(((s - centre) / half) ** 2)))
+    z = np.abs((s - centre) / half)
+    z = np.where(np.isfinite(z), z, NAN_PENALTY)
+    return float(np.sqrt(np.mean(z**2)))
 
 
 def weighted_quantile(x: np.ndarray, w: np.ndarray, q: Sequence[float]) -> np.ndarray:
@@ -264,49 +275,89 @@ def _check_method(method: Any) -> str:
 # --------------------------------------------------------------------------- ABC (pyabc)
 
 
-def _pyabc_classes(rng: np.random.Generator) -> tuple[type, type]:
-    """A uniform prior and a Gaussian perturbation kernel drawing from ``rng`` (not from
-    numpy's global generator as pyabc's own do)."""
-    import pyabc
-    from pyabc.random_variables import RVBase
+class _Streams:
+    """The random streams of one ABC slot: a generator for the prior and the perturbation
+    kernel, and the root of the replicate seeds of the simulations. Reset for every slot by
+    :func:`_abc_slot`, so a slot's draws depend only on (seed, generation, slot)."""
 
-    class SeededUniform(RVBase):
-        def __init__(self, low: float, high: float) -> None:
-            self.low, self.high = float(low), float(high)
+    def __init__(self) -> None:
+        self.gen = np.random.default_rng(0)
+        self.seeds = np.random.SeedSequence(0)
 
-        def copy(self) -> SeededUniform:
-            return SeededUniform(self.low, self.high)
+    def reset(self, entropy: int, t: int, j: int) -> None:
+        ss = np.random.SeedSequence(entropy, spawn_key=(t, j))
+        a, b = ss.spawn(2)
+        self.gen = np.random.default_rng(a)
+        self.seeds = b
 
-        def rvs(self, *args: Any, **kwargs: Any) -> float:
-            return float(rng.uniform(self.low, self.high))
 
-        def pmf(self, x: Any, *args: Any, **kwargs: Any) -> float:
-            return 0.0
+def _abc_slot(slot: tuple[bytes, int, int, int]) -> tuple[Any, int]:
+    """One ABC slot (what a pool worker does): reset the streams for (seed, generation, slot),
+    then propose and simulate until a particle is accepted. Returns the sample and the number
+    of simulations."""
+    import pickle
 
-        def pdf(self, x: Any, *args: Any, **kwargs: Any) -> float:
-            inside = self.low <= float(x) <= self.high
-            return 1.0 / (self.high - self.low) if inside else 0.0
+    blob, entropy, t, j = slot
+    simulate_one, streams, factory = pickle.loads(blob)
+    streams.reset(entropy, t, j)
+    sample = factory()
+    n = 0
+    while True:
+        particle = simulate_one()
+        n += 1
+        sample.append(particle)
+        if particle.accepted:
+            return sample, n
 
-        def cdf(self, x: Any, *args: Any, **kwargs: Any) -> float:
-            return float(np.clip((float(x) - self.low) / (self.high - self.low), 0.0, 1.0))
 
-        def __repr__(self) -> str:
-            return f"<SeededUniform [{self.low}, {self.high}]>"
+def _sampler(
+    streams: _Streams,
+    entropy: int,
+    workers: int | None,
+    budget: int,
+    progress: Progress | None,
+) -> Any:
+    """A pyabc sampler that runs the ``n`` slots of a generation through :func:`map_runs`;
+    slot ``j`` of generation ``t`` draws from streams seeded by ``(entropy, t, j)``, so the
+    population does not depend on the number of workers or the order in which they finish.
+    ``progress(simulations, budget)`` is called as slots finish (a slot's accepted particle
+    counts as one simulation until the generation's true count is known)."""
+    import cloudpickle
+    from pyabc.sampler import Sampler
 
-    class SeededKernel(pyabc.MultivariateNormalTransition):
-        def rvs_single(self) -> Any:
-            i = int(rng.choice(len(self.w), p=self.w / self.w.sum()))
-            step = rng.multivariate_normal(np.zeros(self.cov.shape[0]), self.cov)
-            return pyabc.Parameter(self.X.iloc[i] + step)
+    class SlotSampler(Sampler):
+        def sample_until_n_accepted(
+            self,
+            n: int,
+            simulate_one: Callable[[], Any],
+            t: int,
+            *,
+            max_eval: float = np.inf,
+            all_accepted: bool = False,
+            ana_vars: Any = None,
+        ) -> Any:
+            blob = cloudpickle.dumps((simulate_one, streams, self.sample_factory))
+            slots = [(blob, entropy, t + 1, j) for j in range(n)]  # t = -1: calibration sample
+            before = done[0]
 
-        def rvs(self, size: int | None = None) -> Any:
-            if size is None:
-                return self.rvs_single()
-            idx = rng.choice(len(self.w), size=size, p=self.w / self.w.sum())
-            steps = rng.multivariate_normal(np.zeros(self.cov.shape[0]), self.cov, size=size)
-            return self.X.iloc[idx] + steps
+            def tick(d: int, _n: int) -> None:
+                if progress:
+                    progress(min(before + d, budget), budget)
 
-    return SeededUniform, SeededKernel
+            results = map_runs(slots, workers=workers, progress=tick, fn=_abc_slot)
+            sample = self._create_empty_sample()
+            total = 0
+            for part, k in results:
+                sample += part
+                total += k
+            self.nr_evaluations_ = total
+            done[0] += total
+            if progress:
+                progress(min(done[0], budget), budget)
+            return sample
+
+    done = [0]
+    return SlotSampler()
 
 
 def _abc(
@@ -319,44 +370,42 @@ def _abc(
     root: int,
     population: int,
     db_dir: Path,
+    workers: int | None,
     progress: Progress | None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     import pyabc
 
-    ss_root = np.random.SeedSequence(root)
-    rng = np.random.default_rng(ss_root.spawn(1)[0])
-    seeds_root = ss_root.spawn(1)[0]
-    Uniform, Kernel = _pyabc_classes(rng)
+    from innosim.experiments._pyabc import SeededKernel, SeededUniform
+
+    streams = _Streams()
     keys = [f"p{i}" for i in range(len(factors))]
     prior = pyabc.Distribution(
-        **{k: Uniform(f.low, f.high) for k, f in zip(keys, factors, strict=True)}
+        **{k: SeededUniform(f.low, f.high, streams) for k, f in zip(keys, factors, strict=True)}
     )
-    count = [0]
+    centre, half = ts.centre, ts.half
 
     def model(par: Any) -> dict[str, Any]:
         x = [float(par[k]) for k in keys]
         sc = apply_factors(base, factors, x)
-        seeds = seeds_root.spawn(replicates)  # fresh seeds for every simulated point
+        seeds = streams.seeds.spawn(replicates)  # fresh seeds for every simulated point
         payloads = [execute(t) for t in _tasks(sc, ts, seeds)]
-        count[0] += 1
-        if progress:
-            progress(min(count[0], budget), budget)
         return {"s": _summary(ts, payloads)}
 
     def dist(x: dict[str, Any], x0: dict[str, Any]) -> float:
-        return distance(x["s"], ts.centre, ts.half)
+        return distance(x["s"], centre, half)
 
     logger = logging.getLogger("ABC")
     level = logger.level
     logger.setLevel(logging.WARNING)
+    sampler = _sampler(streams, root, workers, budget, progress)
     try:
         abc = pyabc.ABCSMC(
             model,
             prior,
             dist,
             population_size=population,
-            transitions=Kernel(),
-            sampler=pyabc.sampler.SingleCoreSampler(),
+            transitions=SeededKernel(streams),
+            sampler=sampler,
         )
         db = db_dir / "calibration.db"
         db.unlink(missing_ok=True)
@@ -577,6 +626,16 @@ def calibrate(
     out_dir = _prepare_out(out) if out is not None else None
 
     if method == "abc":
+        try:
+            import pyabc  # noqa: F401  (the calibrate extra)
+        except ImportError:  # pragma: no cover - pyabc is a dev dependency
+            raise InputError(
+                "the abc method needs pyabc, which is not installed",
+                file="command line",
+                field="--method",
+                value=method,
+                expected="pip install 'innosim[calibrate]', or --method smm",
+            ) from None
         pop = population if population is not None else min(200, max(8, budget // 6))
         if isinstance(pop, bool) or not isinstance(pop, int | np.integer) or pop < 2:
             raise InputError(
@@ -588,13 +647,13 @@ def calibrate(
         if out_dir is not None:
             df, info = _abc(
                 base, factors, ts, budget=budget, replicates=r, root=root,
-                population=int(pop), db_dir=out_dir, progress=progress,
+                population=int(pop), db_dir=out_dir, workers=workers, progress=progress,
             )  # fmt: skip
         else:
             with tempfile.TemporaryDirectory(prefix="innosim-abc-") as tmp:
                 df, info = _abc(
                     base, factors, ts, budget=budget, replicates=r, root=root,
-                    population=int(pop), db_dir=Path(tmp), progress=progress,
+                    population=int(pop), db_dir=Path(tmp), workers=workers, progress=progress,
                 )  # fmt: skip
                 info["database"] = None
     else:
