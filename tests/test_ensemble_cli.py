@@ -67,3 +67,16 @@ def test_ensemble_command_table_and_bad_pairs() -> None:
     assert code == 2 and "--ratio" in err and "Traceback" not in err
     code, _, err = _cli(*base, "--ratio", "Hangzhou/Atlantis")
     assert code == 2 and "Atlantis" in err and "Traceback" not in err
+
+
+def test_ensemble_and_counterfactual_do_not_depend_on_workers() -> None:
+    import innosim
+
+    sc = innosim.load_scenario("demo").with_end_year(2001).with_scale(0.3)
+    one = innosim.ensemble(sc, replicates=3, seed=4, workers=1)
+    two = innosim.ensemble(sc, replicates=3, seed=4, workers=2)
+    pd.testing.assert_frame_equal(one, two)
+    kw = dict(city="Nanjing", like="Hangzhou", replicates=2, seed=4, year=2001)
+    a = innosim.counterfactual(sc, workers=1, **kw)
+    b = innosim.counterfactual(sc, workers=2, **kw)
+    pd.testing.assert_frame_equal(a, b)

@@ -449,6 +449,13 @@ def _check_metrics(metrics: Iterable[str]) -> list[str]:
     return out
 
 
+def _summary_task(task: tuple[Scenario, np.random.SeedSequence, int | None, tuple[str, ...]]):
+    """One replicate's per-city summary (a module-level function: it runs in pool workers)."""
+    sc, ss, year, metrics = task
+    window = int(sc.glob.get("volatility_window_years", _DEFAULT_WINDOW))
+    return _summary(yearly(run(sc, ss).series, window), year, metrics)
+
+
 def _ensemble(
     sc: Scenario,
     seeds: Sequence[np.random.SeedSequence],
@@ -457,17 +464,18 @@ def _ensemble(
     progress: Progress | None,
     done: int = 0,
     total: int | None = None,
+    workers: int | None = 1,
 ) -> pd.DataFrame:
+    from innosim.experiments.executor import map_runs
+
     total = len(seeds) if total is None else total
-    window = int(sc.glob.get("volatility_window_years", _DEFAULT_WINDOW))
+    tasks = [(sc, ss, year, tuple(metrics)) for ss in seeds]
+    report = (lambda k, _n: progress(done + k, total)) if progress else None
+    parts = map_runs(tasks, workers=workers, progress=report, fn=_summary_task)
     frames = []
-    for i, ss in enumerate(seeds):
-        res = run(sc, ss)
-        part = _summary(yearly(res.series, window), year, metrics)
+    for i, part in enumerate(parts):
         part.insert(0, "replicate", i)
         frames.append(part)
-        if progress:
-            progress(done + i + 1, total)
     return pd.concat(frames, ignore_index=True)
 
 
@@ -481,12 +489,14 @@ def ensemble(
     until: int | None = None,
     metrics: Sequence[str] = (),
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """Run replicates of a scenario and stack their per-city summaries.
 
     Replicate ``i`` is seeded with ``innosim.replicate_seeds(seed, replicates)[i]`` (independent
     ``SeedSequence`` children, never ``seed + i``), so two ensembles with the same ``seed`` use
-    common random numbers. Runs are sequential.
+    common random numbers. Replicates run in a local process pool (``workers``, default one per
+    CPU; 1 runs them in this process); the result does not depend on ``workers``.
 
     Parameters
     ----------
@@ -504,7 +514,9 @@ def ensemble(
     metrics : sequence of str
         Extra yearly columns to report besides :data:`SUMMARY_COLUMNS` (any of :data:`METRICS`).
     progress : callable, optional
-        Called as ``progress(runs_done, replicates)`` after every run.
+        Called as ``progress(runs_done, replicates)`` as runs finish.
+    workers : int, optional
+        Worker processes (default: ``os.cpu_count()``).
 
     Returns
     -------
@@ -517,7 +529,7 @@ def ensemble(
     sc = _prepare(scenario, scale, until)
     root = _check_seed(seed)
     root = sc.seed if root is None else root
-    out = _ensemble(sc, replicate_seeds(int(root), n), year, extra, progress)
+    out = _ensemble(sc, replicate_seeds(int(root), n), year, extra, progress, workers=workers)
     out.attrs.update(
         scenario=sc.name,
         seed=int(root),
@@ -598,6 +610,7 @@ def counterfactual(
     metric: str = "unicorns",
     scale: float | None = None,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """What if ``city`` had ``like``'s values of the parameters in some groups?
 
@@ -628,6 +641,9 @@ def counterfactual(
         Agent scale (see :func:`simulate`).
     progress : callable, optional
         Called as ``progress(runs_done, 2 * replicates)``.
+    workers : int, optional
+        Worker processes for the replicates (default: ``os.cpu_count()``; the result does not
+        depend on it).
 
     Returns
     -------
@@ -690,8 +706,8 @@ def counterfactual(
     base = sc.with_end_year(int(year))
     cf = base.with_city_params(city, **values)
     seeds = replicate_seeds(root, n)
-    b = _ensemble(base, seeds, int(year), [metric], progress, 0, 2 * n)
-    c = _ensemble(cf, seeds, int(year), [metric], progress, n, 2 * n)
+    b = _ensemble(base, seeds, int(year), [metric], progress, 0, 2 * n, workers)
+    c = _ensemble(cf, seeds, int(year), [metric], progress, n, 2 * n, workers)
     paired = b[["city", "replicate"]].copy()
     paired["change"] = c[metric].to_numpy() - b[metric].to_numpy()
     out = pd.concat(

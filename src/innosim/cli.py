@@ -44,6 +44,7 @@ from typer.core import TyperGroup
 
 from innosim import api
 from innosim.errors import InnosimError, InputError
+from innosim.experiments.executor import check_workers
 from innosim.params.scenario import list_scenarios, load_scenario
 
 __all__ = ["app", "main"]
@@ -260,6 +261,10 @@ ScaleOpt = Annotated[
         "(outputs stay real-equivalent).",
         show_default=False,
     ),
+]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option("--workers", help="Worker processes (default: one per CPU).", show_default=False),
 ]
 
 
@@ -493,6 +498,7 @@ def ensemble_cmd(
     fmt: Annotated[
         TableFormat, typer.Option("--format", help="Output format.")
     ] = TableFormat.table,
+    workers: WorkersOpt = None,
 ) -> None:
     """Run replicates (seeds spawned from one root) and print means with 90% intervals."""
     pair: tuple[str, str] | None = None
@@ -528,6 +534,7 @@ def ensemble_cmd(
             until=year,
             metrics=extra,
             progress=progress,
+            workers=check_workers(workers),
         )
     stats = api.ensemble_stats(df, ratio=pair)
     a = df.attrs
@@ -587,6 +594,7 @@ def counterfactual_cmd(
     fmt: Annotated[
         TableFormat, typer.Option("--format", help="Output format.")
     ] = TableFormat.table,
+    workers: WorkersOpt = None,
 ) -> None:
     """What if CITY had LIKE's values of some parameter groups? Baseline vs counterfactual."""
     group_list = [g.strip() for g in groups.split(",") if g.strip()]
@@ -602,6 +610,7 @@ def counterfactual_cmd(
             metric=metric,
             scale=scale,
             progress=progress,
+            workers=check_workers(workers),
         )
     closed = api.gap_closed(df, like, city)
     a = df.attrs
