@@ -179,3 +179,18 @@ def test_cli_sensitivity_json() -> None:
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     assert data["rows"][0]["output"] == "firms" and data["runs"] == 6
+
+
+def test_results_do_not_depend_on_workers() -> None:
+    kw = dict(
+        outputs="firms,value_added",
+        params="failure_tolerance,stigma",
+        n=2,
+        replicates=1,
+        year=2003,
+        scale=0.01,
+        seed=11,
+    )
+    one = sensitivity("hangzhou-nanjing", workers=1, **kw)
+    two = sensitivity("hangzhou-nanjing", workers=2, **kw)
+    assert one.equals(two)

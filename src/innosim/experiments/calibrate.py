@@ -13,9 +13,10 @@ Two methods (``docs/sensitivity_calibration.md``):
 * ``smm`` — simulated method of moments (optuna, TPE sampler): minimises the same distance with
   common replicate seeds for every candidate; candidates are asked in batches and the batch runs
   in the process pool. Reported: the best point and an approximate 90% profile interval per
-  parameter, the range of that parameter over the evaluated points whose objective
-  ``J = k * distance**2`` (``k`` targets) lies within ``chi2_{0.90}(p)`` of the minimum
-  (``p`` free parameters), reading each target's half-range as its standard error.
+  parameter, the range of that parameter over the evaluated points whose objective ``J``
+  (the sum of squared z-scores, reading each target's ``[low, high]`` as a 90% interval, so
+  ``J = k * (1.645 * distance)**2`` for ``k`` targets) lies within ``chi2_{0.90}(p)`` of the
+  minimum (``p`` free parameters).
 
 Distance: ``sqrt(mean_k ((s_k - t_k) / h_k)**2)`` with ``t_k`` the target's numeric ``value``
 (the centre of ``[low, high]`` when the value is missing or a text) and ``h_k = (high - low) /
@@ -86,6 +87,10 @@ RESULT_COLUMNS: tuple[str, ...] = (
 the best point (smm); ``lo``/``hi`` the 90% credible (abc) or profile (smm) interval."""
 
 INTERVAL = (0.05, 0.5, 0.95)
+
+Z90 = 1.6448536269514722
+"""Standard normal 95% quantile: a target's ``[low, high]`` read as a 90% interval gives its
+standard error ``(high - low) / 2 / Z90`` (SMM profile intervals)."""
 
 Progress = Callable[[int, int], None]
 
@@ -510,7 +515,7 @@ def _smm(
         done += k
     X = np.array(xs, dtype=float)
     D = np.array(ds, dtype=float)
-    J = len(ts.labels) * D**2
+    J = len(ts.labels) * (Z90 * D) ** 2  # sum of squared z-scores, sigma_k = h_k / 1.645
     best = int(np.nanargmin(D))
     within = J <= J[best] + chi2.ppf(0.90, len(factors))
     rows = []
@@ -584,7 +589,8 @@ def calibrate(
     population : int, optional
         ABC particles per generation (default: ``budget // 6`` within [8, 200]).
     batch : int, optional
-        SMM candidates per batch (default: ``2 * workers``, at least 4).
+        SMM candidates per batch (default: ``4 * workers``, at least 8; each batch starts a
+        process pool).
     workers : int, optional
         Worker processes for SMM (ABC runs in this process).
     progress : callable, optional
@@ -657,7 +663,11 @@ def calibrate(
                 )  # fmt: skip
                 info["database"] = None
     else:
-        b = batch if batch is not None else max(4, 2 * n_workers)
+        b = batch if batch is not None else max(8, 4 * n_workers)
+        if isinstance(b, bool) or not isinstance(b, int | np.integer) or b < 1:
+            raise InputError(
+                "bad batch size", field="batch", value=b, expected="a whole number >= 1"
+            )
         df, info = _smm(
             base, factors, ts, budget=budget, replicates=r, root=root, batch=int(b),
             workers=workers, progress=progress,
