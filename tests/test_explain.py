@@ -180,6 +180,15 @@ def test_shapley_values_sum_to_v_all_per_replicate_and_in_the_mean(result):
         total.at["gap", "mean"]
     )
     assert a["level_a"] - a["level_b"] == pytest.approx(total.at["gap", "mean"])
+    # the residual splits exactly into the gap left with every group swapped and A's reaction
+    assert total.at["gap_left", "mean"] + total.at["reaction", "mean"] == pytest.approx(
+        total.at["residual", "mean"]
+    )
+    last = a["coalitions"][-1]
+    assert total.at["gap_left", "mean"] == pytest.approx(last["a_mean"] - last["b_mean"])
+    assert a["gap_closed"] == pytest.approx(
+        1 - total.at["gap_left", "mean"] / total.at["gap", "mean"]
+    )
     assert a["share_explained"] == pytest.approx(
         total.at["explained", "mean"] / total.at["gap", "mean"]
     )
@@ -234,7 +243,14 @@ def test_cli_explain_writes_outputs_and_refuses_bad_input(tmp_path):
     res = CliRunner().invoke(app, [*args, *small, "--out", str(out), "--format", "json"])
     assert res.exit_code == 0, res.output
     payload = json.loads(res.stdout)
-    assert [r["term"] for r in payload["rows"]] == ["culture", "explained", "residual", "gap"]
+    assert [r["term"] for r in payload["rows"]] == [
+        "culture",
+        "explained",
+        "residual",
+        "gap_left",
+        "reaction",
+        "gap",
+    ]
     assert {p.name for p in out.iterdir()} == {
         "explain.csv",
         "explain.json",

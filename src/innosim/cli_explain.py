@@ -48,6 +48,10 @@ def _s(x: Any) -> str:
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
 
+def _pct(x: Any) -> str:
+    return "–" if not math.isfinite(float(x)) else f"{float(x):.0%}"
+
+
 ReplicatesOpt = Annotated[
     int, typer.Option("--replicates", help="Replicates (paired seeds) per arm or coalition.")
 ]
@@ -270,8 +274,15 @@ def explain_command(
     for r in df.itertuples(index=False):
         if r.kind == "total":
             table.add_section()
+        term = str(r.term)
+        if r.kind == "residual_part":
+            term = "  of which " + (
+                "gap left with all swapped"
+                if r.term == "gap_left"
+                else f"{a['city_b'] if a['mirror'] else a['city_a']} reacts"
+            )
         table.add_row(
-            Text(str(r.term), style="bold" if r.kind != "group" else ""),
+            Text(term, style="bold" if r.kind in ("total", "residual", "gap") else ""),
             Text(_f(r.mean, "short")),
             Text(f"[{_f(r.lo, 'short')}, {_f(r.hi, 'short')}]"),
             Text(f"[{_f(r.q05, 'short')}, {_f(r.q95, 'short')}]"),
@@ -285,7 +296,8 @@ def explain_command(
         Text(
             f"The groups together explain "
             f"{'–' if not math.isfinite(share) else f'{share:.0%}'} of the gap; the residual "
-            "(size, geography, GDP per capita, the other cities' reactions) is the rest. "
+            "(size, geography, GDP per capita, the other cities' reactions) is the rest. With "
+            f"every group swapped the gap is {_pct(a['gap_closed'])} closed. "
             f"Efficiency: |sum of Shapley values - v(all)| <= {a['efficiency_error']:.1e} per "
             f"replicate. {a['runs']} runs in {a['seconds']:.1f} s."
         )

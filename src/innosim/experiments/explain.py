@@ -15,7 +15,8 @@ With ``mirror=True`` the roles turn around: ``A`` takes ``B``'s values and
 carry). Either way ``v`` is measured in units of the gap, ``v(all)`` is the part of the gap the
 groups explain together, and ``gap - v(all)`` is the *residual*: what no swap of these groups
 reaches (size, geography, GDP per capita, the other cities' reactions and every interaction with
-them).
+them). It splits exactly into ``gap_left = M_A(all) - M_B(all)`` (the gap that remains with every
+group swapped) and the ``reaction`` of the city that keeps its values.
 
 Shapley values. ``φ_i = Σ_{S ⊆ N \\ {i}} |S|! (n-|S|-1)! / n! · (v(S ∪ {i}) - v(S))``, computed
 exactly over all ``2^n`` coalitions (:func:`shapley_values`). They sum to ``v(all)``
@@ -461,13 +462,18 @@ def explain(
     pandas.DataFrame
         Columns :data:`EXPLAIN_COLUMNS`. One row per group (``kind = "group"``: its Shapley
         value), then ``explained`` (``kind = "total"``, ``v(all)``, the sum of the groups),
-        ``residual`` (``gap - v(all)``) and ``gap`` (the baseline gap ``A - B``). ``mean``;
+        ``residual`` (``gap - v(all)``), its two parts (``kind = "residual_part"``):
+        ``gap_left`` (``M_A(all) - M_B(all)``, the gap that remains in the scenario with every
+        group swapped) and ``reaction`` (the rest: how the city that keeps its values changes
+        when the other takes them, e.g. A losing people and capital to a B that became like it),
+        and ``gap`` (the baseline gap ``A - B``). ``mean``;
         ``lo``/``hi`` a 90% t interval of the mean; ``q05``/``q95`` quantiles over replicates;
         ``se`` the standard error; ``share_of_gap = mean / mean gap``; ``params`` the group's
         parameters that differ between the two cities (empty: a null player). ``attrs``:
         ``scenario, city_a, city_b, metric, year, replicates, seed, scale, mirror, groups,
         level_a, level_b`` (baseline means), ``level_swapped`` (the recipient's mean with every
-        group swapped), ``share_explained``, ``efficiency_error`` (largest
+        group swapped), ``share_explained`` (``v(all) / gap``), ``gap_closed`` (``1 - gap_left /
+        gap``, as :func:`innosim.gap_closed`), ``efficiency_error`` (largest
         ``|Σφ_r - v_r(all)|`` over replicates), ``coalitions`` (per coalition: groups, mean
         ``v``, the two cities' means), ``phi_replicates`` (per group, per replicate), ``runs``,
         ``seconds``.
@@ -556,6 +562,7 @@ def explain(
         level_b=float(m_b[0].mean()),
         level_swapped=float(recip[-1].mean()),
         share_explained=float(v[-1].mean() / gap_mean) if gap_mean != 0 else math.nan,
+        gap_closed=float(1 - (m_a[-1] - m_b[-1]).mean() / gap_mean) if gap_mean else math.nan,
         efficiency_error=eff,
         coalitions=[
             {
@@ -600,7 +607,11 @@ def _table(
         for i, g in enumerate(gs)
     ]
     rows.append(_row("explained", "total", d.v[-1], gap_mean))
-    rows.append(_row("residual", "residual", d.gap - d.v[-1], gap_mean))
+    residual = d.gap - d.v[-1]
+    gap_left = d.m_a[-1] - d.m_b[-1]
+    rows.append(_row("residual", "residual", residual, gap_mean))
+    rows.append(_row("gap_left", "residual_part", gap_left, gap_mean))
+    rows.append(_row("reaction", "residual_part", residual - gap_left, gap_mean))
     rows.append(_row("gap", "gap", d.gap, gap_mean))
     return pd.DataFrame(rows, columns=list(EXPLAIN_COLUMNS))
 

@@ -30,8 +30,9 @@ def _figure(width: float, height: float) -> Any:
 
 def waterfall_figure(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """Waterfall from city B's baseline level to city A's: one step per group (its Shapley value
-    with the 90% interval of the mean as an error bar), the level B reaches with every group
-    swapped, the residual, and A's level.
+    with the 90% interval of the mean as an error bar), the level reached with every group
+    swapped, the residual in two steps (the gap left with every group swapped, the other city's
+    reaction), and A's level.
 
     Parameters
     ----------
@@ -42,11 +43,13 @@ def waterfall_figure(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """
     a = df.attrs
     groups = df[df["kind"] == "group"]
-    resid = df[df["kind"] == "residual"].iloc[0]
+    parts = df[df["kind"] == "residual_part"].set_index("term")["mean"]
+    other = a["city_b"] if a.get("mirror") else a["city_a"]
     level_b, level_a = float(a["level_b"]), float(a["level_a"])
     labels = [f"{a['city_b']}\n(baseline)"]
     bottoms, heights, colors, errs = [0.0], [level_b], [_LEVEL], [(0.0, 0.0)]
     level = level_b
+    after = [level_b]  # the running level after each bar (where the connector starts)
     for r in groups.itertuples(index=False):
         labels.append(str(r.term))
         bottoms.append(level if r.mean >= 0 else level + r.mean)
@@ -55,16 +58,22 @@ def waterfall_figure(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         lo, hi = (r.mean - r.lo, r.hi - r.mean) if math.isfinite(r.lo) else (0.0, 0.0)
         errs.append((lo, hi))
         level += r.mean
+        after.append(level)
     labels.append("all groups\nswapped")
     bottoms.append(0.0)
     heights.append(level)
     colors.append(_LEVEL)
     errs.append((0.0, 0.0))
-    labels.append("residual")
-    bottoms.append(level if resid["mean"] >= 0 else level + resid["mean"])
-    heights.append(abs(resid["mean"]))
-    colors.append(_REST)
-    errs.append((0.0, 0.0))
+    after.append(level)
+    for term, label in (("gap_left", "gap left\n(all swapped)"), ("reaction", f"{other}\nreacts")):
+        step = float(parts.get(term, 0.0))
+        labels.append(label)
+        bottoms.append(level if step >= 0 else level + step)
+        heights.append(abs(step))
+        colors.append(_REST)
+        errs.append((0.0, 0.0))
+        level += step
+        after.append(level)
     labels.append(f"{a['city_a']}\n(baseline)")
     bottoms.append(0.0)
     heights.append(level_a)
@@ -76,17 +85,14 @@ def waterfall_figure(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     x = np.arange(len(labels))
     ax.bar(x, heights, bottom=bottoms, color=colors, width=0.65, edgecolor="white")
     tops = np.array(bottoms) + np.array(heights)
-    for i in range(1, len(labels) - 2):  # error bars at the end of each group's step
+    for i in range(1, len(labels) - 3):  # error bars at the end of each group's step
         if colors[i] in (_UP, _DOWN):
             end = tops[i] if colors[i] == _UP else bottoms[i]
             ax.errorbar(
                 x[i], end, yerr=[[errs[i][0]], [errs[i][1]]], color="black", capsize=3, lw=1
             )
-    for i in range(len(labels) - 1):  # connectors
-        end = tops[i] if colors[i] != _DOWN else bottoms[i]
-        if colors[i + 1] in (_LEVEL,):
-            continue
-        ax.plot([x[i] + 0.33, x[i + 1] - 0.33], [end, end], color="grey", lw=0.7, ls=":")
+    for i in range(len(labels) - 2):  # connectors
+        ax.plot([x[i] + 0.33, x[i + 1] - 0.33], [after[i]] * 2, color="grey", lw=0.7, ls=":")
     ax.set_xticks(x, labels, fontsize=8)
     ax.axhline(0, color="black", lw=0.6)
     share = a.get("share_explained", math.nan)
