@@ -13,7 +13,12 @@ from typer.testing import CliRunner
 import innosim
 from innosim.cli import app
 from innosim.errors import InputError
-from innosim.experiments.calibrate import calibrate, distance, weighted_quantile
+from innosim.experiments.calibrate import (
+    _quadratic_interval,
+    calibrate,
+    distance,
+    weighted_quantile,
+)
 from innosim.experiments.executor import RunTask, execute
 
 runner = CliRunner()
@@ -86,7 +91,7 @@ def test_abc_recovers_known_parameters(synthetic, tmp_path) -> None:
 def test_abc_is_deterministic_given_the_seed_whatever_the_workers(synthetic) -> None:
     sc, targets, b = synthetic
     fast = sc.with_scale(1 / 3).with_end_year(2003)  # scale 0.01: the statistics stay defined
-    kw = dict(targets=targets, free=f"{b}.failure_tolerance", budget=10, population=3, seed=3)
+    kw = dict(targets=targets, free=f"{b}.failure_tolerance", budget=10, population=5, seed=3)
     one = calibrate(fast, workers=1, **kw).attrs["posterior"]
     two = calibrate(fast, workers=2, **kw).attrs["posterior"]
     assert one.equals(two)
@@ -106,9 +111,23 @@ def test_smm_runs_and_brackets_its_estimate(synthetic) -> None:
         seed=2,
     )
     r = df.iloc[0]
-    assert r.lo <= r.estimate <= r.hi
+    assert 0.1 <= r.lo <= r.estimate <= r.hi <= 1.0
+    assert df.attrs["interval_method"] in ("quadratic", "profile")
     assert df.attrs["simulations"] == 10
     assert len(df.attrs["trials"]) == 10
+
+
+def test_quadratic_interval_known_curvature() -> None:
+    """J = z1**2 + z2**2 with sd 0.05 and 0.1 around (0.3, 0.6), the best candidate: the
+    intervals are the centre ± 1.645 sd."""
+    rng = np.random.default_rng(0)
+    X = np.vstack([[0.3, 0.6], rng.uniform(0, 1, size=(60, 2))])
+    J = ((X[:, 0] - 0.3) / 0.05) ** 2 + ((X[:, 1] - 0.6) / 0.1) ** 2
+    centre, lo, hi = _quadratic_interval(X, J, np.zeros(2), np.ones(2))
+    assert centre == pytest.approx([0.3, 0.6], abs=1e-9)
+    assert lo == pytest.approx([0.3 - 1.645 * 0.05, 0.6 - 1.645 * 0.1], abs=1e-3)
+    assert hi == pytest.approx([0.3 + 1.645 * 0.05, 0.6 + 1.645 * 0.1], abs=1e-3)
+    assert _quadratic_interval(X, -J, np.zeros(2), np.ones(2)) is None  # concave: no interval
 
 
 def test_distance_and_weighted_quantile() -> None:

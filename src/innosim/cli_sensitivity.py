@@ -269,7 +269,7 @@ def calibrate_command(
     else:
         what = (
             f"SMM over {a['simulations']} points (best distance {_f(a['best_distance'], '.3g')}):"
-            " best point, 90% profile interval"
+            f" best point, 90% interval ({a['interval_method']})"
         )
     table = Table(
         title=Text(

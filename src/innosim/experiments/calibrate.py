@@ -12,11 +12,12 @@ Two methods (``docs/sensitivity_calibration.md``):
   (weighted 5% and 95% quantiles of the last population).
 * ``smm`` — simulated method of moments (optuna, TPE sampler): minimises the same distance with
   common replicate seeds for every candidate; candidates are asked in batches and the batch runs
-  in the process pool. Reported: the best point and an approximate 90% profile interval per
-  parameter, the range of that parameter over the evaluated points whose objective ``J``
-  (the sum of squared z-scores, reading each target's ``[low, high]`` as a 90% interval, so
-  ``J = k * (1.645 * distance)**2`` for ``k`` targets) lies within ``chi2_{0.90}(p)`` of the
-  minimum (``p`` free parameters).
+  in the process pool. The objective ``J`` is the sum of squared z-scores, reading each target's
+  ``[low, high]`` as a 90% interval (``J = k * (1.645 * distance)**2`` for ``k`` targets).
+  Reported: the best point and an approximate 90% interval per parameter around it from the
+  curvature of a quadratic fitted to ``J`` near the minimum (:func:`_quadratic_interval`); when
+  that fit is not convex, the profile range instead: the range of the parameter over the candidates whose
+  ``J`` lies within ``chi2_{0.90}(p)`` of the minimum (``p`` free parameters).
 
 Distance: ``sqrt(mean_k ((s_k - t_k) / h_k)**2)`` with ``t_k`` the target's numeric ``value``
 (the centre of ``[low, high]`` when the value is missing or a text) and ``h_k = (high - low) /
@@ -516,31 +517,82 @@ def _smm(
     X = np.array(xs, dtype=float)
     D = np.array(ds, dtype=float)
     J = len(ts.labels) * (Z90 * D) ** 2  # sum of squared z-scores, sigma_k = h_k / 1.645
-    best = int(np.nanargmin(D))
+    J = np.where(np.isfinite(J), J, np.nan)
+    best = int(np.nanargmin(J))
+    lows = np.array([f.low for f in factors])
+    highs = np.array([f.high for f in factors])
+    fit = _quadratic_interval(X, J, lows, highs)
     within = J <= J[best] + chi2.ppf(0.90, len(factors))
     rows = []
     for i, f in enumerate(factors):
-        inside = X[within, i]
-        rows.append(
-            _row(
-                f,
-                X[best, i],
-                float(inside.mean()),
-                float(np.median(inside)),
-                float(inside.min()),
-                float(inside.max()),
+        if fit is not None:
+            rows.append(_row(f, X[best, i], X[best, i], X[best, i], fit[1][i], fit[2][i]))
+        else:
+            inside = X[within, i]
+            rows.append(
+                _row(
+                    f,
+                    X[best, i],
+                    float(inside.mean()),
+                    float(np.median(inside)),
+                    float(inside.min()),
+                    float(inside.max()),
+                )
             )
-        )
     trials_df = pd.DataFrame(X, columns=[f.name for f in factors])
     trials_df["distance"] = D
-    trials_df["in_interval"] = within
+    trials_df["J"] = J
+    trials_df["in_profile"] = within
     info = {
         "simulations": len(D),
         "best_distance": float(D[best]),
         "batch": batch,
+        "interval_method": "quadratic" if fit is not None else "profile",
         "trials": trials_df,
     }
     return pd.DataFrame(rows, columns=list(RESULT_COLUMNS)), info
+
+
+def _quadratic_interval(
+    X: np.ndarray, J: np.ndarray, lows: np.ndarray, highs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """90% intervals from the curvature of ``J`` around its best candidate.
+
+    Fits ``J(u) = c + g.d + d'Hd/2`` with ``d = u - u_best`` by least squares (``u`` the
+    parameters scaled to [0, 1] by their prior range) to the ``max(3 q, 10)`` candidates with the
+    smallest ``J`` (``q`` quadratic terms), reads ``2 H^-1`` as the covariance (``J`` is a sum of
+    squared z-scores, i.e. ``-2 log L`` up to a constant) and returns (the best candidate,
+    lower, upper bounds) = best ± 1.645 sd, clipped to the prior. None when there are too few
+    candidates or the fitted quadratic is not convex.
+    """
+    ok = np.isfinite(J)
+    X, J = X[ok], J[ok]
+    p = X.shape[1]
+    q = 1 + p + p * (p + 1) // 2
+    m = min(len(J), max(3 * q, 10))
+    if m < q + 2:
+        return None
+    span = highs - lows
+    near = np.argsort(J, kind="stable")[:m]
+    u_best = (X[near[0]] - lows) / span
+    d = (X[near] - lows) / span - u_best
+    iu = np.triu_indices(p)
+    design = np.column_stack([np.ones(m), d, d[:, iu[0]] * d[:, iu[1]]])
+    coef, *_ = np.linalg.lstsq(design, J[near], rcond=None)
+    H = np.zeros((p, p))
+    for k, (i, j) in enumerate(zip(*iu, strict=True)):
+        c = coef[1 + p + k]
+        if i == j:
+            H[i, i] = 2 * c
+        else:
+            H[i, j] = H[j, i] = c
+    if not np.all(np.isfinite(H)) or np.any(np.linalg.eigvalsh(H) <= 0):
+        return None
+    sd = np.sqrt(np.diag(2 * np.linalg.inv(H)))
+    centre = lows + span * u_best
+    lo = np.clip(lows + span * (u_best - Z90 * sd), lows, highs)
+    hi = np.clip(lows + span * (u_best + Z90 * sd), lows, highs)
+    return centre, lo, hi
 
 
 # --------------------------------------------------------------------------- the API
