@@ -474,7 +474,16 @@ def _smm(
     workers: int | None,
     progress: Progress | None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    import optuna
+    try:
+        import optuna
+    except ImportError:  # pragma: no cover - optuna is a dev dependency
+        raise InputError(
+            "the smm method needs optuna, which is not installed",
+            file="command line",
+            field="--method",
+            value="smm",
+            expected="pip install 'innosim[calibrate]', or --method abc",
+        ) from None
     from scipy.stats import chi2
 
     from innosim.engine.rng import replicate_seeds
