@@ -262,8 +262,8 @@ def compare(
         One row per (city, metric), columns :data:`COMPARE_COLUMNS`: both arms' means, the mean
         paired difference ``diff_mean`` with its 90% t interval ``diff_lo``/``diff_hi`` and
         standard error ``diff_se``, the 5%/95% quantiles of the paired differences
-        ``diff_q05``/``diff_q95``, and ``rel_change = diff_mean / baseline_mean`` (NaN when the
-        baseline mean is 0). ``attrs``: ``scenario, policy`` (the policy file's content),
+        ``diff_q05``/``diff_q95``, and ``rel_change = diff_mean / |baseline_mean|`` (its sign is
+        the change's; NaN when the baseline mean is 0). ``attrs``: ``scenario, policy`` (the policy file's content),
         ``year, replicates, seed, scale, runs, seconds``, ``inactive`` (timeline entries that
         start after the end of the year read, which therefore change nothing) and ``replicate_values``
         (``{"baseline"|"policy": {metric: {city: [per replicate]}}}``).
@@ -293,7 +293,7 @@ def compare(
             for k, v in stats.items():
                 row[k] = float(v[ci, mi])
             bm = row["baseline_mean"]
-            row["rel_change"] = row["diff_mean"] / bm if bm != 0 else math.nan
+            row["rel_change"] = row["diff_mean"] / abs(bm) if bm != 0 else math.nan
             rows.append(row)
     out = pd.DataFrame(rows, columns=list(COMPARE_COLUMNS))
     inactive = [e.model_dump() for e in pf.policy if e.year >= y + 1]
