@@ -43,6 +43,7 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from innosim import api
+from innosim._cli_options import ScaleOpt, ScenarioArg, SeedOpt, WorkersOpt
 from innosim.errors import InnosimError, InputError
 from innosim.experiments.executor import check_workers
 from innosim.params.scenario import list_scenarios, load_scenario
@@ -232,14 +233,6 @@ def _progress(description: str, unit: str) -> Iterator[Callable[[int, int], None
 
 # --------------------------------------------------------------------------- commands
 
-ScenarioArg = Annotated[
-    str,
-    typer.Argument(
-        help="Scenario name (see 'innosim scenarios') or path to a TOML file.",
-        metavar="SCENARIO",
-        show_default=False,
-    ),
-]
 RunArg = Annotated[
     str,
     typer.Argument(
@@ -249,23 +242,6 @@ RunArg = Annotated[
     ),
 ]
 OutOpt = Annotated[Path, typer.Option("--out", help="Results store directory.")]
-SeedOpt = Annotated[
-    int | None,
-    typer.Option("--seed", help="Root seed (default: the scenario's).", show_default=False),
-]
-ScaleOpt = Annotated[
-    float | None,
-    typer.Option(
-        "--scale",
-        help="Agent scale: this many times the scenario's person-agents "
-        "(outputs stay real-equivalent).",
-        show_default=False,
-    ),
-]
-WorkersOpt = Annotated[
-    int | None,
-    typer.Option("--workers", help="Worker processes (default: one per CPU).", show_default=False),
-]
 
 
 @app.command("run")

@@ -20,6 +20,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from innosim._cli_options import ScaleOpt, ScenarioArg, SeedOpt, WorkersOpt
+
 __all__ = ["calibrate_command", "sensitivity_command"]
 
 
@@ -37,30 +39,6 @@ def _f(x: Any, fmt: str = ".2f") -> str:
     return "–" if not math.isfinite(v) else format(v, fmt)
 
 
-ScenarioArg = Annotated[
-    str,
-    typer.Argument(
-        help="Scenario name (see 'innosim scenarios') or path to a TOML file.",
-        metavar="SCENARIO",
-        show_default=False,
-    ),
-]
-SeedOpt = Annotated[
-    int | None,
-    typer.Option("--seed", help="Root seed (default: the scenario's).", show_default=False),
-]
-ScaleOpt = Annotated[
-    float | None,
-    typer.Option(
-        "--scale",
-        help="Agent scale: this many times the scenario's person-agents.",
-        show_default=False,
-    ),
-]
-WorkersOpt = Annotated[
-    int | None,
-    typer.Option("--workers", help="Worker processes (default: one per CPU).", show_default=False),
-]
 FormatOpt = Annotated[OutFormat, typer.Option("--format", help="Output format.")]
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from innosim._outdir import write_staged
 from innosim.errors import InputError
 from innosim.index import aggregate as agg
 from innosim.index import outliers as out_mod
@@ -400,28 +399,7 @@ def write_outputs(result: IndexResult, out_dir: str | os.PathLike[str]) -> list[
     """
     from innosim.index import figures
 
-    target = Path(out_dir)
-    if target.exists() and not target.is_dir():
-        raise InputError(
-            "the output path is a file",
-            file="command line",
-            field="--out",
-            value=str(target),
-            expected="a directory (created if missing)",
-        )
-    parent = target.resolve().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
-    except OSError as e:
-        raise InputError(
-            f"cannot write there ({e.strerror})",
-            file="command line",
-            field="--out",
-            value=str(target),
-            expected="a writable directory",
-        ) from None
-    try:
+    def write(tmp: Path) -> None:
         r = result
         r.table.to_csv(tmp / "index.csv", index=False)
         r.table.to_parquet(tmp / "index.parquet", index=False)
@@ -440,19 +418,5 @@ def write_outputs(result: IndexResult, out_dir: str | os.PathLike[str]) -> list[
         figures.rank_bars(r.table, tmp / "ranks.png")
         figures.radar(r.table, tmp / "radar.png")
         figures.heatmap(r.normalised, r.spec, tmp / "heatmap.png")
-        target.mkdir(parents=True, exist_ok=True)
-        written = []
-        for f in sorted(tmp.iterdir()):
-            os.replace(f, target / f.name)
-            written.append(target / f.name)
-        return written
-    except OSError as e:
-        raise InputError(
-            f"cannot write the outputs ({e.strerror or e})",
-            file="command line",
-            field="--out",
-            value=str(target),
-            expected="a writable directory",
-        ) from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+
+    return write_staged(out_dir, write)
