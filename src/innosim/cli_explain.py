@@ -18,6 +18,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from innosim._cli_options import ScaleOpt, ScenarioArg, SeedOpt, WorkersOpt
+
 __all__ = ["compare_command", "explain_command"]
 
 
@@ -55,22 +57,6 @@ def _pct(x: Any) -> str:
 ReplicatesOpt = Annotated[
     int, typer.Option("--replicates", help="Replicates (paired seeds) per arm or coalition.")
 ]
-SeedOpt = Annotated[
-    int | None,
-    typer.Option("--seed", help="Root seed (default: the scenario's).", show_default=False),
-]
-ScaleOpt = Annotated[
-    float | None,
-    typer.Option(
-        "--scale",
-        help="Agent scale: this many times the scenario's person-agents.",
-        show_default=False,
-    ),
-]
-WorkersOpt = Annotated[
-    int | None,
-    typer.Option("--workers", help="Worker processes (default: one per CPU).", show_default=False),
-]
 OutOpt = Annotated[
     Path | None,
     typer.Option(
@@ -81,10 +67,7 @@ FormatOpt = Annotated[OutFormat, typer.Option("--format", help="Output format.")
 
 
 def compare_command(
-    scenario: Annotated[
-        str,
-        typer.Argument(help="Scenario name or path to a TOML file.", metavar="SCENARIO"),
-    ],
+    scenario: ScenarioArg,
     policy: Annotated[
         str,
         typer.Option(
@@ -115,8 +98,9 @@ def compare_command(
     fmt: FormatOpt = OutFormat.table,
 ) -> None:
     """Baseline vs a policy file: paired ensembles (common random numbers), per city and outcome."""
+    from innosim._outdir import check_out
     from innosim.cli import _print_json, _progress, _records, _stdout
-    from innosim.experiments.compare import check_out, compare, write_compare
+    from innosim.experiments.compare import compare, write_compare
     from innosim.experiments.policy import load_policy
 
     pf = load_policy(policy)  # a bad file is refused before anything runs
@@ -185,10 +169,7 @@ def compare_command(
 
 
 def explain_command(
-    scenario: Annotated[
-        str,
-        typer.Argument(help="Scenario name or path to a TOML file.", metavar="SCENARIO"),
-    ],
+    scenario: ScenarioArg,
     gap: Annotated[
         tuple[str, str],
         typer.Option(
@@ -228,8 +209,8 @@ def explain_command(
     fmt: FormatOpt = OutFormat.table,
 ) -> None:
     """Split a gap between two cities across parameter groups by exact Shapley values."""
+    from innosim._outdir import check_out
     from innosim.cli import _print_json, _progress, _records, _stdout
-    from innosim.experiments.compare import check_out
     from innosim.experiments.explain import DEFAULT_GROUPS, explain, load_groups, write_explain
 
     names = [x.strip() for x in (groups or "").split(",") if x.strip()]

@@ -14,8 +14,9 @@ Intervals (docs/compare_explain.md):
   (the spread of the policy's effect from one history to another, as in
   :func:`innosim.counterfactual`).
 
-This module also holds the execution helpers :func:`run_grid` and :func:`write_outputs` that
-:mod:`innosim.experiments.explain` reuses.
+This module also holds the execution helper :func:`run_grid` that
+:mod:`innosim.experiments.explain` reuses; output files are written atomically by
+:mod:`innosim._outdir`.
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from innosim._outdir import check_out, write_outputs
 from innosim.api import METRICS, _as_scenario, _check_replicates, _check_seed
 from innosim.engine.rng import replicate_seeds
 from innosim.engine.run import run, yearly
@@ -44,11 +44,11 @@ from innosim.params.scenario import Scenario
 __all__ = [
     "COMPARE_COLUMNS",
     "DEFAULT_OUTCOMES",
+    "check_out",
     "compare",
     "paired_stats",
     "run_grid",
     "write_compare",
-    "write_outputs",
 ]
 
 Progress = Callable[[int, int], None]
@@ -322,64 +322,6 @@ def compare(
 
 
 # --------------------------------------------------------------------------- output files
-
-
-def write_outputs(
-    out_dir: str | os.PathLike[str], writers: dict[str, Callable[[Path], object]]
-) -> list[Path]:
-    """Write files into ``out_dir`` atomically: each ``writers[name](tmp_path)`` writes one file
-    into a temporary directory beside ``out_dir``; then every file is moved into place. If a
-    writer fails nothing new is left in ``out_dir``.
-
-    Raises
-    ------
-    InputError
-        ``out_dir`` is a file or cannot be created.
-    """
-    target = Path(out_dir)
-    if target.exists() and not target.is_dir():
-        raise InputError(
-            "the output path is a file",
-            file="command line",
-            field="--out",
-            value=str(target),
-            expected="a directory (created if missing)",
-        )
-    parent = target.absolute().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
-    except OSError as e:
-        raise InputError(
-            f"cannot write there ({e.strerror})",
-            file="command line",
-            field="--out",
-            value=str(target),
-            expected="a writable directory",
-        ) from None
-    try:
-        for name, write in writers.items():
-            write(tmp / name)
-        target.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name in writers:
-            os.replace(tmp / name, target / name)
-            written.append(target / name)
-        return written
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def check_out(out_dir: str | os.PathLike[str] | None) -> None:
-    """Refuse an ``--out`` that is an existing file before any run starts."""
-    if out_dir is not None and Path(out_dir).exists() and not Path(out_dir).is_dir():
-        raise InputError(
-            "the output path is a file",
-            file="command line",
-            field="--out",
-            value=str(out_dir),
-            expected="a directory (created if missing)",
-        )
 
 
 def _json(path: Path, df: pd.DataFrame, key: str) -> None:

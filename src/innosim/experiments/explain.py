@@ -49,6 +49,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from innosim._inputs import dotted, pydantic_issue, read_toml
+from innosim._outdir import write_outputs
 from innosim.api import METRICS
 from innosim.engine.rng import replicate_seeds
 from innosim.errors import InputError
@@ -59,7 +60,6 @@ from innosim.experiments.compare import (
     mean_interval,
     prepare,
     run_grid,
-    write_outputs,
 )
 from innosim.params.declarations import BY_NAME
 from innosim.params.scenario import PolicyChange, Scenario
