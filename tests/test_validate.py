@@ -316,3 +316,32 @@ def test_a_targets_file_using_every_catalog_statistic_runs(tmp_path: Path, monke
     # or a chain master by 2009 at half scale
     undefined = set(df.loc[~np.isfinite(vals), "statistic"])
     assert undefined <= {"incumbent_adoption_share", "to_c_share_of_giants"}, undefined
+
+
+def test_validate_on_a_dask_local_cluster_matches_one_worker(tmp_path: Path) -> None:
+    body = HEAD.replace('scenario = "demo"', f'scenario = "{_short_demo(tmp_path)}"') + WIDE
+    path = tmp_path / "t.toml"
+    path.write_text(body)
+    one = runner.invoke(
+        app, ["validate", "--targets", str(path), "--workers", "1", "--format", "json"]
+    )
+    dask = runner.invoke(
+        app, ["validate", "--targets", str(path), "--dask-local", "2", "--format", "json"]
+    )
+    assert one.exit_code in (0, 1) and dask.exit_code == one.exit_code, (one.output, dask.output)
+    rows = [json.loads(r.output)["rows"] for r in (one, dask)]
+    a, b = ([x["value"] for x in r] for r in rows)
+    np.testing.assert_array_equal(np.array(a, dtype=float), np.array(b, dtype=float))
+
+
+def test_validate_refuses_conflicting_executors(tmp_path: Path) -> None:
+    r = runner.invoke(app, ["validate", "--workers", "2", "--dask-local", "2"])
+    assert r.exit_code == 2 and "conflicting executor options" in r.output
+
+
+def _short_demo(tmp_path: Path) -> str:
+    p = tmp_path / "short.toml"
+    p.write_text(
+        'extends = "demo"\n[scenario]\nname = "short"\nend_year = 2001\npersons_per_agent = 5000\n'
+    )
+    return str(p)

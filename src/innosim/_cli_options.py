@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["ScaleOpt", "ScenarioArg", "SeedOpt", "WorkersOpt"]
+__all__ = [
+    "DaskLocalOpt",
+    "ScaleOpt",
+    "ScenarioArg",
+    "SchedulerOpt",
+    "SeedOpt",
+    "WorkersOpt",
+    "executor_of",
+]
 
 ScenarioArg = Annotated[
     str,
@@ -34,3 +42,25 @@ WorkersOpt = Annotated[
     int | None,
     typer.Option("--workers", help="Worker processes (default: one per CPU).", show_default=False),
 ]
+DaskLocalOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--dask-local", help="Run on a Dask LocalCluster of N worker processes.", show_default=False
+    ),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Run on the Dask cluster of this scheduler (tcp://HOST:PORT).",
+        show_default=False,
+    ),
+]
+
+
+def executor_of(workers: int | None, dask_local: int | None, scheduler: str | None):
+    """The :class:`~innosim.experiments.executor.Executor` that ``--workers``, ``--dask-local``
+    and ``--scheduler`` ask for (an InputError, exit 2, when they conflict or are malformed)."""
+    from innosim.experiments.executor import Executor
+
+    return Executor.from_options(workers=workers, scheduler=scheduler, dask_local=dask_local)

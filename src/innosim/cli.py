@@ -43,7 +43,15 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from innosim import api
-from innosim._cli_options import ScaleOpt, ScenarioArg, SeedOpt, WorkersOpt
+from innosim._cli_options import (
+    DaskLocalOpt,
+    ScaleOpt,
+    ScenarioArg,
+    SchedulerOpt,
+    SeedOpt,
+    WorkersOpt,
+    executor_of,
+)
 from innosim.errors import InnosimError, InputError
 from innosim.experiments.executor import check_workers
 from innosim.params.scenario import list_scenarios, load_scenario
@@ -686,12 +694,9 @@ def validate_cmd(
         int | None,
         typer.Option("--seed", help="Root seed (default: the file's).", show_default=False),
     ] = None,
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            "--workers", help="Worker processes (default: one per CPU).", show_default=False
-        ),
-    ] = None,
+    workers: WorkersOpt = None,
+    dask_local: DaskLocalOpt = None,
+    scheduler: SchedulerOpt = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -716,7 +721,7 @@ def validate_cmd(
             scenario=scenario,
             replicates=replicates,
             seed=seed,
-            workers=workers,
+            executor=executor_of(workers, dask_local, scheduler),
             progress=progress,
             out=out,
         )

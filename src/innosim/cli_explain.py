@@ -18,7 +18,15 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from innosim._cli_options import ScaleOpt, ScenarioArg, SeedOpt, WorkersOpt
+from innosim._cli_options import (
+    DaskLocalOpt,
+    ScaleOpt,
+    ScenarioArg,
+    SchedulerOpt,
+    SeedOpt,
+    WorkersOpt,
+    executor_of,
+)
 
 __all__ = ["compare_command", "explain_command"]
 
@@ -95,6 +103,8 @@ def compare_command(
     ] = None,
     out: OutOpt = None,
     workers: WorkersOpt = None,
+    dask_local: DaskLocalOpt = None,
+    scheduler: SchedulerOpt = None,
     fmt: FormatOpt = OutFormat.table,
 ) -> None:
     """Baseline vs a policy file: paired ensembles (common random numbers), per city and outcome."""
@@ -115,7 +125,7 @@ def compare_command(
             seed=seed,
             scale=scale,
             metrics=mets,
-            workers=workers,
+            executor=executor_of(workers, dask_local, scheduler),
             progress=progress,
         )
     written = write_compare(df, out) if out is not None else []
@@ -206,6 +216,8 @@ def explain_command(
     ] = False,
     out: OutOpt = None,
     workers: WorkersOpt = None,
+    dask_local: DaskLocalOpt = None,
+    scheduler: SchedulerOpt = None,
     fmt: FormatOpt = OutFormat.table,
 ) -> None:
     """Split a gap between two cities across parameter groups by exact Shapley values."""
@@ -231,7 +243,7 @@ def explain_command(
             seed=seed,
             scale=scale,
             mirror=mirror,
-            workers=workers,
+            executor=executor_of(workers, dask_local, scheduler),
             progress=progress,
         )
     written = write_explain(df, out) if out is not None else []

@@ -37,7 +37,7 @@ from innosim.api import METRICS, _as_scenario, _check_replicates, _check_seed
 from innosim.engine.rng import replicate_seeds
 from innosim.engine.run import run, yearly
 from innosim.errors import InputError
-from innosim.experiments.executor import RunTask, check_workers, map_runs
+from innosim.experiments.executor import Executor, RunTask, check_workers, map_runs
 from innosim.experiments.policy import PolicyFile, apply_policy, load_policy
 from innosim.params.scenario import Scenario
 
@@ -110,6 +110,7 @@ def run_grid(
     *,
     workers: int | None = None,
     progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> np.ndarray:
     """Run every scenario with every seed (common random numbers across scenarios).
 
@@ -129,7 +130,9 @@ def run_grid(
     for k, sc in zip(index, scenarios, strict=True):
         first.setdefault(k, sc)
     tasks = [RunTask(first[k], ss) for k in range(len(unique)) for ss in seeds]
-    payloads = map_runs(tasks, workers=workers, progress=progress, fn=outcomes_at_end)
+    payloads = map_runs(
+        tasks, workers=workers, progress=progress, fn=outcomes_at_end, executor=executor
+    )
     n = len(seeds)
     arr = np.stack(payloads).reshape(len(unique), n, *payloads[0].shape)
     return arr[np.asarray(index)]
@@ -231,6 +234,7 @@ def compare(
     metrics: Iterable[str] | None = None,
     workers: int | None = None,
     progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> pd.DataFrame:
     """Compare a scenario's baseline with a policy (paired ensembles, common random numbers).
 
@@ -255,6 +259,9 @@ def compare(
         Worker processes (default: one per CPU; 1 runs in this process).
     progress : callable, optional
         Called as ``progress(runs_done, runs_total)``.
+    executor : Executor, optional
+        Where the runs go (:class:`innosim.experiments.executor.Executor`: a local pool, a Dask
+        LocalCluster or a Dask scheduler); overrides ``workers``. Results do not depend on it.
 
     Returns
     -------
@@ -282,7 +289,7 @@ def compare(
     t0 = time.perf_counter()
     base, pol = sc.with_end_year(y), treated.with_end_year(y)
     seeds = replicate_seeds(root, n)
-    arr = run_grid([base, pol], seeds, workers=workers, progress=progress)
+    arr = run_grid([base, pol], seeds, workers=workers, progress=progress, executor=executor)
     cols = [METRICS.index(m) for m in mets]
     b, p = arr[0][..., cols], arr[1][..., cols]  # (R, cities, metrics)
     stats = paired_stats(b, p)

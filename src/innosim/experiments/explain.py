@@ -61,6 +61,7 @@ from innosim.experiments.compare import (
     prepare,
     run_grid,
 )
+from innosim.experiments.executor import Executor
 from innosim.params.declarations import BY_NAME
 from innosim.params.scenario import PolicyChange, Scenario
 
@@ -427,6 +428,7 @@ def explain(
     mirror: bool = False,
     workers: int | None = None,
     progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> pd.DataFrame:
     """Split the gap ``metric(A) - metric(B)`` across parameter groups by exact Shapley values.
 
@@ -456,6 +458,9 @@ def explain(
         Worker processes (default: one per CPU).
     progress : callable, optional
         Called as ``progress(runs_done, runs_total)``.
+    executor : Executor, optional
+        Where the runs go (:class:`innosim.experiments.executor.Executor`: a local pool, a Dask
+        LocalCluster or a Dask scheduler); overrides ``workers``. Results do not depend on it.
 
     Returns
     -------
@@ -528,7 +533,7 @@ def explain(
     k = len(gs)
     scenarios = [coalition_scenario(base, gs, mask, recipient, donor) for mask in range(1 << k)]
     seeds = replicate_seeds(root, n)
-    arr = run_grid(scenarios, seeds, workers=workers, progress=progress)
+    arr = run_grid(scenarios, seeds, workers=workers, progress=progress, executor=executor)
     mi = METRICS.index(metric)
     ia, ib = sc.city_index(a), sc.city_index(b)
     m_a, m_b = arr[:, :, ia, mi], arr[:, :, ib, mi]  # (2^k, R)

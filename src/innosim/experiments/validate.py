@@ -27,7 +27,7 @@ from innosim._inputs import dotted, pydantic_issue, read_toml
 from innosim.api import INTERVAL, _check_replicates, _check_seed
 from innosim.engine.rng import replicate_seeds
 from innosim.errors import InputError
-from innosim.experiments.executor import RunTask, StatRequest, map_runs
+from innosim.experiments.executor import Executor, RunTask, StatRequest, map_runs
 from innosim.params.scenario import Scenario, load_scenario
 
 __all__ = [
@@ -290,6 +290,7 @@ def validate(
     workers: int | None = None,
     progress: Progress | None = None,
     out: str | os.PathLike[str] | None = None,
+    executor: Executor | None = None,
 ) -> pd.DataFrame:
     """Compute every target's statistic over an ensemble and judge it against its range.
 
@@ -311,6 +312,9 @@ def validate(
         Called as ``progress(runs_done, n_runs)``.
     out : str or path, optional
         Directory to write ``validation.csv``, ``validation.json`` and the figures into.
+    executor : Executor, optional
+        Where the runs go (:class:`innosim.experiments.executor.Executor`: a local pool, a Dask
+        LocalCluster or a Dask scheduler); overrides ``workers``. Results do not depend on it.
 
     Returns
     -------
@@ -396,7 +400,7 @@ def validate(
                     arrays=figures and key == main_key and k == 0,
                 )
             )
-    payloads = map_runs(tasks, workers=workers, progress=progress)
+    payloads = map_runs(tasks, workers=workers, progress=progress, executor=executor)
 
     rows = []
     for t, (key, kind, j, *parts) in zip(targets.targets, where, strict=True):
