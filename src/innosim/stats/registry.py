@@ -145,9 +145,9 @@ class Statistic:
     paired: bool
     func: Callable[..., float]
     counterfactual_func: Callable[..., Scenario] | None = None
-    ratio_parts: Callable[..., tuple[tuple[str, dict[str, Any]], tuple[str, dict[str, Any]]]] | None = (
-        None
-    )
+    ratio_parts: (
+        Callable[..., tuple[tuple[str, dict[str, Any]], tuple[str, dict[str, Any]]]] | None
+    ) = None
 
     @property
     def n_results(self) -> int:
