@@ -45,6 +45,7 @@ from innosim.api import (
 from innosim.engine.rng import replicate_seeds
 from innosim.engine.run import run, yearly
 from innosim.errors import InputError
+from innosim.experiments.compare import check_year
 from innosim.experiments.design import ParamRange, apply_point, make_design, parse_range
 from innosim.experiments.executor import Executor, iter_batches
 from innosim.params.scenario import Scenario
@@ -83,24 +84,6 @@ def run_outcomes(task: SweepTask) -> pd.DataFrame:
     for m in METRICS:
         out[m] = y[m].to_numpy(dtype=np.float64)
     return out
-
-
-def _check_year(sc: Scenario, year: Any) -> int:
-    if year is None:
-        return sc.end_year
-    if (
-        isinstance(year, bool)
-        or not isinstance(year, int | np.integer)
-        or not sc.start_year <= year <= sc.end_year
-    ):
-        raise InputError(
-            "year outside the scenario",
-            file="command line",
-            field="--year",
-            value=year,
-            expected=f"a year in [{sc.start_year}, {sc.end_year}]",
-        )
-    return int(year)
 
 
 def sweep(
@@ -186,7 +169,7 @@ def sweep(
             field="--metrics",
             expected="one or more of " + ", ".join(METRICS),
         )
-    y = _check_year(sc, year)
+    y = check_year(year, sc, sc.end_year)
     if city is not None and city not in sc.city_names:
         raise InputError(
             "unknown city",
