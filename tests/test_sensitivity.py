@@ -194,3 +194,7 @@ def test_results_do_not_depend_on_workers() -> None:
     one = sensitivity("hangzhou-nanjing", workers=1, **kw)
     two = sensitivity("hangzhou-nanjing", workers=2, **kw)
     assert one.equals(two)
+    from innosim.experiments.executor import Executor
+
+    dask = sensitivity("hangzhou-nanjing", executor=Executor("dask", dask_local=2), **kw)
+    assert one.equals(dask)

@@ -20,7 +20,15 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from innosim._cli_options import ScaleOpt, ScenarioArg, SeedOpt, WorkersOpt
+from innosim._cli_options import (
+    DaskLocalOpt,
+    ScaleOpt,
+    ScenarioArg,
+    SchedulerOpt,
+    SeedOpt,
+    WorkersOpt,
+    executor_of,
+)
 
 __all__ = ["calibrate_command", "sensitivity_command"]
 
@@ -96,6 +104,8 @@ def sensitivity_command(
         ),
     ] = None,
     workers: WorkersOpt = None,
+    dask_local: DaskLocalOpt = None,
+    scheduler: SchedulerOpt = None,
     fmt: FormatOpt = OutFormat.table,
 ) -> None:
     """Sobol sensitivity indices (S1, ST with 95% intervals) of outputs to parameters."""
@@ -114,7 +124,7 @@ def sensitivity_command(
             year=year,
             seed=seed,
             scale=scale,
-            workers=workers,
+            executor=executor_of(workers, dask_local, scheduler),
             progress=progress,
             out=out,
         )

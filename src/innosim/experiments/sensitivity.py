@@ -40,7 +40,7 @@ import pandas as pd
 from innosim.api import _check_replicates, _check_seed, _prepare
 from innosim.engine.rng import replicate_seeds
 from innosim.errors import InputError
-from innosim.experiments.executor import RunTask, StatRequest, map_runs
+from innosim.experiments.executor import Executor, RunTask, StatRequest, map_runs
 from innosim.params.declarations import BY_NAME
 from innosim.params.scenario import Scenario
 
@@ -587,11 +587,12 @@ def _simulated(
     seeds: Sequence[np.random.SeedSequence],
     workers: int | None,
     progress: Progress | None,
+    executor: Executor | None = None,
 ) -> Evaluate:
     def evaluate(X: np.ndarray) -> np.ndarray:
         requests = tuple(o.request for o in outputs)
         tasks = [RunTask(apply_factors(sc, factors, x), ss, requests) for x in X for ss in seeds]
-        payloads = map_runs(tasks, workers=workers, progress=progress)
+        payloads = map_runs(tasks, workers=workers, progress=progress, executor=executor)
         values = np.array([p.values for p in payloads], dtype=float)
         return values.reshape(len(X), len(seeds), len(outputs))
 
@@ -612,6 +613,7 @@ def sensitivity(
     workers: int | None = None,
     progress: Progress | None = None,
     out: str | os.PathLike[str] | None = None,
+    executor: Executor | None = None,
 ) -> pd.DataFrame:
     """Sobol indices (first-order and total) of model outputs to parameters.
 
@@ -645,6 +647,9 @@ def sensitivity(
     out : str or path, optional
         Directory to write ``sensitivity.csv``, ``sensitivity.json``, ``samples.csv`` and
         ``sensitivity.png`` into.
+    executor : Executor, optional
+        Where the runs go (:class:`innosim.experiments.executor.Executor`: a local pool, a Dask
+        LocalCluster or a Dask scheduler); overrides ``workers``. Results do not depend on it.
 
     Returns
     -------
@@ -699,7 +704,7 @@ def sensitivity(
     out_dir = _prepare_out(out) if out is not None else None
 
     seeds = replicate_seeds(root, r)
-    evaluate = _simulated(base, factors, outs, seeds, workers, progress)
+    evaluate = _simulated(base, factors, outs, seeds, workers, progress, executor)
     sobol_seed = int(np.random.SeedSequence(root).generate_state(1)[0])
     indices, noise, X, Y = sobol_indices(
         evaluate, factors, [o.name for o in outs], n=n, seed=sobol_seed
