@@ -80,8 +80,9 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
 
     # who searches ------------------------------------------------------------------------
     sampled = sample_rows(rng, p.n, float(-np.expm1(-g.search_rate / 4)))
-    fresh = np.flatnonzero(p.fresh)
-    seekers = np.union1d(fresh, sampled)
+    searching = p.fresh.copy()
+    searching[sampled] = True
+    seekers = np.flatnonzero(searching)  # sorted, unique: as np.union1d, without hashing
     seekers = seekers[p.status[seekers] != FOUNDER]
     if seekers.size == 0:
         return
