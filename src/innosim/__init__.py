@@ -10,6 +10,7 @@ The public API (everything the CLI does is a thin layer over these):
 
 from __future__ import annotations
 
+from innosim import report  # callable: innosim.report(run_ref, lang, out, store) -> Path
 from innosim.api import (
     counterfactual,
     ensemble,
@@ -63,6 +64,7 @@ __all__ = [
     "load_targets",
     "params_table",
     "replicate_seeds",
+    "report",
     "resolve",
     "run",
     "save_run",

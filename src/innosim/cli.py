@@ -894,3 +894,29 @@ from innosim.cli_sensitivity import (  # noqa: E402  (registered after the app e
 
 app.command("sensitivity")(sensitivity_command)
 app.command("calibrate")(calibrate_command)
+
+
+# --------------------------------------------------------------------------- report
+
+
+@app.command("report")
+def report_cmd(
+    run: RunArg,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the report: en or zh.")] = "en",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="HTML file to write (default: report.<lang>.html in the run directory).",
+            show_default=False,
+        ),
+    ] = None,
+    store: Annotated[Path, typer.Option("--store", help="Results store directory.")] = Path(
+        "results"
+    ),
+) -> None:
+    """Write one self-contained HTML report (figures embedded) of a stored run."""
+    from innosim.report.html import report
+
+    path = report(run, lang=lang, out=out, store=store)
+    _stdout().print(Text(f"Report: {path}"))
