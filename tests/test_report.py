@@ -38,7 +38,7 @@ def test_every_label_has_both_languages():
 
 
 def test_english_report(store, tmp_path):
-    out = innosim.report("latest", out=tmp_path / "r.html", store=store)
+    out = innosim.write_report("latest", out=tmp_path / "r.html", store=store)
     html = out.read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>")
     assert html.count("data:image/png;base64,") >= 6
@@ -53,7 +53,7 @@ def test_english_report(store, tmp_path):
 
 
 def test_chinese_report_has_no_english_labels(store, tmp_path):
-    out = innosim.report("latest", lang="zh", out=tmp_path / "zh.html", store=store)
+    out = innosim.write_report("latest", lang="zh", out=tmp_path / "zh.html", store=store)
     text = _visible_text(out.read_text(encoding="utf-8"))
     for key, texts in LABELS.items():
         english = re.sub(r"{[^}]*}", "", texts["en"]).strip()

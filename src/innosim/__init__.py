@@ -10,7 +10,6 @@ The public API (everything the CLI does is a thin layer over these):
 
 from __future__ import annotations
 
-from innosim import report  # callable: innosim.report(run_ref, lang, out, store) -> Path
 from innosim.api import (
     counterfactual,
     ensemble,
@@ -34,6 +33,7 @@ from innosim.experiments.sensitivity import sensitivity
 from innosim.experiments.sweep import sweep, sweep_summary
 from innosim.params.declarations import PARAMS
 from innosim.params.scenario import Scenario, list_scenarios, load_scenario
+from innosim.report.html import report as write_report
 
 __version__ = "0.1.0"
 
@@ -64,7 +64,6 @@ __all__ = [
     "load_targets",
     "params_table",
     "replicate_seeds",
-    "report",
     "resolve",
     "run",
     "save_run",
@@ -73,5 +72,6 @@ __all__ = [
     "sweep",
     "sweep_summary",
     "validate",
+    "write_report",
     "yearly",
 ]
