@@ -6,15 +6,19 @@ target keeps what it had and the temporary directory is removed. Shared by ``inn
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from innosim.errors import InputError
 
-__all__ = ["check_out", "write_outputs", "write_staged"]
+__all__ = ["check_out", "json_value", "write_outputs", "write_staged"]
 
 
 def check_out(out_dir: str | os.PathLike[str] | None) -> None:
@@ -84,3 +88,17 @@ def write_outputs(
 
     written = {p.name: p for p in write_staged(out_dir, write)}
     return [written[name] for name in writers]
+
+
+def json_value(v: Any) -> Any:
+    """``v`` made JSON-safe for output files: NumPy scalars to Python, non-finite floats to
+    ``None`` (JSON has no NaN), recursively through dicts, lists and tuples."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, dict):
+        return {k: json_value(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [json_value(x) for x in v]
+    return v

@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from innosim._outdir import json_value as _json_value
 from innosim.api import _check_replicates, _check_seed, _prepare
 from innosim.errors import InputError
 from innosim.experiments.executor import RunTask, StatRequest, execute, map_runs
@@ -752,18 +753,6 @@ def calibrate(
         files = write_calibration(df, out_dir)
         df.attrs["files"] = [str(f) for f in files]
     return df
-
-
-def _json_value(v: Any) -> Any:
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, dict):
-        return {k: _json_value(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_json_value(x) for x in v]
-    return v
 
 
 _TABLES = ("posterior", "trials")

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from innosim._outdir import json_value as _json_value
 from innosim.api import _check_replicates, _check_seed, _prepare
 from innosim.engine.rng import replicate_seeds
 from innosim.errors import InputError
@@ -740,18 +741,6 @@ def sensitivity(
 
 
 # --------------------------------------------------------------------------- files and figure
-
-
-def _json_value(v: Any) -> Any:
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, dict):
-        return {k: _json_value(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_json_value(x) for x in v]
-    return v
 
 
 def results_json(df: pd.DataFrame) -> dict[str, Any]:

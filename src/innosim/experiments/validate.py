@@ -24,6 +24,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from innosim._inputs import dotted, pydantic_issue, read_toml
+from innosim._outdir import json_value as _json_value
 from innosim.api import INTERVAL, _check_replicates, _check_seed
 from innosim.engine.rng import replicate_seeds
 from innosim.errors import InputError
@@ -510,14 +511,6 @@ def _write_atomic(path: Path, text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
-
-
-def _json_value(v: Any) -> Any:
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
 
 
 def results_json(df: pd.DataFrame) -> dict[str, Any]:
