@@ -1,9 +1,10 @@
-"""Command-line options shared by every command module (``cli.py`` and ``cli_*.py``), so the
-same option reads the same everywhere."""
+"""Command-line options and number formatting shared by every command module (``cli.py`` and
+``cli_*.py``), so the same option reads the same everywhere."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import math
+from typing import Annotated, Any
 
 import typer
 
@@ -15,6 +16,7 @@ __all__ = [
     "SeedOpt",
     "WorkersOpt",
     "executor_of",
+    "fmt_num",
 ]
 
 ScenarioArg = Annotated[
@@ -64,3 +66,17 @@ def executor_of(workers: int | None, dask_local: int | None, scheduler: str | No
     from innosim.experiments.executor import Executor
 
     return Executor.from_options(workers=workers, scheduler=scheduler, dask_local=dask_local)
+
+
+def fmt_num(x: Any, fmt: str) -> str:
+    """A table cell: ``x`` formatted with ``fmt`` ("–" when not finite, ``str(x)`` when not a
+    number); ``fmt="short"`` gives a signed number, thousands-separated from 1,000 on."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if not math.isfinite(v):
+        return "–"
+    if fmt == "short":
+        return f"{v:+,.0f}" if abs(v) >= 1000 else f"{v:+.3g}"
+    return format(v, fmt)

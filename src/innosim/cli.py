@@ -51,6 +51,7 @@ from innosim._cli_options import (
     SeedOpt,
     WorkersOpt,
     executor_of,
+    fmt_num,
 )
 from innosim.errors import InnosimError, InputError
 from innosim.experiments.executor import check_workers
@@ -181,11 +182,7 @@ def _print_json(obj: Any) -> None:
 
 
 def _num(x: Any, fmt: str = ",.0f") -> str:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    return "–" if not math.isfinite(v) else format(v, fmt)
+    return fmt_num(x, fmt)
 
 
 def _g(x: Any) -> str:

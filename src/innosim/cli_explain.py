@@ -26,6 +26,7 @@ from innosim._cli_options import (
     SeedOpt,
     WorkersOpt,
     executor_of,
+    fmt_num,
 )
 
 __all__ = ["compare_command", "explain_command"]
@@ -37,15 +38,7 @@ class OutFormat(StrEnum):
 
 
 def _f(x: Any, fmt: str = ",.3g") -> str:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    if not math.isfinite(v):
-        return "–"
-    if fmt == "short":
-        return f"{v:+,.0f}" if abs(v) >= 1000 else f"{v:+.3g}"
-    return format(v, fmt)
+    return fmt_num(x, fmt)
 
 
 def _s(x: Any) -> str:

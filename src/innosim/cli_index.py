@@ -18,6 +18,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from innosim._cli_options import fmt_num
 from innosim.errors import InputError
 
 __all__ = ["index_command"]
@@ -45,11 +46,7 @@ def _cities(value: str | None) -> list[str] | None:
 
 
 def _f(x: Any, fmt: str = ".1f") -> str:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    return "–" if not math.isfinite(v) else format(v, fmt)
+    return fmt_num(x, fmt)
 
 
 def index_command(

@@ -28,6 +28,7 @@ from innosim._cli_options import (
     SeedOpt,
     WorkersOpt,
     executor_of,
+    fmt_num,
 )
 
 __all__ = ["calibrate_command", "sensitivity_command"]
@@ -40,11 +41,7 @@ class OutFormat(StrEnum):
 
 
 def _f(x: Any, fmt: str = ".2f") -> str:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    return "–" if not math.isfinite(v) else format(v, fmt)
+    return fmt_num(x, fmt)
 
 
 FormatOpt = Annotated[OutFormat, typer.Option("--format", help="Output format.")]

@@ -44,7 +44,7 @@ import difflib
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -66,16 +66,6 @@ class _About(_Strict):
     description: str = ""
 
 
-class _PolicyEntry(_Strict):
-    city: str = Field(min_length=1)
-    lever: str = Field(min_length=1)
-    year: float = Field(ge=1900, le=2300)
-    value: float
-    mode: Literal["set", "add", "scale"] = "set"
-    until: float | None = Field(default=None, ge=1900, le=2300)
-    note: str = ""
-
-
 class _SetEntry(_Strict):
     param: str = Field(min_length=1)
     value: float
@@ -87,7 +77,7 @@ class _SetEntry(_Strict):
 
 class _PolicyFileModel(_Strict):
     about: _About = _About()
-    policy: list[_PolicyEntry] = []
+    policy: list[PolicyChange] = []  # the scenario files' own [[policy]] schema
     set: list[_SetEntry] = []
 
 
@@ -248,7 +238,7 @@ def load_policy(path: str | os.PathLike[str]) -> PolicyFile:
                 value=e.until,
                 expected=f"a year after {e.year:g}",
             )
-        entries.append(PolicyChange(**e.model_dump()))
+        entries.append(e)
     sets: list[dict[str, Any]] = []
     for i, s in enumerate(pf.set):
         spec = BY_NAME.get(s.param)
