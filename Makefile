@@ -10,7 +10,7 @@ PYTHON := $(shell command -v $(PY) 2>/dev/null || command -v python3 2>/dev/null
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: all setup demo test bench bench-quick lint clean distclean
+.PHONY: all setup system-deps demo test bench bench-quick lint clean distclean
 
 all: test
 
@@ -29,6 +29,24 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 setup: $(STAMP)
 
+# Debian's chromium (the dashboard's browser tests drive it with Playwright; `playwright install`
+# cannot download here) and a CJK font (Chinese text inside report figures). Installed with apt
+# when missing; without root or apt the browser tests are skipped with a message saying why.
+CHROMIUM ?= /usr/bin/chromium
+system-deps:
+	@if [ ! -x $(CHROMIUM) ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+			echo "Installing chromium and a CJK font with apt-get (browser tests, Chinese figures)"; \
+			{ apt-get install -y -q chromium fonts-wqy-zenhei >/tmp/innosim-apt.log 2>&1 \
+			  || { apt-get update -q >>/tmp/innosim-apt.log 2>&1 \
+			       && apt-get install -y -q chromium fonts-wqy-zenhei >>/tmp/innosim-apt.log 2>&1; }; } \
+			|| echo "warning: apt-get install chromium fonts-wqy-zenhei failed (log: /tmp/innosim-apt.log)" >&2; \
+		else \
+			echo "note: $(CHROMIUM) or a CJK font is missing and apt-get is not usable here;" \
+			     "browser tests will be skipped (install Debian's chromium and fonts-wqy-zenhei)" >&2; \
+		fi; \
+	fi
+
 demo: setup
 	@$(BIN)/innosim run demo --seed 1 --out $(OUT)
 	@echo
@@ -37,7 +55,7 @@ demo: setup
 	@echo "One run is one draw: for Hangzhou vs Nanjing in 2024 with 90% intervals over 10 runs, try"
 	@echo "  $(BIN)/innosim ensemble hangzhou-nanjing --replicates 10 --year 2024 --ratio Hangzhou/Nanjing"
 
-test: setup
+test: setup system-deps
 	@$(BIN)/python -m pytest -q -n 2
 
 bench: setup
