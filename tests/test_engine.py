@@ -595,3 +595,28 @@ def test_series_frame_layout(demo_run):
     assert all(v == list(sc.city_names) for v in first)
     assert (s["year"] == sc.start_year + s["tick"] // TPY).all()
     assert pd.api.types.is_integer_dtype(s["tick"])
+
+
+# --------------------------------------------------------------------------- city pairs
+
+
+def test_city_pairs_agree_with_the_per_city_flows(result):
+    """The origin-destination movers sum to each city's moves out (rows) and in (columns); chain
+    procurement flows exactly when chain masters exist."""
+    cp, s = result.city_pairs, result.series
+    n_c = s["city"].nunique()
+    assert len(cp) == len(s) * n_c
+    assert set(result.meta["pair_units"]) == {"movers", "graduate_movers", "procurement"}
+    out = cp.groupby(["tick", "origin"], sort=False)["movers"].sum()
+    into = cp.groupby(["tick", "destination"], sort=False)["movers"].sum()
+    by_city = s.set_index(["tick", "city"])
+    np.testing.assert_array_equal(out.reindex(by_city.index).to_numpy(), by_city["moves_out"])
+    np.testing.assert_array_equal(into.reindex(by_city.index).to_numpy(), by_city["moves_in"])
+    assert (cp.loc[cp["origin"] == cp["destination"], "movers"] == 0).all()
+    grad = cp.groupby(["tick", "origin"], sort=False)["graduate_movers"].sum()
+    np.testing.assert_array_equal(
+        grad.reindex(by_city.index).to_numpy(), by_city["graduate_moves_out"]
+    )
+    assert (cp["procurement"] >= 0).all()
+    assert (cp["procurement"].sum() > 0) == (s["chain_masters"].sum() > 0)
+    assert "city_pairs" in result.tables()

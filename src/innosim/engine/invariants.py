@@ -44,6 +44,13 @@ class Checker:
             self._fail(t, f"people not conserved: pool {pool.tolist()} != {expect.tolist()}")
         if fl.moves_in.sum() != fl.moves_out.sum():
             self._fail(t, "moves in and out differ in total")
+        od = state.pairs.get("movers")
+        if od is not None and not (
+            np.array_equal(od.sum(axis=1), fl.moves_out)
+            and np.array_equal(od.sum(axis=0), fl.moves_in)
+            and not od.diagonal().any()
+        ):
+            self._fail(t, "the city-pair movers matrix differs from moves out (rows) and in (cols)")
         if f.n != self._firms + fl.entries.sum() - fl.exits.sum():
             self._fail(
                 t,

@@ -39,6 +39,16 @@ from innosim.mechanisms._util import TPY
 from innosim.mechanisms.accounting import FLOW_SERIES, RATE_SERIES, SERIES
 from innosim.params.scenario import Scenario
 
+#: City-pair series recorded per tick as (origin city, destination city) matrices, with units:
+#: person-agents moving home between cities (all, and fresh graduates choosing their first job's
+#: city; careers), and chain masters' procurement from suppliers (masters' city to suppliers'
+#: city, model CNY per tick; chains). Assembled into ``RunResult.city_pairs``.
+PAIR_SERIES = (
+    ("movers", "person-agents per tick"),
+    ("graduate_movers", "person-agents per tick"),
+    ("procurement", "model CNY per tick"),
+)
+
 __all__ = ["RunResult", "init_state", "run", "yearly"]
 
 GRADUATE_SHARE_AT_START = 0.15
@@ -122,6 +132,10 @@ class RunResult:
         The venture ledger: one row per investment, with proceeds once realised.
     meta : dict
         Run metadata (scenario name and hash, seed, versions, timings, units).
+    city_pairs : pandas.DataFrame
+        One row per tick and ordered pair of cities: ``tick, year, quarter, origin, destination``
+        and the series of :data:`PAIR_SERIES` (talent moves and chain procurement between
+        cities; the talent Sankey and chain-master network of the report).
     """
 
     scenario: Scenario
@@ -131,6 +145,7 @@ class RunResult:
     firm_years: pd.DataFrame
     investments: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
+    city_pairs: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def yearly(self) -> pd.DataFrame:
         """Per-city yearly values (see :func:`yearly`)."""
@@ -162,12 +177,15 @@ class RunResult:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables written to the results store."""
-        return {
+        out = {
             "series": self.series,
             "firms": self.firms,
             "firm_years": self.firm_years,
             "investments": self.investments,
         }
+        if len(self.city_pairs.columns):
+            out["city_pairs"] = self.city_pairs
+        return out
 
 
 def yearly(series: pd.DataFrame, window: int = 5) -> pd.DataFrame:
@@ -254,6 +272,7 @@ def run(
     n_ticks, n_c = params.n_ticks, params.n_cities
     names = [s[0] for s in SERIES]
     data = {k: np.zeros((n_ticks, n_c)) for k in names}
+    pair_data = {k: np.zeros((n_ticks, n_c, n_c)) for k, _ in PAIR_SERIES}
     checker = Checker(params) if check else None
     timings = dict.fromkeys([s[0] for s in steps], 0.0)
     t_start = time.perf_counter()
@@ -262,6 +281,7 @@ def run(
         state.t = t
         state.flows.reset()
         state.record = {k: data[k][t] for k in names}
+        state.pairs = {k: v[t] for k, v in pair_data.items()}
         if checker:
             checker.before(state)
         for name, step, rng in steps:
@@ -284,6 +304,7 @@ def run(
         params,
         state,
         data,
+        pair_data,
         seed_repr,
         elapsed,
         agent_steps,
@@ -325,6 +346,7 @@ def _assemble(
     params: ModelParams,
     state: State,
     data: dict[str, np.ndarray],
+    pair_data: dict[str, np.ndarray],
     seed: int | str,
     elapsed: float,
     agent_steps: int,
@@ -382,4 +404,24 @@ def _assemble(
     }
     if timings is not None:
         meta["timings"] = timings
-    return RunResult(scenario, seed, series, firms, fy, inv, meta)
+    meta["pair_units"] = dict(PAIR_SERIES)
+    return RunResult(scenario, seed, series, firms, fy, inv, meta, _city_pairs(params, pair_data))
+
+
+def _city_pairs(params: ModelParams, pair_data: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The per-tick city-pair matrices as a long table (tick-major, then origin, destination)."""
+    n_ticks, n_c = params.n_ticks, params.n_cities
+    ticks = np.repeat(np.arange(n_ticks), n_c * n_c)
+    names = list(params.city_names)
+    out = pd.DataFrame(
+        {
+            "tick": ticks.astype(np.int32),
+            "year": (params.start_year + ticks // TPY).astype(np.int32),
+            "quarter": (ticks % TPY + 1).astype(np.int8),
+            "origin": np.tile(np.repeat(np.array(names), n_c), n_ticks),
+            "destination": np.tile(np.array(names), n_ticks * n_c),
+        }
+    )
+    for k, arr in pair_data.items():
+        out[k] = arr.reshape(-1)
+    return out

@@ -316,6 +316,9 @@ class State:
     archive: list[dict[str, np.ndarray]] = field(default_factory=list)
     firm_years: list[dict[str, np.ndarray]] = field(default_factory=list)
     record: dict[str, np.ndarray] = field(default_factory=dict)
+    # this tick's (n_cities, n_cities) city-pair records (origin row, destination column), views
+    # into the run's arrays like ``record``: see ``innosim.engine.run.PAIR_SERIES``
+    pairs: dict[str, np.ndarray] = field(default_factory=dict)
 
     def new_person_ids(self, k: int) -> np.ndarray:
         ids = np.arange(self.next_person_id, self.next_person_id + k, dtype=np.int64)

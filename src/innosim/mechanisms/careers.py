@@ -110,6 +110,11 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
         grad = p.fresh[movers]
         fl.graduate_moves_out += np.bincount(origin[moved][grad], minlength=n_c)
         fl.graduate_moves_in += np.bincount(dest[moved][grad], minlength=n_c)
+        pair = origin[moved] * n_c + dest[moved]
+        state.pairs["movers"] += np.bincount(pair, minlength=n_c * n_c).reshape(n_c, n_c)
+        state.pairs["graduate_movers"] += np.bincount(pair[grad], minlength=n_c * n_c).reshape(
+            n_c, n_c
+        )
         p.city[movers] = dest[moved].astype(np.int8)
 
     # hiring ------------------------------------------------------------------------------

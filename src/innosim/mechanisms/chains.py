@@ -70,6 +70,7 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     # masters pay only for what suppliers can deliver
     served = np.where(rowsum[:, 0] > 0, 1.0, 0.0)
     f.procurement_out[:] = out * served[city]
+    state.pairs["procurement"] += flow  # masters' city (row) -> suppliers' city (column)
 
     # branch R&D --------------------------------------------------------------------------
     f.branch[~master] = -1
