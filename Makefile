@@ -59,11 +59,12 @@ test: setup system-deps
 	@$(BIN)/python -m pytest -q -n 2
 
 bench: setup
+	@$(BIN)/python benchmarks/bench_speed.py
 	@$(BIN)/python benchmarks/bench_engine.py
 	@$(BIN)/python benchmarks/bench_index.py
 
 bench-quick: setup
-	@$(BIN)/python benchmarks/bench_engine.py --quick
+	@$(BIN)/python benchmarks/bench_speed.py --quick
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
