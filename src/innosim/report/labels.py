@@ -117,6 +117,81 @@ LABELS: Final[dict[str, dict[str, str]]] = {
     "fig_survival": {"en": "Firm survival by age", "zh": "企业按年龄存活率"},
     "fig_talent": {"en": "Moves into and out of each city", "zh": "各城市人口流入与流出"},
     "figure": {"en": "Figure", "zh": "图"},
+    "table": {"en": "Table", "zh": "表"},
+    # talent flows between cities (Sankey)
+    "fig_sankey": {"en": "Talent moves between cities", "zh": "城市间人才流动"},
+    "sankey_from": {"en": "Moved from", "zh": "迁出城市"},
+    "sankey_to": {"en": "Moved to", "zh": "迁入城市"},
+    "sankey_none": {
+        "en": "No person-agent moved between cities in this run, so the diagram of talent "
+        "flows between cities is not drawn.",
+        "zh": "本次运行中没有个人代理在城市间迁移，因此未绘制城市间人才流动图。",
+    },
+    "cap_sankey": {
+        "en": "Talent moves between cities, {start} to {end}: each band runs from the city "
+        "people left (left) to the city they moved to (right), its width proportional to the "
+        "people moving (person-agents times the {ppa:,.0f} people each stands for); the labels "
+        "give the people leaving or arriving. {total:,.0f} moves in all, {grad:.0%} of them by "
+        "graduates.",
+        "zh": "{start} 至 {end} 年城市间人才流动：每条带从迁出城市（左）连到迁入城市（右），"
+        "宽度与迁移人数成正比（个人代理数乘以每个代理代表的 {ppa:,.0f} 人）；标注为迁出或迁入人数。"
+        "共迁移 {total:,.0f} 人次，其中毕业生占 {grad:.0%}。",
+    },
+    # chain-master network
+    "fig_chain": {"en": "Chain-master network across cities", "zh": "跨城市链主企业网络"},
+    "chain_none": {
+        "en": "No chain master arose in this run (no firm grew large enough to lead a supply "
+        "chain and buy from suppliers), so the chain-master network is not drawn.",
+        "zh": "本次运行中没有出现链主企业（没有企业成长到足以带动供应链并向供应商采购），"
+        "因此未绘制链主企业网络图。",
+    },
+    "cap_chain_geo": {
+        "en": "Chain-master network, {start} to {end}: cities placed by longitude and latitude; "
+        "a node's area grows with the chain masters in the city at the end of the run (number "
+        "in brackets); each arrow runs from the chain masters' city to their suppliers' city, "
+        "its width proportional to the masters' procurement from those suppliers over these "
+        "years. Procurement within a city ({within:.0%} of the total) is not drawn.",
+        "zh": "{start} 至 {end} 年链主企业网络：城市按经纬度放置；节点面积随运行末期该城市链主企业数"
+        "（括号内）增大；每个箭头从链主企业所在城市指向其供应商所在城市，宽度与这些年链主向该城市"
+        "供应商的采购额成正比。城市内部的采购（占总额 {within:.0%}）未绘出。",
+    },
+    "cap_chain_circle": {
+        "en": "Chain-master network, {start} to {end}: cities placed on a circle (not every city "
+        "has coordinates); a node's area grows with the chain masters in the city at the end of "
+        "the run (number in brackets); each arrow runs from the chain masters' city to their "
+        "suppliers' city, its width proportional to the masters' procurement from those "
+        "suppliers over these years. Procurement within a city ({within:.0%} of the total) is "
+        "not drawn.",
+        "zh": "{start} 至 {end} 年链主企业网络：城市排列在圆周上（并非每个城市都有坐标）；节点面积随"
+        "运行末期该城市链主企业数（括号内）增大；每个箭头从链主企业所在城市指向其供应商所在城市，"
+        "宽度与这些年链主向该城市供应商的采购额成正比。城市内部的采购（占总额 {within:.0%}）未绘出。",
+    },
+    "sec_chains": {"en": "Chain masters across cities", "zh": "跨城市链主企业"},
+    # replicates and stored tables
+    "band_note": {
+        "en": "The results store holds {n} runs of this scenario at this scale that differ only "
+        "by their seed ({seeds}): the figures of this section show the mean over these runs "
+        "with the band from the 5th to the 95th percentile between them.",
+        "zh": "结果库中有本情景、本规模下仅随机种子不同的 {n} 次运行（种子 {seeds}）："
+        "本节各图为这些运行的均值，阴影带为运行间第 5 至第 95 百分位区间。",
+    },
+    "cap_series_band": {
+        "en": "{metric} by city and year ({unit}): mean over {n} replicate runs (line) and the "
+        "5-95% band between them; quarterly ticks aggregated to years (flows summed, rates "
+        "averaged, stocks at year end).",
+        "zh": "各城市逐年{metric}（{unit}）：{n} 次重复运行的均值（曲线）与运行间 5%-95% 区间（阴影）；"
+        "季度数据按年汇总（流量求和、比率取平均、存量取年末值）。",
+    },
+    "pairs_missing": {
+        "en": "This run was stored without its city-pair table (written by older versions of "
+        "innosim), so flows between cities cannot be drawn; run the scenario again to see them.",
+        "zh": "本次运行保存时没有城市对数据表（旧版本 innosim 所写），无法绘制城市间流动；"
+        "请重新运行该情景。",
+    },
+    "cap_params": {
+        "en": "City parameters of the run's scenario, one column per city.",
+        "zh": "本次运行情景的城市参数，每个城市一列。",
+    },
 }
 """Label key -> {language -> text}. Texts may hold ``str.format`` fields."""
 
