@@ -917,3 +917,31 @@ def report_cmd(
 
     path = report(run, lang=lang, out=out, store=store)
     _stdout().print(Text(f"Report: {path}"))
+
+
+# --------------------------------------------------------------------------- serve (dashboard)
+
+
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[
+        str,
+        typer.Option("--host", help="Address to listen on (127.0.0.1 keeps it on this machine)."),
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")
+    ] = 8765,
+) -> None:
+    """Serve the web dashboard (Solara) until Ctrl-C: levers, runs, policy comparison, index,
+    downloads (docs/dashboard.md). Needs the 'dashboard' extra."""
+    from innosim.dashboard.server import serve
+
+    err = _stderr()
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(Text(f"warning: listening on {host}: anyone who can reach it can run the model"))
+    serve(
+        host,
+        port,
+        announce=lambda url: _stdout().print(Text(f"Dashboard: {url} (Ctrl-C stops it)")),
+        say=lambda line: err.print(Text(line)),
+    )

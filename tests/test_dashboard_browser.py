@@ -1,0 +1,222 @@
+"""The dashboard in a real browser: Debian's chromium driven by Playwright.
+
+One ``innosim serve`` per test module (a subprocess on a free port, started with the one
+command a user types); every test opens fresh browser contexts (fresh sessions). Runs use the
+``demo`` scenario at the smallest scale offered, so each takes well under a second of model
+time. Screenshots go to ``test-output/dashboard/`` at the repository root.
+
+Skipped, with the reason, where ``/usr/bin/chromium``, Playwright or Solara is missing, or
+where the page's front-end files cannot be installed (``innosim.dashboard.assets``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "test-output" / "dashboard"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WAIT_MS = 90_000
+"""Longest wait for the page or a run (a shared two-core machine can be slow; not a timing
+assertion)."""
+
+if not os.access(CHROMIUM, os.X_OK):
+    pytest.skip(
+        f"{CHROMIUM} is missing (make test installs Debian's chromium with apt)",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+pytest.importorskip("solara", reason="solara (the 'dashboard' extra) is not installed")
+expect = sync_api.expect
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``innosim serve --port P`` in a subprocess; yields the URL it prints once it answers."""
+    from innosim.dashboard import assets
+    from innosim.errors import InnosimError
+
+    try:
+        assets.install()
+    except (InnosimError, OSError, subprocess.SubprocessError) as exc:
+        pytest.skip(f"the dashboard's front-end files cannot be installed: {exc}")
+    port = _free_port()
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "innosim", "serve", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + WAIT_MS / 1000
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"innosim serve exited with {proc.returncode}:\n{log.read_text()}")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"innosim serve did not answer at {url}:\n{log.read_text()}")
+            time.sleep(0.2)
+        printed = log.read_text()
+        assert f"Dashboard: {url}" in printed, printed  # binds 127.0.0.1 by default
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser(server: str) -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _open(browser: Any, url: str) -> Any:
+    """A new session (browser context) on the dashboard, its page loaded."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1100})
+    page = ctx.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(url)
+    expect(page.locator(".innosim-no-run")).to_be_visible(timeout=WAIT_MS)
+    return page
+
+
+def _slider(page: Any, label: str, key: str) -> None:
+    """Move the slider labelled ``label`` to an end with the keyboard (Home / End)."""
+    thumb = page.locator(".v-slider").filter(has_text=label).first.locator("[role=slider]")
+    before = thumb.get_attribute("aria-valuenow")
+    thumb.focus()
+    page.keyboard.press(key)
+    expect(thumb).not_to_have_attribute("aria-valuenow", before or "")
+
+
+def _run(page: Any, selector: str = ".innosim-run") -> None:
+    page.locator(selector).click()
+    expect(page.locator(".innosim-success")).to_be_visible(timeout=WAIT_MS)
+
+
+def _shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _number(page: Any, selector: str) -> float:
+    text = page.locator(selector).inner_text()
+    return float(re.findall(r"[-\d,]+\.?\d*", text)[-1].replace(",", ""))
+
+
+def test_move_a_lever_run_and_see_the_chart_and_number_change(browser: Any, server: str) -> None:
+    page = _open(browser, server)
+    _shot(page, "01-start")
+    _slider(page, "Agent scale", "Home")  # the smallest scale offered: a quick run
+    _run(page)
+    chart = page.locator(".innosim-chart img")
+    expect(chart).to_be_visible()
+    before_png = chart.screenshot()
+    before_va = _number(page, ".innosim-headline-va")
+    _shot(page, "02-first-run")
+
+    _slider(page, "Failure tolerance", "Home")
+    _slider(page, "Risk appetite of funds", "Home")
+    _slider(page, "Consumer demand", "End")
+    page.locator(".innosim-run").click()
+    headline = page.locator(".innosim-headline-va")
+    expect(headline).not_to_have_text(re.compile(re.escape(f"{before_va:,.1f}")), timeout=WAIT_MS)
+    expect(page.locator(".innosim-success")).to_be_visible(timeout=WAIT_MS)
+    assert _number(page, ".innosim-headline-va") != before_va
+    assert chart.screenshot() != before_png
+    _shot(page, "03-lever-moved")
+
+    # compare: B keeps the scenario's values, A has the moved levers; same seed
+    page.locator(".innosim-run-both").click()
+    expect(page.locator(".innosim-success")).to_contain_text("A+B", timeout=WAIT_MS)
+    page.locator(".innosim-views button").nth(1).click()
+    expect(page.locator(".innosim-compare-chart img")).to_be_visible()
+    expect(page.locator(".innosim-compare")).to_contain_text("Value added")
+    _shot(page, "04-compare")
+
+    # downloads are offered for both runs
+    page.locator(".innosim-views button").nth(3).click()
+    expect(page.get_by_text("Policy A as CSV")).to_be_visible()
+    expect(page.get_by_text("Policy B as Parquet")).to_be_visible()
+
+    # language
+    page.get_by_role("button", name="中文").click()
+    expect(page.locator(".innosim-title")).to_have_text("innosim 仪表盘")
+    _shot(page, "05-chinese")
+    page.context.close()
+
+
+def test_a_run_over_the_size_limit_is_refused_with_a_message(browser: Any, server: str) -> None:
+    page = _open(browser, server)
+    _slider(page, "Agent scale", "End")  # the largest scale: over the cap for demo
+    page.locator(".innosim-run").click()
+    error = page.locator(".innosim-error")
+    expect(error).to_contain_text("too large", timeout=WAIT_MS)
+    expect(error).to_contain_text("12,000,000")
+    expect(page.locator(".innosim-no-run")).to_be_visible()  # nothing ran
+    _shot(page, "06-refused")
+    page.context.close()
+
+
+def test_two_sessions_do_not_see_each_other_s_runs(browser: Any, server: str) -> None:
+    one = _open(browser, server)
+    two = _open(browser, server)
+    _slider(one, "Agent scale", "Home")
+    _run(one)
+    va_one = _number(one, ".innosim-headline-va")
+    # session two (its page open all along): still nothing run, no notice of session one's run
+    expect(two.locator(".innosim-no-run")).to_be_visible(timeout=WAIT_MS)
+    expect(two.locator(".innosim-success")).to_have_count(0)
+    _shot(two, "07-second-session-untouched")
+    # session two runs something else; session one's number stays
+    _slider(two, "Agent scale", "Home")
+    _slider(two, "Failure tolerance", "Home")
+    _run(two)
+    assert _number(two, ".innosim-headline-va") != va_one
+    assert _number(one, ".innosim-headline-va") == va_one
+    _shot(one, "08-first-session-unchanged")
+    one.context.close()
+    two.context.close()
