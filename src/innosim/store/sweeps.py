@@ -153,11 +153,19 @@ class SweepStore:
                     value=fmt,
                     expected=f"'{FORMAT}' (use another --out directory)",
                 )
-        else:
-            self._write_bytes(marker, json.dumps({"format": FORMAT}).encode() + b"\n")
-        for tmp in self.shards_dir.glob(TMP_PREFIX + "*"):
-            tmp.unlink(missing_ok=True)
-        self._check_shards()
+        try:
+            if not marker.exists():
+                self._write_bytes(marker, json.dumps({"format": FORMAT}).encode() + b"\n")
+            for tmp in self.shards_dir.glob(TMP_PREFIX + "*"):
+                tmp.unlink(missing_ok=True)
+            self._check_shards()
+        except OSError as exc:
+            raise StoreError(
+                f"cannot prepare the sweep store ({exc.strerror or exc})",
+                file=str(self.root),
+                field="--out",
+                expected="a writable directory with free space",
+            ) from None
         return self
 
     def _check_shards(self) -> None:
