@@ -17,6 +17,8 @@ Everything runs on one core: each measurement is a fresh Python process with
    ``meta["wall_seconds"]`` (the tick loop); ``bytes_per_agent`` = (peak RSS - RSS after the
    imports and loading the scenario) / peak agents (largest people + firms + funds over the
    ticks); ``wall_seconds`` = the whole ``innosim.run`` call (state, loop, result frames).
+   ``bytes_per_agent_loop`` is the same with the peak RSS read at the last tick, before the
+   result frames (series, firm registry, firm-year panel, ledger) are assembled.
 3. *Scaling*: loop seconds per tick against mean agents per tick, log-log, fitted by least
    squares (exponent over 10^4-10^7 and over 10^5-10^7), plotted to ``bench-results/scaling.png``.
 
@@ -133,8 +135,14 @@ def worker_throughput(agents: int, years: int | None, seed: int) -> dict:
     sc = sc.with_scale(sc.persons_per_agent / (persons / agents))
     if years is not None:
         sc = sc.with_end_year(sc.start_year + years - 1)
+    loop_peak: list[int] = []
+
+    def at_last_tick(done: int, total: int) -> None:  # peak RSS before the result frames
+        if done == total:
+            loop_peak.append(_max_rss_bytes())
+
     t1 = time.perf_counter()
-    res = innosim.run(sc, seed)
+    res = innosim.run(sc, seed, progress=at_last_tick)
     t2 = time.perf_counter()
     peak = _max_rss_bytes()
     meta = res.meta
@@ -161,6 +169,8 @@ def worker_throughput(agents: int, years: int | None, seed: int) -> dict:
         "baseline_rss_bytes": baseline,
         "peak_rss_bytes": peak,
         "bytes_per_agent": (peak - baseline) / peak_agents,
+        "peak_rss_loop_bytes": loop_peak[0],
+        "bytes_per_agent_loop": (loop_peak[0] - baseline) / peak_agents,
         "versions": meta["versions"],
     }
 
@@ -316,6 +326,7 @@ def summary_of(cmp_rows: list[dict], thr: list[dict], exps: dict) -> dict:
         lab = _label(r["agents_target"])
         s[f"agent_steps_per_s_{lab}"] = round(r["agent_steps_per_s"])
         s[f"bytes_per_agent_{lab}"] = round(r["bytes_per_agent"], 1)
+        s[f"bytes_per_agent_loop_{lab}"] = round(r["bytes_per_agent_loop"], 1)
     if exps:
         s["scaling_exponent"] = exps.get("all") and round(exps["all"], 3)
         s["scaling_exponent_from_1e5"] = exps.get("from_1e5") and round(exps["from_1e5"], 3)
@@ -368,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
             "agent_steps_per_s",
             "peak_rss_bytes",
             "bytes_per_agent",
+            "bytes_per_agent_loop",
             "load_before",
             "load_after",
         )
@@ -420,14 +432,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\ninnosim throughput, all mechanisms, {thr[0]['start_year']}-{thr[0]['end_year']}")
         print(
             f"{'target':>11} {'peak agents':>12} {'ms/tick':>9} {'agent-steps/s':>14} "
-            f"{'run s':>8} {'peak MiB':>9} {'bytes/agent':>12} {'load':>6}"
+            f"{'run s':>8} {'peak MiB':>9} {'bytes/agent':>12} {'(loop)':>7} {'load':>6}"
         )
         for r in thr:
             print(
                 f"{r['agents_target']:>11,} {r['agents_peak']:>12,} {r['ms_per_tick']:>9.2f} "
                 f"{r['agent_steps_per_s']:>14,.0f} {r['wall_seconds']:>8.1f} "
                 f"{r['peak_rss_bytes'] / 2**20:>9.0f} {r['bytes_per_agent']:>12.0f} "
-                f"{r['load_before'][0]:>6.2f}"
+                f"{r['bytes_per_agent_loop']:>7.0f} {r['load_before'][0]:>6.2f}"
             )
     if len(thr) >= 2:
         png = out.parent / "scaling.png"
