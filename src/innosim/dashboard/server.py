@@ -28,11 +28,13 @@ KERNEL_CULL_TIMEOUT: Final = "10m"
 
 EXTRA_HINT: Final = "pip install 'innosim[dashboard]'"
 
+_find_spec = importlib.util.find_spec  # tests replace it to simulate a missing extra
+
 
 def check_available() -> None:
     """Raise an :class:`InputError` naming the extra to install when Solara or uvicorn is
     missing."""
-    missing = [m for m in ("solara", "uvicorn") if importlib.util.find_spec(m) is None]
+    missing = [m for m in ("solara", "uvicorn") if _find_spec(m) is None]
     if missing:
         raise InputError(
             "the dashboard needs the optional 'dashboard' extra",
@@ -103,17 +105,18 @@ def serve(
     """
     check_available()
     check_port(host, port)
-    from innosim.dashboard import assets
-
-    assets.install(say=say)
+    # Solara reads its settings from the environment when first imported: set them first
     os.environ["SOLARA_APP"] = APP
     os.environ.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", KERNEL_CULL_TIMEOUT)
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
-    os.environ.setdefault("SOLARA_CHECK_VERSION", "False")
     os.environ["SERVER_NAME"] = host
     os.environ["SERVER_PORT"] = str(port)
     import solara.server.settings as settings
     import uvicorn
+
+    from innosim.dashboard import assets
+
+    assets.install(say=say)
 
     # a CJK font without a "normal" weight makes Matplotlib log a line per label drawn
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
