@@ -19,16 +19,10 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from benchmarks.mesa_reference.compare import scaled_scenario
 from benchmarks.mesa_reference.model import DISABLED, TPY, InnoModel
 
 import innosim
-
-
-def scaled_scenario(name: str, agents: int, years: int):
-    sc = innosim.load_scenario(name)
-    persons = float((sc.city["population"] * sc.glob["initial_population_share"]).sum())
-    ppa = persons / agents
-    return sc.with_scale(sc.persons_per_agent / ppa).with_end_year(sc.start_year + years - 1)
 
 
 def _survival(born_died: list[tuple[int, int]], tick_end: int, age_years: int) -> float:
