@@ -898,13 +898,22 @@ app.command("calibrate")(calibrate_command)
 
 @app.command("report")
 def report_cmd(
-    run: RunArg,
+    run: Annotated[
+        str,
+        typer.Argument(
+            help="A stored run (id, unique prefix of >= 4 characters, 'latest' or its directory) "
+            "or the --out directory of innosim validate, compare, explain or index.",
+            metavar="RUN_OR_EXPERIMENT",
+            show_default=False,
+        ),
+    ],
     lang: Annotated[str, typer.Option("--lang", help="Language of the report: en or zh.")] = "en",
     out: Annotated[
         Path | None,
         typer.Option(
             "--out",
-            help="HTML file to write (default: report.<lang>.html in the run directory).",
+            help="HTML file to write (default: report.<lang>.html in the run or experiment "
+            "directory).",
             show_default=False,
         ),
     ] = None,
@@ -912,10 +921,20 @@ def report_cmd(
         "results"
     ),
 ) -> None:
-    """Write one self-contained HTML report (figures embedded) of a stored run."""
+    """Write one self-contained HTML report (figures embedded) of a run or an experiment."""
+    import warnings
+
+    from innosim.report.fonts import FontWarning
     from innosim.report.html import report
 
-    path = report(run, lang=lang, out=out, store=store)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FontWarning)
+        path = report(run, lang=lang, out=out, store=store)
+    for w in caught:
+        if issubclass(w.category, FontWarning):
+            print(_paragraph("warning: ", str(w.message)), file=sys.stderr)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     _stdout().print(Text(f"Report: {path}"))
 
 

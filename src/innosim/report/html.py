@@ -2,7 +2,7 @@
 
 The report is a list of sections (:mod:`innosim.report.blocks`): for a stored run they come from
 :mod:`innosim.report.run_report`, for the ``--out`` directory of ``innosim validate``,
-``compare``, ``explain``, ``index`` or ``sweep`` from :mod:`innosim.report.experiments`.
+``compare``, ``explain`` or ``index`` from :mod:`innosim.report.experiments`.
 Figures are drawn with Matplotlib's object API into memory and embedded as base64 PNG; the CSS
 is inline, so the file opens without a network. Every word comes from the label catalog
 (:mod:`innosim.report.labels`) in the chosen language; city names come from the data
@@ -19,7 +19,7 @@ from typing import Any
 
 from innosim.errors import InputError, StoreError
 from innosim.report.blocks import Section, Words
-from innosim.report.experiments import KINDS, experiment_kind, experiment_sections
+from innosim.report.experiments import KINDS, experiment_kinds, experiment_sections
 from innosim.report.fonts import fonts
 from innosim.report.labels import check_lang
 from innosim.report.run_report import BURN_IN_YEARS, run_sections, run_words, survival_by_age
@@ -43,8 +43,8 @@ def report(
         A stored run: its id, a unique prefix of at least 4 characters, ``"latest"``, or its
         directory. Or an experiment: the ``--out`` directory of ``innosim validate``
         (``validation.json``), ``compare`` (``compare.json``), ``explain`` (``explain.json``),
-        ``index`` (``index.csv`` and ``meta.json``) or ``sweep`` (``sweep.json`` and
-        ``summary.csv``).
+        or ``index`` (``index.csv`` and ``meta.json``); a directory holding the files of
+        several of them gets the sections of each.
     lang : {"en", "zh"}
         Language of every title, caption, axis label, table header and city name.
     out : str or path, optional
@@ -67,8 +67,8 @@ def report(
     """
     lang = check_lang(lang)
     directory = Path(run_ref).expanduser() if _is_dir(run_ref) else None
-    kind = experiment_kind(directory) if directory is not None else None
-    if directory is not None and kind is None and not _is_run_dir(directory):
+    kinds = experiment_kinds(directory) if directory is not None else []
+    if directory is not None and not kinds and not _is_run_dir(directory):
         raise InputError(
             "this directory is neither a stored run nor the output of an experiment",
             file=str(directory),
@@ -77,10 +77,10 @@ def report(
             + ", ".join(f"innosim {k} ({' and '.join(f)})" for k, f in KINDS.items())
             + ", or a run id, a unique id prefix or 'latest' in the results store",
         )
-    if directory is not None and kind is not None:
+    if directory is not None and kinds:
         target = directory / f"report.{lang}.html" if out is None else Path(out)
         _check_target(target)
-        html = _render_experiment(kind, directory, lang)
+        html = _render_experiment(kinds, directory, lang)
     else:
         from innosim.store import RunStore
 
@@ -101,9 +101,9 @@ def render_report(stored: Any, lang: str) -> str:
     return _render(w, w.t("report_title"), sections)
 
 
-def _render_experiment(kind: str, directory: Path, lang: str) -> str:
+def _render_experiment(kinds: list[str], directory: Path, lang: str) -> str:
     with fonts(lang):
-        title, w, sections = experiment_sections(kind, directory, lang)
+        title, w, sections = experiment_sections(kinds, directory, lang)
     return _render(w, title, sections)
 
 
@@ -125,7 +125,7 @@ def _render(w: Words, title: str, sections: list[Section]) -> str:
 
 
 def _is_dir(ref: object) -> bool:
-    if not isinstance(ref, str | os.PathLike):
+    if not isinstance(ref, str | os.PathLike) or ref == "latest":
         return False
     try:
         return Path(ref).expanduser().is_dir()

@@ -68,6 +68,38 @@ LABELS: Final[dict[str, dict[str, str]]] = {
     "m_exits": {"en": "Firm exits", "zh": "退出企业数"},
     "m_chain_masters": {"en": "Chain masters", "zh": "链主企业数"},
     "m_graduates": {"en": "Graduates", "zh": "毕业生"},
+    "m_population": {"en": "Population", "zh": "人口"},
+    "m_agents": {"en": "Person-agents", "zh": "个人代理数"},
+    "m_people_in": {"en": "People entering", "zh": "进入人数"},
+    "m_people_out": {"en": "People leaving", "zh": "离开人数"},
+    "m_moves_in": {"en": "Moves into the city", "zh": "迁入人数"},
+    "m_moves_out": {"en": "Moves out of the city", "zh": "迁出人数"},
+    "m_graduate_moves_in": {"en": "Graduates moving in", "zh": "迁入毕业生"},
+    "m_graduate_moves_out": {"en": "Graduates moving out", "zh": "迁出毕业生"},
+    "m_graduate_net_inflow_rate": {"en": "Graduate net inflow", "zh": "毕业生净流入率"},
+    "m_failures": {"en": "Firm failures", "zh": "企业失败数"},
+    "m_listings": {"en": "Listings", "zh": "上市企业数"},
+    "m_unicorns_toc": {"en": "Consumer-facing unicorns", "zh": "面向消费者的独角兽企业"},
+    "m_chain_masters_toc": {"en": "Consumer-facing chain masters", "zh": "面向消费者的链主企业"},
+    "m_share_toc": {"en": "Share of consumer-facing firms", "zh": "面向消费者企业占比"},
+    "m_share_tob": {"en": "Share of business-facing firms", "zh": "面向企业客户企业占比"},
+    "m_share_tog": {"en": "Share of government-facing firms", "zh": "面向政府企业占比"},
+    "m_innovation_value_added": {"en": "Value added of innovative firms", "zh": "创新企业增加值"},
+    "m_value_added_per_capita": {"en": "Value added per person", "zh": "人均增加值"},
+    "m_income_per_capita": {"en": "Income per person", "zh": "人均收入"},
+    "m_productivity": {"en": "Productivity", "zh": "生产率"},
+    "m_vc_invested": {"en": "Venture capital invested", "zh": "风险投资额"},
+    "m_vc_returned": {"en": "Venture capital returned", "zh": "风险投资回收额"},
+    "m_fund_capital": {"en": "Fund capital", "zh": "基金资本"},
+    "m_perceivers": {"en": "People who see an opportunity", "zh": "发现机会的人数"},
+    "m_deterred": {"en": "Founders deterred", "zh": "因顾虑放弃创业的人数"},
+    "m_restart_candidates": {
+        "en": "Failed founders who could restart",
+        "zh": "可再创业的失败创业者",
+    },
+    "m_restarts": {"en": "Restarts after failure", "zh": "失败后再创业数"},
+    "m_va_growth": {"en": "Growth of value added", "zh": "增加值增长率"},
+    "m_growth_volatility": {"en": "Volatility of growth", "zh": "增长波动率"},
     "h_city": {"en": "City", "zh": "城市"},
     # units (axis labels)
     "u_value_added": {"en": "100 million CNY per year", "zh": "亿元/年"},
@@ -167,6 +199,210 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "宽度与这些年链主向该城市供应商的采购额成正比。城市内部的采购（占总额 {within:.0%}）未绘出。",
     },
     "sec_chains": {"en": "Chain masters across cities", "zh": "跨城市链主企业"},
+    # experiments: titles and sections
+    "title_validate": {"en": "Validation report", "zh": "验证报告"},
+    "title_compare": {"en": "Policy comparison report", "zh": "政策比较报告"},
+    "title_explain": {"en": "Gap decomposition report", "zh": "差距分解报告"},
+    "title_index": {"en": "TOP index report", "zh": "TOP 指数报告"},
+    "title_experiments": {"en": "Experiment report", "zh": "实验报告"},
+    "sec_validation": {"en": "Validation against targets", "zh": "对照目标的验证"},
+    "sec_compare": {"en": "Policy against baseline", "zh": "政策与基准对比"},
+    "sec_explain": {"en": "Decomposition of the gap", "zh": "差距分解"},
+    "sec_index": {"en": "TOP index of cities", "zh": "城市 TOP 指数"},
+    "f_targets": {"en": "Targets file", "zh": "目标文件"},
+    "f_replicates": {"en": "Replicates", "zh": "重复次数"},
+    "f_result": {"en": "Result", "zh": "结果"},
+    "f_policy": {"en": "Policy", "zh": "政策"},
+    "f_year": {"en": "Year", "zh": "年份"},
+    "f_gap": {"en": "Gap explained", "zh": "所分解的差距"},
+    "gap_value": {"en": "{metric}: {a} minus {b}", "zh": "{metric}：{a} 减 {b}"},
+    "f_explained": {
+        "en": "Share of the gap the groups explain",
+        "zh": "各参数组合计解释的差距比例",
+    },
+    "f_framework": {"en": "Framework", "zh": "指标框架"},
+    "f_data": {"en": "Data", "zh": "数据"},
+    "f_indicators": {"en": "Indicators", "zh": "指标数"},
+    "f_draws": {"en": "Monte Carlo draws", "zh": "蒙特卡洛抽样次数"},
+    # validate
+    "val_passed": {
+        "en": "{passed} of {total} targets pass",
+        "zh": "{total} 项目标中 {passed} 项通过",
+    },
+    "pass": {"en": "pass", "zh": "通过"},
+    "fail": {"en": "FAIL", "zh": "未通过"},
+    "h_statistic": {"en": "Statistic", "zh": "统计量"},
+    "h_args": {"en": "Arguments", "zh": "参数设置"},
+    "h_simulated": {"en": "Simulated mean [90% interval]", "zh": "模拟均值 [90% 区间]"},
+    "h_accepted": {"en": "Accepted range", "zh": "可接受范围"},
+    "h_reference": {"en": "Reference value", "zh": "参考值"},
+    "h_result": {"en": "Result", "zh": "结果"},
+    "h_source": {"en": "Source", "zh": "来源"},
+    "cap_val_table": {
+        "en": "Validation targets: the simulated mean over {replicates} replicates with the 90% "
+        "interval of the mean, the accepted range and the published reference value; a target "
+        "passes when the simulated mean lies in its accepted range.",
+        "zh": "验证目标：{replicates} 次重复运行的模拟均值及其 90% 区间、可接受范围与公开参考值；"
+        "模拟均值落在可接受范围内即为通过。",
+    },
+    "fig_val_position": {
+        "en": "Simulated values within the accepted ranges",
+        "zh": "模拟值在可接受范围中的位置",
+    },
+    "axis_val_position": {
+        "en": "position in the accepted range (0: lower bound, 1: upper bound)",
+        "zh": "在可接受范围中的位置（0：下限，1：上限）",
+    },
+    "leg_range": {"en": "accepted range", "zh": "可接受范围"},
+    "cap_val_position": {
+        "en": "Where each target's simulated mean (dot) and its 90% interval (line) fall in the "
+        "accepted range, rescaled so that the range runs from 0 to 1 (shaded); green: pass, "
+        "red: fail; values beyond -1 or 2 are drawn at the edge as arrows.",
+        "zh": "各目标的模拟均值（圆点）及其 90% 区间（线段）在可接受范围中的位置，范围缩放为 0 到 1"
+        "（阴影）；绿色为通过，红色为未通过；超出 -1 或 2 的值以箭头画在边缘。",
+    },
+    "fig_val_firms": {"en": "Firm dynamics against targets", "zh": "企业动态与目标对照"},
+    "fig_val_finance": {
+        "en": "Venture finance: realised multiples",
+        "zh": "风险投资：实现回报倍数",
+    },
+    "fig_val_founders": {"en": "Founders: success by history", "zh": "创业者：按经历的成功率"},
+    "fig_val_cities": {"en": "City targets against simulated values", "zh": "城市目标与模拟值对照"},
+    "cap_val_firms": {
+        "en": "Survival by age (ensemble mean and 90% band against the survival targets) and the "
+        "firm-size CCDF of the first replicate with its fitted Hill tail; drawn by innosim "
+        "validate from the runs' raw data.",
+        "zh": "按年龄的存活率（集合均值与 90% 区间，对照存活率目标）及第一次重复运行的企业规模互补"
+        "累积分布与 Hill 尾部拟合；由 innosim validate 根据运行原始数据绘制，图内标注为英文。",
+    },
+    "cap_val_finance": {
+        "en": "Distribution of realised fund multiples (proceeds over amount invested) of the "
+        "first replicate, on a log axis with 1x marked; drawn by innosim validate.",
+        "zh": "第一次重复运行中基金实现回报倍数（回收金额除以投资额）的分布，对数坐标，标出 1 倍；"
+        "由 innosim validate 绘制，图内标注为英文。",
+    },
+    "cap_val_founders": {
+        "en": "Share of firms that succeed by their founder's history (first-time, after a "
+        "failure, after a success): mean and 90% interval against the target ranges; drawn by "
+        "innosim validate.",
+        "zh": "按创始人经历（首次创业、失败后再创业、成功后再创业）划分的企业成功率：均值与 90% 区间，"
+        "对照目标范围；由 innosim validate 绘制，图内标注为英文。",
+    },
+    "cap_val_cities": {
+        "en": "Every city target: simulated mean and 90% interval against the accepted range; "
+        "drawn by innosim validate.",
+        "zh": "各城市目标：模拟均值与 90% 区间对照可接受范围；由 innosim validate 绘制，图内标注为英文。",
+    },
+    "val_no_figures": {
+        "en": "The directory holds no figures of innosim validate.",
+        "zh": "该目录中没有 innosim validate 绘制的图。",
+    },
+    # compare
+    "h_lever": {"en": "Lever", "zh": "政策杠杆"},
+    "h_value": {"en": "Value", "zh": "取值"},
+    "h_mode": {"en": "Mode", "zh": "方式"},
+    "h_note": {"en": "Note", "zh": "说明"},
+    "cap_policy": {
+        "en": "The policy's entries: from the given year, the lever of the city takes the value.",
+        "zh": "政策条目：自所列年份起，该城市的政策杠杆取所列数值。",
+    },
+    "h_metric": {"en": "Outcome", "zh": "结果指标"},
+    "h_baseline": {"en": "Baseline mean", "zh": "基准均值"},
+    "h_policy": {"en": "Policy mean", "zh": "政策均值"},
+    "h_change_ci": {"en": "Change [90% interval]", "zh": "变化 [90% 区间]"},
+    "h_change_pct": {"en": "Change, % of baseline", "zh": "变化（占基准百分比）"},
+    "cap_compare_table": {
+        "en": "Outcomes in {year} per city: baseline and policy means, the mean paired "
+        "difference (policy minus baseline, same seeds) with its 90% t interval, and the change "
+        "relative to the baseline.",
+        "zh": "{year} 年各城市结果：基准与政策情形的均值、配对差值均值（政策减基准，相同随机种子）"
+        "及其 90% t 区间，以及相对基准的变化。",
+    },
+    "fig_compare": {"en": "Change under the policy", "zh": "政策带来的变化"},
+    "axis_change_pct": {"en": "change, % of baseline", "zh": "变化（占基准百分比）"},
+    "cap_compare": {
+        "en": "Each city's change in {year} under the policy, as a percentage of the baseline "
+        "mean (bars; green up, red down), with the 90% interval of the mean paired difference "
+        "over {replicates} replicates (black lines).",
+        "zh": "政策下各城市 {year} 年的变化，以基准均值的百分比表示（条形；绿色为上升，红色为下降），"
+        "黑线为 {replicates} 次配对重复运行差值均值的 90% 区间。",
+    },
+    # explain
+    "wf_baseline": {"en": "{city}\n(baseline)", "zh": "{city}\n（基准）"},
+    "wf_swapped": {"en": "all groups\nswapped", "zh": "全部参数组\n互换后"},
+    "wf_gap_left": {"en": "gap left\n(all swapped)", "zh": "剩余差距\n（全部互换）"},
+    "wf_reacts": {"en": "{city}\nreacts", "zh": "{city}\n的反应"},
+    "wf_who": {"en": "{taker} takes {giver}'s values", "zh": "{taker}采用{giver}的参数值"},
+    "wf_share": {
+        "en": "; groups explain {share:.0%} of the gap",
+        "zh": "；各参数组解释差距的 {share:.0%}",
+    },
+    "wf_title": {
+        "en": "{metric} in {year}: the {a} minus {b} gap by Shapley values\n({who}; "
+        "{replicates} replicates, 90% intervals{share})",
+        "zh": "{year} 年{metric}：{a} 与 {b} 之差的 Shapley 分解\n（{who}；"
+        "{replicates} 次重复运行，90% 区间{share}）",
+    },
+    "fig_waterfall": {"en": "Waterfall of the gap", "zh": "差距瀑布图"},
+    "cap_waterfall": {
+        "en": "The gap in {metric} between {a} and {b} in {year}, from {b}'s level to {a}'s: "
+        "one step per group of levers (its Shapley value, green up, red down, with the 90% "
+        "interval of the mean), the level with every group swapped, the gap left with every "
+        "group swapped and the other city's reaction (grey), and {a}'s level.",
+        "zh": "{year} 年 {a} 与 {b} 在{metric}上的差距，从 {b} 的水平到 {a} 的水平：每个参数组一级"
+        "（其 Shapley 值，绿色为增加、红色为减少，附均值的 90% 区间）、全部参数组互换后的水平、"
+        "全部互换后的剩余差距与另一城市的反应（灰色），以及 {a} 的水平。",
+    },
+    "g_talent": {"en": "talent", "zh": "人才"},
+    "g_culture": {"en": "culture", "zh": "文化"},
+    "g_demand": {"en": "demand", "zh": "需求"},
+    "g_capital": {"en": "capital", "zh": "资本"},
+    "g_place": {"en": "place", "zh": "地方环境"},
+    "g_policy": {"en": "policy", "zh": "政策"},
+    "term_explained": {"en": "explained by the groups", "zh": "参数组合计解释"},
+    "term_residual": {"en": "residual", "zh": "残差"},
+    "term_gap_left": {
+        "en": "of which: gap left with all swapped",
+        "zh": "其中：全部互换后的剩余差距",
+    },
+    "term_reaction": {"en": "of which: the other city reacts", "zh": "其中：另一城市的反应"},
+    "term_gap": {"en": "the gap", "zh": "总差距"},
+    "h_term": {"en": "Term", "zh": "项"},
+    "h_shapley": {"en": "Shapley value", "zh": "Shapley 值"},
+    "h_ci": {"en": "90% interval", "zh": "90% 区间"},
+    "h_share_gap": {"en": "Share of the gap", "zh": "占差距比例"},
+    "h_params": {"en": "Parameters that differ", "zh": "不同的参数"},
+    "cap_explain_table": {
+        "en": "Shapley values of the groups of levers (mean over replicates with the 90% "
+        "interval of the mean), their sum, the residual in its two parts, and the gap.",
+        "zh": "各参数组的 Shapley 值（重复运行均值及其 90% 区间）、其合计、残差及其两部分，以及总差距。",
+    },
+    # index
+    "pillar_talent": {"en": "Talent", "zh": "人才"},
+    "pillar_organization": {"en": "Organization", "zh": "组织"},
+    "pillar_place": {"en": "Place", "zh": "地方"},
+    "h_rank": {"en": "Rank", "zh": "排名"},
+    "h_score": {"en": "TOP score", "zh": "TOP 得分"},
+    "h_rank_interval": {"en": "Rank interval (5-95%)", "zh": "排名区间（5%-95%）"},
+    "cap_index_table": {
+        "en": "TOP index: overall score (0-100), pillar scores and the 5-95% interval of the "
+        "rank over {draws} Monte Carlo draws of weights and methodological choices.",
+        "zh": "TOP 指数：总分（0-100）、各支柱得分，以及在 {draws} 次权重与方法选择蒙特卡洛抽样下"
+        "排名的 5%-95% 区间。",
+    },
+    "axis_score": {"en": "TOP score (0-100)", "zh": "TOP 得分（0-100）"},
+    "fig_ranks": {"en": "TOP score and rank", "zh": "TOP 得分与排名"},
+    "cap_ranks": {
+        "en": "Overall TOP score of each city (bars, best on top), labelled with its rank and, "
+        "in brackets, the 5-95% interval of the rank under Monte Carlo uncertainty.",
+        "zh": "各城市 TOP 总分（条形，最优在上），标注其排名及方括号内蒙特卡洛不确定性下排名的 5%-95% 区间。",
+    },
+    "fig_radar": {"en": "Talent, Organization and Place", "zh": "人才、组织与地方"},
+    "cap_radar": {
+        "en": "One radar per city, in rank order: its Talent, Organization and Place pillar "
+        "scores (0-100; rings at 25, 50 and 75).",
+        "zh": "每个城市一幅雷达图（按排名顺序）：人才、组织、地方三个支柱得分（0-100；环线为 25、50、75）。",
+    },
     # replicates and stored tables
     "band_note": {
         "en": "The results store holds {n} runs of this scenario at this scale that differ only "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import pandas as pd
 
 from innosim.report.figures import DPI, _label, _save_png
 
-__all__ = ["compare_figure", "waterfall_figure"]
+__all__ = ["WATERFALL_TEXT", "compare_figure", "draw_waterfall", "waterfall_figure"]
 
 _UP, _DOWN, _LEVEL, _REST = "#2a9d8f", "#e76f51", "#577590", "#adb5bd"
 
@@ -26,6 +27,19 @@ def _figure(width: float, height: float) -> Any:
     fig = Figure(figsize=(width, height), layout="constrained", dpi=DPI)
     FigureCanvasAgg(fig)
     return fig
+
+
+WATERFALL_TEXT: dict[str, str] = {
+    "baseline": "{city}\n(baseline)",
+    "swapped": "all groups\nswapped",
+    "gap_left": "gap left\n(all swapped)",
+    "reacts": "{city}\nreacts",
+    "who": "{taker} takes {giver}'s values",
+    "share": "; groups explain {share:.0%} of the gap",
+    "title": "{metric} in {year}: the {a} \u2212 {b} gap by Shapley values\n({who}; "
+    "{replicates} replicates, 90% intervals{share})",
+}
+"""The waterfall's words (``str.format`` templates); the HTML report passes its own catalog's."""
 
 
 def waterfall_figure(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
@@ -41,17 +55,30 @@ def waterfall_figure(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     path : str or path
         Output PNG; its directory must exist.
     """
+    return _save_png(draw_waterfall(df), Path(path))
+
+
+def draw_waterfall(
+    df: pd.DataFrame,
+    text: Mapping[str, str] = WATERFALL_TEXT,
+    name: Callable[[str], str] = str,
+    metric: str | None = None,
+    term: Callable[[str], str] = str,
+) -> Any:
+    """The figure of :func:`waterfall_figure` (not saved), with its words from ``text``, city
+    names through ``name``, group names through ``term`` and the metric's label ``metric``."""
     a = df.attrs
     groups = df[df["kind"] == "group"]
     parts = df[df["kind"] == "residual_part"].set_index("term")["mean"]
-    other = a["city_b"] if a.get("mirror") else a["city_a"]
+    city_a, city_b = name(str(a["city_a"])), name(str(a["city_b"]))
+    other = city_b if a.get("mirror") else city_a
     level_b, level_a = float(a["level_b"]), float(a["level_a"])
-    labels = [f"{a['city_b']}\n(baseline)"]
+    labels = [text["baseline"].format(city=city_b)]
     bottoms, heights, colors, errs = [0.0], [level_b], [_LEVEL], [(0.0, 0.0)]
     level = level_b
     after = [level_b]  # the running level after each bar (where the connector starts)
     for r in groups.itertuples(index=False):
-        labels.append(str(r.term))
+        labels.append(term(str(r.term)))
         bottoms.append(level if r.mean >= 0 else level + r.mean)
         heights.append(abs(r.mean))
         colors.append(_UP if r.mean >= 0 else _DOWN)
@@ -59,14 +86,17 @@ def waterfall_figure(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         errs.append((lo, hi))
         level += r.mean
         after.append(level)
-    labels.append("all groups\nswapped")
+    labels.append(text["swapped"])
     bottoms.append(0.0)
     heights.append(level)
     colors.append(_LEVEL)
     errs.append((0.0, 0.0))
     after.append(level)
-    for term, label in (("gap_left", "gap left\n(all swapped)"), ("reaction", f"{other}\nreacts")):
-        step = float(parts.get(term, 0.0))
+    for key, label in (
+        ("gap_left", text["gap_left"]),
+        ("reaction", text["reacts"].format(city=other)),
+    ):
+        step = float(parts.get(key, 0.0))
         labels.append(label)
         bottoms.append(level if step >= 0 else level + step)
         heights.append(abs(step))
@@ -74,7 +104,7 @@ def waterfall_figure(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         errs.append((0.0, 0.0))
         level += step
         after.append(level)
-    labels.append(f"{a['city_a']}\n(baseline)")
+    labels.append(text["baseline"].format(city=city_a))
     bottoms.append(0.0)
     heights.append(level_a)
     colors.append(_LEVEL)
@@ -96,19 +126,28 @@ def waterfall_figure(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     ax.set_xticks(x, labels, fontsize=8)
     ax.axhline(0, color="black", lw=0.6)
     share = a.get("share_explained", math.nan)
-    share_txt = "" if not math.isfinite(share) else f"; groups explain {share:.0%} of the gap"
+    share = math.nan if share is None else float(share)
+    share_txt = "" if not math.isfinite(share) else text["share"].format(share=share)
     who = (
-        f"{a['city_a']} takes {a['city_b']}'s values"
+        text["who"].format(taker=city_a, giver=city_b)
         if a.get("mirror")
-        else f"{a['city_b']} takes {a['city_a']}'s values"
+        else text["who"].format(taker=city_b, giver=city_a)
     )
+    metric_label = metric if metric is not None else _label(str(a["metric"]))
     ax.set_title(
-        f"{_label(a['metric'])} in {a['year']}: the {a['city_a']} − {a['city_b']} gap by Shapley "
-        f"values\n({who}; {a['replicates']} replicates, 90% intervals{share_txt})",
+        text["title"].format(
+            metric=metric_label,
+            year=a["year"],
+            a=city_a,
+            b=city_b,
+            who=who,
+            replicates=a["replicates"],
+            share=share_txt,
+        ),
         fontsize=9,
     )
-    ax.set_ylabel(_label(a["metric"]))
-    return _save_png(fig, Path(path))
+    ax.set_ylabel(metric_label)
+    return fig
 
 
 def compare_figure(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
