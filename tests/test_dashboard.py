@@ -224,6 +224,14 @@ def test_requests_over_the_size_limit_are_refused_with_a_message(demo_sc) -> Non
     assert "12,000,000" in shown and "Request refused" in shown
 
 
+def test_every_shipped_scenario_has_a_default_scale_that_fits() -> None:
+    for name in logic.scenario_names():
+        sc = shipped_scenario(name)
+        s = logic.default_scale(sc)
+        assert s in SCALES and s <= logic.DEFAULT_SCALE
+        assert prepare(RunRequest(name, scale=s)).agent_ticks <= MAX_AGENT_TICKS
+
+
 def test_the_largest_shipped_scenario_is_refused_at_full_scale() -> None:
     for name in logic.scenario_names():
         sc = shipped_scenario(name)

@@ -15,6 +15,7 @@ it is the same for everyone.
 from __future__ import annotations
 
 import html
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +43,7 @@ from innosim.dashboard.logic import (
     SizeError,
     chinese_city_names,
     compare_table,
+    default_scale,
     download_bytes,
     download_name,
     estimate_agent_ticks,
@@ -90,14 +92,17 @@ def _say(kind: str, key: str, **fields: Any) -> None:
 
 
 @solara.lab.task(prefer_threaded=True)
-def run_task(jobs: tuple[Prepared, ...]) -> str:
+def run_task(jobs: tuple[Prepared, ...], closed: threading.Event | None = None) -> str:
     """Run the prepared requests one after another (in a worker thread); store the outcomes in
-    the session when all finished. Returns ``"finished"``, ``"cancelled"`` or ``"refused"``."""
+    the session when all finished. Returns ``"finished"``, ``"cancelled"`` or ``"refused"``.
+
+    The run stops at the next tick when the user cancels, starts another run, or closes the
+    page (``closed``: the session's kernel-closed event)."""
     finished: dict[str, RunOutcome] = {}
     last_pct = [-1]
 
     def stop() -> bool:
-        return not run_task.is_current()
+        return not run_task.is_current() or (closed is not None and closed.is_set())
 
     for k, prep in enumerate(jobs):
         slot = prep.request.label
@@ -177,7 +182,17 @@ def _start(slots: tuple[str, ...]) -> None:
         _say("error", "refused", reason=str(exc))
         return
     notice.set(None)
-    run_task(jobs)
+    run_task(jobs, _closed_event())
+
+
+def _closed_event() -> threading.Event | None:
+    """The current session's kernel-closed event (None on Solara versions without one)."""
+    try:
+        from solara.lifecycle import kernel_closed_event
+
+        return kernel_closed_event()
+    except (ImportError, RuntimeError):
+        return None
 
 
 def _cancel() -> None:
@@ -194,6 +209,7 @@ def _set_scenario(name: str) -> None:
         _say("error", "refused", reason=str(exc))
         return
     scenario_name.set(name)
+    scale.set(default_scale(sc))
     policies.set({s: Policy() for s in SLOTS})
     city.set(sc.city_names[0])
 

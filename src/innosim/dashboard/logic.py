@@ -55,6 +55,7 @@ __all__ = [
     "RunRequest",
     "SizeError",
     "compare_table",
+    "default_scale",
     "download_bytes",
     "download_name",
     "estimate_agent_ticks",
@@ -81,7 +82,7 @@ MAX_CONCURRENT_RUNS: Final = 2
 MAX_WAITING_RUNS: Final = 8
 """Runs allowed to wait for a free slot; one more is refused as "busy" (never queued forever)."""
 
-SCALES: Final[tuple[float, ...]] = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
+SCALES: Final[tuple[float, ...]] = (0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
 """Agent scales offered by the page (times the scenario's agents, as ``innosim run --scale``)."""
 
 DEFAULT_SCALE: Final = 0.5
@@ -255,6 +256,17 @@ def estimate_agent_ticks(sc: Scenario) -> tuple[int, int, int]:
     starts smaller, ``initial_population_share`` of it)."""
     agents = math.ceil(float(np.sum(sc.city["population"])) / sc.persons_per_agent)
     return agents * sc.n_ticks, agents, sc.n_ticks
+
+
+def default_scale(sc: Scenario) -> float:
+    """The largest offered scale up to :data:`DEFAULT_SCALE` whose run of ``sc`` fits under
+    :data:`MAX_AGENT_TICKS` (the smallest offered scale when none does)."""
+    fits = [
+        s
+        for s in SCALES
+        if s <= DEFAULT_SCALE and estimate_agent_ticks(sc.with_scale(s))[0] <= MAX_AGENT_TICKS
+    ]
+    return max(fits) if fits else SCALES[0]
 
 
 def _number(value: object, fld: str, expected: str) -> float:
