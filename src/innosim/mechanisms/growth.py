@@ -80,9 +80,12 @@ def segments(state: State, params: ModelParams) -> tuple[np.ndarray, np.ndarray]
 def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     g, f, p, lv = params.g, state.firms, state.people, state.levers
     # skill grows with work in innovative firms
+    # (a masked add over every row: adding 0 leaves the others bit for bit, and it avoids the
+    # gather-scatter of boolean indexing, about 10x faster on 10^6 people)
     working = p.employer >= 0
-    p.skill[working] += np.float32(g.skill_growth / TPY)
-    p.tenure[working] += 1
+    skill, tenure = p.skill, p.tenure  # views into the table's columns
+    np.add(skill, working * np.float32(g.skill_growth / TPY), out=skill)
+    np.add(tenure, working, out=tenure)
     if f.n == 0:
         return
     n = f.n
