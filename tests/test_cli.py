@@ -451,3 +451,30 @@ def test_public_api_is_exported() -> None:
     ):
         assert name in innosim.__all__ and getattr(innosim, name) is getattr(api, name)
     assert all(hasattr(api, name) for name in api.__all__)
+
+
+def test_run_core_only_switches_the_non_core_mechanisms_off(tmp_path):
+    from innosim.mechanisms import CORE_MECHANISMS, NAMES
+
+    r = runner.invoke(
+        app,
+        [
+            "run",
+            "demo",
+            "--core-only",
+            "--until",
+            "2002",
+            "--format",
+            "json",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    run_id = json.loads(r.stdout)["run_id"]
+    meta = json.loads((tmp_path / "runs" / run_id / "meta.json").read_text())
+    assert sorted(meta["disabled"]) == sorted(set(NAMES) - CORE_MECHANISMS)
+    r = runner.invoke(
+        app, ["run", "demo", "--disable", "careers,nope", "--until", "2002", "--out", str(tmp_path)]
+    )
+    assert r.exit_code == 2 and "nope" in r.output and "Traceback" not in r.output

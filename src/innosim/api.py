@@ -141,6 +141,7 @@ def simulate(
     until: int | None = None,
     check: bool = False,
     progress: Progress | None = None,
+    disable: Iterable[str] = (),
 ) -> RunResult:
     """Run one simulation of a scenario.
 
@@ -162,11 +163,17 @@ def simulate(
         :class:`~innosim.InvariantError` on a violation).
     progress : callable, optional
         Called as ``progress(ticks_done, n_ticks)`` after every tick.
+    disable : iterable of str
+        Mechanisms to switch off (names in :data:`innosim.mechanisms.NAMES`; ``accounting``
+        cannot be). Switching off every mechanism outside
+        :data:`innosim.mechanisms.CORE_MECHANISMS` gives the core model that the Mesa reference
+        benchmark implements (``innosim run --core-only``).
 
     Returns
     -------
     RunResult
-        ``result.meta`` additionally records ``scale`` (1.0 when not given) and ``until``.
+        ``result.meta`` additionally records ``scale`` (1.0 when not given) and ``until``;
+        ``meta["disabled"]`` lists the mechanisms switched off.
 
     Raises
     ------
@@ -177,7 +184,7 @@ def simulate(
     """
     seed = _check_seed(seed)
     sc = _prepare(scenario, scale, until)
-    result = run(sc, seed, check=check, progress=progress)
+    result = run(sc, seed, check=check, progress=progress, disable=disable)
     result.meta["scale"] = 1.0 if scale is None else float(scale)
     result.meta["until"] = sc.end_year
     if isinstance(seed, np.random.SeedSequence):

@@ -267,16 +267,42 @@ def run_cmd(
     check: Annotated[
         bool, typer.Option("--check", help="Check conservation laws and bounds every tick.")
     ] = False,
+    disable: Annotated[
+        str | None,
+        typer.Option(
+            "--disable",
+            help="Comma-separated mechanisms to switch off (e.g. careers,chains).",
+            show_default=False,
+        ),
+    ] = None,
+    core_only: Annotated[
+        bool,
+        typer.Option(
+            "--core-only",
+            help="Only the core mechanisms (the Mesa reference benchmark's model): "
+            "switch off policy, place, talent, careers and chains.",
+        ),
+    ] = False,
 ) -> None:
     """Run one simulation, store it and print a per-city summary of its last year."""
+    from innosim.mechanisms import CORE_MECHANISMS, NAMES
     from innosim.report.figures import timeseries_figure
 
+    off = {n.strip() for n in (disable or "").split(",") if n.strip()}
+    if core_only:
+        off |= set(NAMES) - CORE_MECHANISMS
     api.check_out_dir(out)
     sc = load_scenario(scenario)
     last = sc.end_year if until is None else until
     with _progress(f"{sc.name} {sc.start_year}-{last}", "ticks") as progress:
         result = api.simulate(
-            sc, seed=seed, scale=scale, until=until, check=check, progress=progress
+            sc,
+            seed=seed,
+            scale=scale,
+            until=until,
+            check=check,
+            progress=progress,
+            disable=sorted(off),
         )
     run_id, path = api.save_run(result, out)
     window = int(result.scenario.glob.get("volatility_window_years", 5))
