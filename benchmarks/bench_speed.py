@@ -389,8 +389,12 @@ def main(argv: list[str] | None = None) -> int:
         _log(f"wrote {out}")
         return 0
 
-    csizes = a.compare_sizes or (QUICK_COMPARE_SIZES if a.quick else COMPARE_SIZES)
-    tsizes = a.throughput_sizes or (QUICK_THROUGHPUT_SIZES if a.quick else THROUGHPUT_SIZES)
+    csizes = a.compare_sizes
+    if csizes is None:
+        csizes = QUICK_COMPARE_SIZES if a.quick else COMPARE_SIZES
+    tsizes = a.throughput_sizes
+    if tsizes is None:
+        tsizes = QUICK_THROUGHPUT_SIZES if a.quick else THROUGHPUT_SIZES
     cmp_rows = compare(csizes, a.compare_years, a.seed, a.repeats, a.mesa_budget)
     thr = throughput(tsizes, a.years, a.seed)
     exps: dict = {}
