@@ -12,6 +12,27 @@ def per_tick(rate_per_year: float | np.ndarray) -> float | np.ndarray:
     return -np.expm1(-np.asarray(rate_per_year, dtype=np.float64) / TPY)
 
 
+SMALL_CODES = 32  # up to this many codes, count_codes counts code by code
+
+
+def count_codes(codes: np.ndarray, n: int, mask: np.ndarray | None = None) -> np.ndarray:
+    """``np.bincount(codes[mask], minlength=n)`` (int64) for small integer codes such as cities.
+
+    ``np.bincount`` first converts the codes to ``intp`` and, with a mask, needs the masked
+    copy; for a handful of cities it is several times faster to compare and count code by code
+    (``count_nonzero(codes == i)``, one vectorised pass over one byte per row each). With a mask
+    and one-byte codes, the mask is folded into the codes (``codes + n * mask``) so that each
+    count stays one pass. The counts are integers, so the result is identical either way.
+    """
+    if n > SMALL_CODES or codes.dtype.itemsize != 1:
+        sel = codes if mask is None else codes[mask]
+        return np.bincount(sel, minlength=n).astype(np.int64, copy=False)
+    if mask is None:
+        return np.array([np.count_nonzero(codes == i) for i in range(n)], dtype=np.int64)
+    folded = codes + mask.view(np.int8) * np.int8(n)  # masked rows carry code + n (<= 2n - 1)
+    return np.array([np.count_nonzero(folded == i + n) for i in range(n)], dtype=np.int64)
+
+
 def sample_rows(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
     """Rows of ``range(n)`` each chosen independently with probability ``p`` (sorted).
 

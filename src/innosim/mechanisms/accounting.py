@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from innosim.engine.state import TOC, ModelParams, State
-from innosim.mechanisms._util import TPY
+from innosim.mechanisms._util import TPY, count_codes
 
 NAME = "accounting"
 
@@ -136,16 +136,16 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
         state.record,
     )
     n_c, ppa = params.n_cities, params.persons_per_agent
-    pool = np.bincount(p.city, minlength=n_c).astype(np.float64)
+    pool = count_codes(p.city, n_c).astype(np.float64)
     cs.pool[:] = pool
     safe_pool = np.maximum(pool, 1.0)
-    linked = np.flatnonzero(p.employer >= 0)
-    where = p.city[linked].astype(np.int64)
-    innov = np.bincount(where, minlength=n_c).astype(np.float64)
+    innov = count_codes(p.city, n_c, p.employer >= 0).astype(np.float64)
 
     # value added --------------------------------------------------------------------------
     bg = (pool - innov) * cs.productivity / TPY
     if f.n:
+        linked = np.flatnonzero(p.employer >= 0)
+        where = p.city[linked].astype(np.int64)
         per_head = f.wages / np.maximum(f.employment, 1)
         wages_here = np.bincount(where, weights=per_head[p.employer[linked]], minlength=n_c)
         surplus = f.revenue - f.procurement_out - f.wages

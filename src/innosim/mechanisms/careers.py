@@ -32,7 +32,7 @@ import numpy as np
 
 from innosim.engine.ops import release_people
 from innosim.engine.state import EMPLOYEE, FOUNDER, ModelParams, State
-from innosim.mechanisms._util import categorical_rows, rank_within, sample_rows
+from innosim.mechanisms._util import categorical_rows, count_codes, rank_within, sample_rows
 
 NAME = "careers"
 
@@ -43,7 +43,7 @@ def city_utility(state: State, params: ModelParams) -> np.ndarray:
     p = state.people
     n_c = params.n_cities
     pool = np.maximum(cs.pool, 1)
-    innov = np.bincount(p.city[p.employer >= 0], minlength=n_c)
+    innov = count_codes(p.city, n_c, p.employer >= 0)
     jobs = (innov + cs.vacancies) / pool
     growth = np.log(pool / np.maximum(cs.pool0, 1.0))
     return (
@@ -76,7 +76,7 @@ def vacancies(state: State, params: ModelParams) -> tuple[np.ndarray, np.ndarray
 def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     g, p, f, fl = params.g, state.people, state.firms, state.flows
     n_c = params.n_cities
-    state.city.pool[:] = np.bincount(p.city, minlength=n_c)
+    state.city.pool[:] = count_codes(p.city, n_c)
 
     # who searches ------------------------------------------------------------------------
     sampled = sample_rows(rng, p.n, float(-np.expm1(-g.search_rate / 4)))

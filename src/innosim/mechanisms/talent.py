@@ -28,7 +28,7 @@ import numpy as np
 
 from innosim.engine.ops import remove_people
 from innosim.engine.state import WORKER, ModelParams, State
-from innosim.mechanisms._util import TPY, per_tick, sample_rows, stochastic_round
+from innosim.mechanisms._util import TPY, count_codes, per_tick, sample_rows, stochastic_round
 
 NAME = "talent"
 
@@ -70,7 +70,7 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
         / TPY
         / params.persons_per_agent,
     )
-    pool = np.bincount(p.city, minlength=n_c)
+    pool = count_codes(p.city, n_c)
     others = stochastic_round(rng, pool * float(per_tick(g.labour_entry_rate)))
     k_g, k_o = int(grads.sum()), int(others.sum())
     k = k_g + k_o
