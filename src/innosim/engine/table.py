@@ -137,7 +137,9 @@ class Table:
         O(k) for k removed rows. Returns ``(src, dst)``: the row that was at ``src[i]`` is now at
         ``dst[i]``; callers remap links with them.
         """
-        rows = np.unique(np.asarray(rows, dtype=np.int64))
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.size > 1 and not (rows[1:] > rows[:-1]).all():
+            rows = np.unique(rows)  # callers usually pass sorted unique rows: skip the sort
         k = rows.size
         if k and (rows[0] < 0 or rows[-1] >= self.n):
             raise IndexError(f"rows to remove must lie in [0, {self.n}), got {rows[0]}..{rows[-1]}")

@@ -172,9 +172,9 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     fl.failures += np.bincount(fcity[broke[rows]], minlength=n_c)
 
     # recycle people
+    # (one gather over everyone: index -1, no employer, reads the appended False / -1)
     emp = p.employer
-    linked = np.flatnonzero(emp >= 0)
-    out = linked[dead[emp[linked]]]
+    out = np.flatnonzero(np.append(dead, False)[emp])
     if out.size:
         was_founder = out[f.founder[emp[out]] == out]
         p.skill[out] += np.float32(g.failure_learning / 2)
@@ -194,5 +194,4 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     # archive and compact
     state.archive.append(f.take(rows))
     mapping = f.compact(~dead)
-    linked = np.flatnonzero(emp >= 0)
-    emp[linked] = mapping[emp[linked]]
+    emp[:] = np.append(mapping, np.int32(-1))[emp]
