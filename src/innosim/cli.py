@@ -928,7 +928,7 @@ def report_cmd(
         str,
         typer.Argument(
             help="A stored run (id, unique prefix of >= 4 characters, 'latest' or its directory) "
-            "or the --out directory of innosim validate, compare, explain or index.",
+            "or the --out directory of innosim validate, compare, explain, index or sweep.",
             metavar="RUN_OR_EXPERIMENT",
             show_default=False,
         ),

@@ -1,5 +1,5 @@
 """Sections of the report of an experiment: the ``--out`` directory of ``innosim validate``,
-``compare``, ``explain`` or ``index``.
+``compare``, ``explain``, ``index`` or ``sweep``.
 
 A directory's kind is told by the files its command writes (:data:`KINDS`); a directory holding
 the files of several commands gets the sections of each. Everything is read from those files
@@ -17,6 +17,9 @@ report's language (Chinese names from the experiment's scenario, else from
   (:func:`innosim.report.waterfall.draw_waterfall`); the table of terms.
 - index: the TOP score of each city with its Monte Carlo rank interval (ranked bars), one
   Talent/Organization/Place radar per city, and the table of scores and ranks.
+- sweep: per metric, each city's replicate mean against the first varied parameter with the
+  band between the 5% and 95% replicate quantiles (averaged over any other varied parameter);
+  the phase diagram ``innosim sweep`` drew (labels in English); the summary per design point.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "compare": ("compare.json", "compare.csv"),
     "explain": ("explain.json", "explain.csv"),
     "index": ("index.csv", "meta.json"),
+    "sweep": ("sweep.json", "summary.csv"),
 }
 """Experiment kind -> the files its ``--out`` directory holds (all of them)."""
 
@@ -515,27 +519,134 @@ def _rank_figure(df: pd.DataFrame, w: Words) -> Figure:
 
 
 def _radar_figure(df: pd.DataFrame, w: Words) -> Figure:
-    """One Talent/Organization/Place radar (scores 0-100) per city, in rank order."""
+    """One Talent/Organization/Place radar (scores 0-100) per city, in rank order.
+
+    The radars are triangles drawn in one Cartesian axes (Talent at the top, then Organization
+    and Place clockwise; grey rings at 25, 50, 75 and 100): sixteen polar axes take seconds to
+    lay out and draw, this takes a fraction of that."""
     n = len(df)
     cols = min(4, max(n, 1))
     rows = max(math.ceil(n / cols), 1)
-    fig = new_figure((2.6 * cols, 2.7 * rows + 0.4))
-    angles = np.linspace(0, 2 * np.pi, len(_PILLARS), endpoint=False)
-    closed = np.concatenate([angles, angles[:1]])
+    fig = new_figure((2.4 * cols, 2.5 * rows + 0.4))
+    ax = fig.subplots()
+    angles = np.pi / 2 - 2 * np.pi * np.arange(len(_PILLARS)) / len(_PILLARS)
+    unit = np.column_stack([np.cos(angles), np.sin(angles)])
     names = [w.t(f"pillar_{p}") for p in _PILLARS]
     for k, r in enumerate(df.itertuples(index=False)):
-        ax = fig.add_subplot(rows, cols, k + 1, projection="polar")
-        vals = np.nan_to_num(np.array([getattr(r, p) for p in _PILLARS], dtype=float))
-        ring = np.concatenate([vals, vals[:1]])
-        ax.plot(closed, ring, color="#4C78A8")
-        ax.fill(closed, ring, color="#4C78A8", alpha=0.25)
-        ax.set_xticks(angles, names, fontsize=7)
-        ax.set_ylim(0, 100)
-        ax.set_yticks([25, 50, 75], ["", "", ""])
-        ax.set_title(f"{w.city(r.city)} (#{int(r.rank)})", fontsize=9)
+        centre = np.array([k % cols, -(k // cols) * 1.1]) * 2.6
+        for ring in (0.25, 0.5, 0.75, 1.0):
+            tri = centre + unit * ring
+            ax.fill(tri[:, 0], tri[:, 1], fill=False, ec="#bbbbbb", lw=0.6)
+        for u in unit:
+            ax.plot(
+                [centre[0], centre[0] + u[0]], [centre[1], centre[1] + u[1]], c="#bbbbbb", lw=0.6
+            )
+        vals = np.clip(np.nan_to_num([float(getattr(r, p)) for p in _PILLARS]), 0, 100) / 100
+        poly = centre + unit * vals[:, None]
+        ax.fill(poly[:, 0], poly[:, 1], color="#4C78A8", alpha=0.3, lw=0)
+        ax.fill(poly[:, 0], poly[:, 1], fill=False, ec="#4C78A8", lw=1.4)
+        for u, name in zip(unit, names, strict=True):
+            x, y = centre + u * 1.12
+            ha = "center" if abs(u[0]) < 0.1 else ("left" if u[0] > 0 else "right")
+            ax.text(x, y, name, ha=ha, va="bottom" if u[1] > 0 else "top", fontsize=7)
+        ax.text(
+            centre[0],
+            centre[1] + 1.45,
+            f"{w.city(r.city)} (#{int(r.rank)})",
+            ha="center",
+            fontsize=9,
+        )
+    ax.set_aspect("equal")
+    ax.set_axis_off()
     title = w.t("fig_radar")
     fig.suptitle(title, fontsize=11)
     return Figure(title, w.t("cap_radar"), png(fig))
+
+
+# ---------------------------------------------------------------------------- sweep
+
+MAX_SWEEP_METRICS = 3
+"""Metrics of a sweep drawn as figures (all are in the table)."""
+MAX_SWEEP_ROWS = 300
+"""Rows of the sweep's summary shown (the rest are in summary.csv)."""
+
+
+def _sweep(read: _Reader, w: Words) -> list[Section]:
+    t = w.t
+    a = read.json("sweep.json")
+    params = [p for p in a.get("params", []) if isinstance(p, dict) and "label" in p]
+    labels = [str(p["label"]) for p in params]
+    metrics = [str(m) for m in a.get("metrics", [])]
+    cols = ("point", "city", *labels, *(f"{m}_{k}" for m in metrics for k in ("mean", "lo", "hi")))
+    df = read.csv("summary.csv", cols)
+    ranges = w.join(f"{p['label']} {_num(p.get('low'))}–{_num(p.get('high'))}" for p in params)
+    fields = Fields(
+        [
+            (t("f_name"), str(a.get("scenario", "")), True),
+            (t("f_design"), str(a.get("design", "")), True),
+            (t("f_params"), ranges, True),
+            (t("f_points"), str(a.get("n_points", "")), False),
+            (t("f_replicates"), str(a.get("replicates", "")), False),
+            (t("f_seed"), str(a.get("seed", "")), False),
+            (t("f_year"), str(a.get("year", "")), False),
+        ]
+    )
+    blocks: list[Any] = [fields]
+    if labels and metrics:
+        blocks += [_sweep_figure(df, labels, m, w, a) for m in metrics[:MAX_SWEEP_METRICS]]
+    phase = read.png("phase.png")
+    if phase is not None:
+        blocks.append(Figure(t("fig_phase"), t("cap_phase"), phase))
+    cities = list(dict.fromkeys(df["city"]))
+    shown = df.head(MAX_SWEEP_ROWS)
+    rows = [
+        [
+            Cell(str(int(r["point"])), "num"),
+            *(Cell(_num(r[p]), "num") for p in labels),
+            Cell(w.city(r["city"])),
+            *(
+                Cell(f"{_num(r[f'{m}_mean'])} [{_num(r[f'{m}_lo'])}, {_num(r[f'{m}_hi'])}]", "num")
+                for m in metrics
+            ),
+        ]
+        for _, r in shown.iterrows()
+    ]
+    header = [t("h_point"), *labels, t("h_city"), *(_metric(w, m) for m in metrics)]
+    caption = t("cap_sweep_table", year=a.get("year", ""), replicates=a.get("replicates", ""))
+    if len(df) > len(shown):
+        caption += " " + t("sweep_more", shown=len(shown), total=len(df))
+    blocks.append(Table(caption, header, rows))
+    if not cities:
+        blocks.append(Note(t("no_data")))
+    return [Section("sweep", t("sec_sweep"), blocks)]
+
+
+def _sweep_figure(
+    df: pd.DataFrame, labels: list[str], metric: str, w: Words, a: dict[str, Any]
+) -> Figure:
+    """Each city's replicate mean of ``metric`` against the first varied parameter, with the
+    5-95% band between replicates; points are averaged over any other varied parameter."""
+    x = labels[0]
+    fig = new_figure()
+    ax = fig.subplots()
+    for k, city in enumerate(dict.fromkeys(df["city"])):
+        d = df[df["city"] == city].groupby(x, sort=True).mean(numeric_only=True)
+        colour = f"C{k % 10}"
+        xs = d.index.to_numpy(dtype=float)
+        ax.fill_between(xs, d[f"{metric}_lo"], d[f"{metric}_hi"], color=colour, alpha=0.2, lw=0)
+        ax.plot(xs, d[f"{metric}_mean"], marker="o", ms=3, color=colour, label=w.city(city))
+    name = _metric(w, metric)
+    title = w.t("fig_sweep", metric=name)
+    ax.set_title(title, fontsize=11)
+    ax.set_xlabel(x)
+    ax.set_ylabel(name)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, frameon=False)
+    key = "cap_sweep" if len(labels) == 1 else "cap_sweep_avg"
+    caption = w.t(
+        key, metric=name, param=x, year=a.get("year", ""), replicates=a.get("replicates", "")
+    )
+    return Figure(title, caption, png(fig))
 
 
 _SECTIONS: dict[str, Callable[[_Reader, Words], list[Section]]] = {
@@ -543,4 +654,5 @@ _SECTIONS: dict[str, Callable[[_Reader, Words], list[Section]]] = {
     "compare": _compare,
     "explain": _explain,
     "index": _index,
+    "sweep": _sweep,
 }

@@ -2,7 +2,7 @@
 
 The report is a list of sections (:mod:`innosim.report.blocks`): for a stored run they come from
 :mod:`innosim.report.run_report`, for the ``--out`` directory of ``innosim validate``,
-``compare``, ``explain`` or ``index`` from :mod:`innosim.report.experiments`.
+``compare``, ``explain``, ``index`` or ``sweep`` from :mod:`innosim.report.experiments`.
 Figures are drawn with Matplotlib's object API into memory and embedded as base64 PNG; the CSS
 is inline, so the file opens without a network. Every word comes from the label catalog
 (:mod:`innosim.report.labels`) in the chosen language; city names come from the data
@@ -43,8 +43,8 @@ def report(
         A stored run: its id, a unique prefix of at least 4 characters, ``"latest"``, or its
         directory. Or an experiment: the ``--out`` directory of ``innosim validate``
         (``validation.json``), ``compare`` (``compare.json``), ``explain`` (``explain.json``),
-        or ``index`` (``index.csv`` and ``meta.json``); a directory holding the files of
-        several of them gets the sections of each.
+        ``index`` (``index.csv`` and ``meta.json``) or ``sweep`` (``sweep.json`` and
+        ``summary.csv``); a directory holding the files of several gets the sections of each.
     lang : {"en", "zh"}
         Language of every title, caption, axis label, table header and city name.
     out : str or path, optional

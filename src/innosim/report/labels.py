@@ -400,8 +400,46 @@ LABELS: Final[dict[str, dict[str, str]]] = {
     "fig_radar": {"en": "Talent, Organization and Place", "zh": "人才、组织与地方"},
     "cap_radar": {
         "en": "One radar per city, in rank order: its Talent, Organization and Place pillar "
-        "scores (0-100; rings at 25, 50 and 75).",
-        "zh": "每个城市一幅雷达图（按排名顺序）：人才、组织、地方三个支柱得分（0-100；环线为 25、50、75）。",
+        "scores (0-100; rings at 25, 50, 75 and 100).",
+        "zh": "每个城市一幅雷达图（按排名顺序）：人才、组织、地方三个支柱得分（0-100；环线为 25、50、75、100）。",
+    },
+    # sweep
+    "title_sweep": {"en": "Parameter sweep report", "zh": "参数扫描报告"},
+    "sec_sweep": {"en": "Parameter sweep", "zh": "参数扫描"},
+    "f_design": {"en": "Design", "zh": "试验设计"},
+    "f_params": {"en": "Parameters varied", "zh": "变动的参数"},
+    "f_points": {"en": "Design points", "zh": "设计点数"},
+    "h_point": {"en": "Point", "zh": "设计点"},
+    "fig_sweep": {"en": "{metric} across the sweep", "zh": "参数扫描中的{metric}"},
+    "cap_sweep": {
+        "en": "{metric} in {year} against {param}: each city's mean over {replicates} "
+        "replicates (line) and the band between the 5% and 95% replicate quantiles.",
+        "zh": "{year} 年{metric}随 {param} 的变化：各城市 {replicates} 次重复运行的均值（曲线）"
+        "及重复运行 5% 至 95% 分位数区间（阴影）。",
+    },
+    "cap_sweep_avg": {
+        "en": "{metric} in {year} against {param}, averaged over the other varied parameters: "
+        "each city's mean over {replicates} replicates (line) and the band between the 5% and "
+        "95% replicate quantiles.",
+        "zh": "{year} 年{metric}随 {param} 的变化（对其他变动参数取平均）：各城市 {replicates} "
+        "次重复运行的均值（曲线）及重复运行 5% 至 95% 分位数区间（阴影）。",
+    },
+    "fig_phase": {"en": "Phase diagram", "zh": "相图"},
+    "cap_phase": {
+        "en": "Phase diagram drawn by innosim sweep: for each metric, the replicate mean, the "
+        "standard deviation between replicates and the share of replicates in the high state "
+        "over the varied parameters.",
+        "zh": "由 innosim sweep 绘制的相图（图内标注为英文）：各指标在变动参数上的重复运行均值、"
+        "重复运行间标准差及处于高位状态的重复运行比例。",
+    },
+    "cap_sweep_table": {
+        "en": "Outcomes in {year} per design point and city: mean over {replicates} replicates "
+        "with the 5-95% replicate quantiles.",
+        "zh": "{year} 年各设计点、各城市的结果：{replicates} 次重复运行的均值及 5%-95% 分位数。",
+    },
+    "sweep_more": {
+        "en": "The first {shown} of {total} rows are shown; all are in summary.csv.",
+        "zh": "仅显示 {total} 行中的前 {shown} 行，全部数据见 summary.csv。",
     },
     # replicates and stored tables
     "band_note": {
