@@ -8,6 +8,7 @@ value, expected.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -49,15 +50,83 @@ def read_toml(
             expected="a readable TOML file",
         ) from None
     try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
         raise error(
-            "the file is not UTF-8 text", file=str(path), expected="a UTF-8 encoded TOML file"
+            "the file is not UTF-8 text",
+            file=str(path),
+            field=f"line {line}",
+            value=raw[e.start : e.start + 8],
+            expected="a UTF-8 encoded TOML file",
         ) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
+        raise _malformed(error, path, text, str(e)) from None
+    except ValueError:  # an integer longer than Python converts (4300 digits)
+        m = re.search(rf"\d{{{MAX_DIGITS},}}", text)
+        line = text.count("\n", 0, m.start()) + 1 if m else None
         raise error(
-            f"malformed TOML ({e})", file=str(path), expected="valid TOML (https://toml.io)"
+            "malformed TOML (an integer with too many digits)",
+            file=str(path),
+            field=None if line is None else f"line {line}",
+            value=None if m is None else m[0][:20] + f"... ({len(m[0])} digits)",
+            expected=f"integers of at most {MAX_DIGITS} digits",
         ) from None
+    except RecursionError:
+        line = next(
+            (k for k, x in enumerate(text.splitlines(), 1) if _depth(x) >= MAX_NESTING), None
+        )
+        raise error(
+            "malformed TOML (arrays or tables nested too deeply)",
+            file=str(path),
+            field=None if line is None else f"line {line}",
+            value=None if line is None else text.splitlines()[line - 1][:40] + "...",
+            expected=f"values nested at most {MAX_NESTING} levels deep",
+        ) from None
+
+
+MAX_DIGITS = 4300
+"""Longest integer Python converts from text by default (``sys.get_int_max_str_digits``)."""
+
+MAX_NESTING = 100
+"""Nesting depth named in the error for a too deeply nested TOML value."""
+
+_AT = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)\s*$")
+
+
+def _depth(line: str) -> int:
+    """Deepest nesting of brackets and braces in a line (strings not excluded)."""
+    depth = deepest = 0
+    for ch in line:
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _malformed(error: type[InputError], path: Path, text: str, message: str) -> InputError:
+    """A TOML syntax error naming the line and column, and the text of that line."""
+    m = _AT.search(message)
+    what = _AT.sub("", message) if m else message
+    lines = text.splitlines()
+    if m and m[1]:
+        line, col = int(m[1]), int(m[2])
+        where = f"line {line}, column {col}"
+        shown = lines[line - 1] if 0 < line <= len(lines) else ""
+    else:
+        where = "end of file"
+        shown = lines[-1] if lines else ""
+    return error(
+        f"malformed TOML ({what})",
+        file=str(path),
+        field=where,
+        value=shown[:200],
+        expected="valid TOML (https://toml.io)",
+    )
 
 
 def dotted(loc: tuple[Any, ...]) -> str:

@@ -71,7 +71,7 @@ class InputError(InnosimError):
             parts.append(f"got {shown}")
         if self.expected:
             parts.append(f"expected {self.expected}")
-        return "; ".join(parts) + "."
+        return _printable("; ".join(parts) + ".")
 
 
 class ScenarioError(InputError):
@@ -86,3 +86,11 @@ class InvariantError(InnosimError):
     """A conservation law or bound was violated during a run (a bug, not bad input)."""
 
     exit_code = 3
+
+
+def _printable(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped (``\\n``), so a name
+    taken from a user's file can never break the message into several lines."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

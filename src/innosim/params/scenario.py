@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -412,7 +413,10 @@ def _check_value(name: str, value: Any, scope: str, file: str, fld: str) -> floa
         raise ScenarioError(
             "wrong type", file=file, field=fld, value=value, expected=spec.expected()
         )
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:  # an integer beyond the float range
+        v = math.inf
     if not np.isfinite(v) or not spec.low <= v <= spec.high:
         raise ScenarioError(
             "value out of bounds", file=file, field=fld, value=value, expected=spec.expected()
