@@ -8,10 +8,12 @@ what it dropped and why. :func:`coverage` says which city has which indicator. S
 
 from __future__ import annotations
 
+import csv
 import io
 import math
 import os
 import re
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -183,6 +185,8 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise InputError(
             f"the file is not UTF-8 text (bad byte on line {line})",
             file=str(path),
+            field=f"line {line}",
+            value=raw[e.start : e.start + 8],
             expected="a UTF-8 encoded CSV file",
         ) from None
     if not text.strip():
@@ -190,14 +194,24 @@ def _read_csv(path: Path) -> pd.DataFrame:
             "the data file is empty", file=str(path), expected="a header row and data rows"
         )
     try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, ValueError) as e:
-        raise InputError(
-            f"malformed CSV ({e})".replace("\n", " "),
-            file=str(path),
-            expected="comma-separated values with a header row",
+        with warnings.catch_warnings():
+            # a first row longer than the header would silently become the index: refuse it
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, index_col=False)
+    except pd.errors.ParserWarning:
+        raise _malformed_csv(
+            path, text, f"{_long_row(text)}: more fields than the header"
         ) from None
+    except (pd.errors.ParserError, ValueError) as e:
+        raise _malformed_csv(path, text, str(e)) from None
     df.columns = [str(c).strip() for c in df.columns]
+    if df.empty and len(df.columns):
+        raise InputError(
+            "the data file has a header but no data rows",
+            file=str(path),
+            field="row 2",
+            expected="one row per (city, indicator, year, source) below the header",
+        )
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise InputError(
@@ -208,6 +222,36 @@ def _read_csv(path: Path) -> pd.DataFrame:
             expected="the columns " + ", ".join(REQUIRED),
         )
     return df
+
+
+def _long_row(text: str) -> str:
+    """``"line N"`` of the first row with more fields than the header (1-based)."""
+    rows = csv.reader(io.StringIO(text))
+    width = len(next(rows, []))
+    for row in rows:
+        if len(row) > width:
+            return f"line {rows.line_num}"
+    return "a row"
+
+
+def _malformed_csv(path: Path, text: str, message: str) -> InputError:
+    """A CSV syntax error naming the line (pandas says "line N", 1-based, or "row N" for the
+    N-th row after the header) and showing it."""
+    lines = text.splitlines()
+    line = None
+    if m := re.search(r"\bline (\d+)", message):
+        line = int(m[1])
+    elif m := re.search(r"\brow (\d+)", message):
+        line = int(m[1]) + 1
+    shown = lines[line - 1] if line is not None and 0 < line <= len(lines) else None
+    return InputError(
+        f"malformed CSV ({' '.join(message.split())})",
+        file=str(path),
+        field=f"line {line}" if line is not None else "whole file",
+        value=None if shown is None else shown[:200],
+        expected="comma-separated values with a header row, the same number of fields on "
+        "every line and every quote closed",
+    )
 
 
 def load_dataset(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
@@ -272,6 +316,13 @@ def load_dataset(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
                 "year", "no year given", "a year such as 2024, 2024-03 or 2022-2024", rec["year"]
             )
         number, qualifier = parse_value(rec["value"])
+        if math.isinf(number * unit.factor):
+            raise bad(
+                "value",
+                "number too large",
+                f"a number below {1.8e308 / unit.factor:.3g} {rec['unit']}",
+                rec["value"],
+            )
         records.append(
             {
                 "row": row,
