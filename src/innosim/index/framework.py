@@ -241,9 +241,10 @@ def load_framework(path: str | os.PathLike[str] | None = None) -> FrameworkSpec:
     try:
         parsed = _File.model_validate(data)
     except ValidationError as e:
-        loc, value, kind, msg = pydantic_issue(e, data)
+        # union members (source = "x" or ["x", "y"]) appear in the location: keep the field
+        loc, value, kind, msg = pydantic_issue(e, data, drop=("str", "list[str]"))
         if kind == "missing":
-            value = None
+            value, msg = None, "required field is missing"
         raise InputError(
             msg, file=str(p), field=dotted(loc), value=value, expected=_expect(loc)
         ) from None
