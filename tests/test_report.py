@@ -185,33 +185,10 @@ def test_chain_network_is_omitted_with_a_sentence_without_chain_masters():
 
 
 def test_replicate_runs_are_drawn_as_bands(tmp_path):
-    sc = innosim.load_scenario("demo").with_end_year(2003)
+    sc = innosim.load_scenario("demo").with_end_year(2001)
     for seed in (1, 2):
         innosim.save_run(innosim.run(sc, seed), tmp_path)
     out = innosim.write_report("latest", out=tmp_path / "r.html", store=tmp_path)
     html = out.read_text(encoding="utf-8")
     assert "2 runs of this scenario" in html
     assert html.count("mean over 2 replicate runs") == 6
-
-
-def test_missing_cjk_font_warns_once_in_the_cli(store, tmp_path, monkeypatch):
-    from innosim.report import fonts
-
-    monkeypatch.setattr(fonts, "cjk_family", lambda: None)
-    monkeypatch.setattr(fonts, "_warned", False)
-    r = CliRunner().invoke(
-        app,
-        [
-            "report",
-            "latest",
-            "--store",
-            str(store),
-            "--lang",
-            "zh",
-            "--out",
-            str(tmp_path / "z.html"),
-        ],
-    )
-    assert r.exit_code == 0, r.output
-    assert r.stderr.count("warning: no CJK font") == 1
-    assert "Traceback" not in r.output and "FontWarning" not in r.stderr

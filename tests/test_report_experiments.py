@@ -145,3 +145,16 @@ def test_other_directories_and_bad_files_exit_2(experiments, tmp_path):
     r = runner.invoke(app, ["report", str(broken)])
     assert r.exit_code == 2, r.output
     assert "compare.json" in r.stderr and "Traceback" not in r.output
+
+
+def test_missing_cjk_font_warns_once_in_the_cli(experiments, tmp_path, monkeypatch):
+    from innosim.report import fonts
+
+    monkeypatch.setattr(fonts, "cjk_family", lambda: None)
+    monkeypatch.setattr(fonts, "_warned", False)
+    target = tmp_path / "z.html"
+    r = runner.invoke(app, ["report", str(experiments["explain"]), "--lang", "zh", "--out", str(target)])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert target.is_file()
+    assert r.stderr.count("warning: no CJK font") == 1
+    assert "Traceback" not in r.output and "FontWarning" not in r.stderr
