@@ -49,6 +49,7 @@ if not os.access(CHROMIUM, os.X_OK):
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 pytest.importorskip("solara", reason="solara (the 'dashboard' extra) is not installed")
 expect = sync_api.expect
+expect.set_options(timeout=WAIT_MS)
 
 
 def _free_port() -> int:
@@ -158,64 +159,56 @@ def test_move_a_lever_run_and_see_the_chart_and_number_change(browser: Any, serv
     before_va = _number(page, ".innosim-headline-va")
     _shot(page, "02-first-run")
 
+    # move policy A's levers of the first city; run A (moved) and B (the scenario), same seed
     _slider(page, "Failure tolerance", "Home")
     _slider(page, "Risk appetite of funds", "Home")
     _slider(page, "Consumer demand", "End")
-    page.locator(".innosim-run").click()
-    headline = page.locator(".innosim-headline-va")
-    expect(headline).not_to_have_text(re.compile(re.escape(f"{before_va:,.1f}")), timeout=WAIT_MS)
-    expect(page.locator(".innosim-success")).to_be_visible(timeout=WAIT_MS)
-    assert _number(page, ".innosim-headline-va") != before_va
+    page.locator(".innosim-run-both").click()
+    expect(page.locator(".innosim-success")).to_contain_text("A+B")
+    assert _number(page, ".innosim-headline-va") != before_va  # the charts show policy A
     assert chart.screenshot() != before_png
     _shot(page, "03-lever-moved")
 
-    # compare: B keeps the scenario's values, A has the moved levers; same seed
-    page.locator(".innosim-run-both").click()
-    expect(page.locator(".innosim-success")).to_contain_text("A+B", timeout=WAIT_MS)
     page.locator(".innosim-views button").nth(1).click()
     expect(page.locator(".innosim-compare-chart img")).to_be_visible()
     expect(page.locator(".innosim-compare")).to_contain_text("Value added")
     _shot(page, "04-compare")
 
-    # downloads are offered for both runs
     page.locator(".innosim-views button").nth(3).click()
     expect(page.get_by_text("Policy A as CSV")).to_be_visible()
     expect(page.get_by_text("Policy B as Parquet")).to_be_visible()
 
-    # language
     page.get_by_role("button", name="中文").click()
     expect(page.locator(".innosim-title")).to_have_text("innosim 仪表盘")
+    expect(page.get_by_text("政策 A（CSV）")).to_be_visible()
     _shot(page, "05-chinese")
     page.context.close()
 
 
-def test_a_run_over_the_size_limit_is_refused_with_a_message(browser: Any, server: str) -> None:
-    page = _open(browser, server)
-    _slider(page, "Agent scale", "End")  # the largest scale: over the cap for demo
-    page.locator(".innosim-run").click()
-    error = page.locator(".innosim-error")
-    expect(error).to_contain_text("too large", timeout=WAIT_MS)
-    expect(error).to_contain_text("12,000,000")
-    expect(page.locator(".innosim-no-run")).to_be_visible()  # nothing ran
-    _shot(page, "06-refused")
-    page.context.close()
-
-
-def test_two_sessions_do_not_see_each_other_s_runs(browser: Any, server: str) -> None:
+def test_sessions_are_separate_and_oversized_runs_are_refused(browser: Any, server: str) -> None:
     one = _open(browser, server)
     two = _open(browser, server)
     _slider(one, "Agent scale", "Home")
     _run(one)
     va_one = _number(one, ".innosim-headline-va")
-    # session two (its page open all along): still nothing run, no notice of session one's run
-    expect(two.locator(".innosim-no-run")).to_be_visible(timeout=WAIT_MS)
-    expect(two.locator(".innosim-success")).to_have_count(0)
-    _shot(two, "07-second-session-untouched")
-    # session two runs something else; session one's number stays
-    _slider(two, "Agent scale", "Home")
-    _slider(two, "Failure tolerance", "Home")
-    _run(two)
-    assert _number(two, ".innosim-headline-va") != va_one
+
+    # session two, its page open all along: nothing run, no notice of session one's run
+    expect(two.locator(".innosim-no-run")).to_be_visible()
+    expect(two.locator(".innosim-notice")).to_have_count(0)
+    _shot(two, "06-second-session-untouched")
+
+    # session two asks for the largest scale: over the cap, refused with a message
+    _slider(two, "Agent scale", "End")
+    two.locator(".innosim-run").click()
+    error = two.locator(".innosim-error")
+    expect(error).to_contain_text("too large")
+    expect(error).to_contain_text("12,000,000")
+    expect(two.locator(".innosim-no-run")).to_be_visible()  # nothing ran
+    _shot(two, "07-refused")
+
+    # session one sees neither the refusal nor any change
+    expect(one.locator(".innosim-error")).to_have_count(0)
+    expect(one.locator(".innosim-success")).to_be_visible()
     assert _number(one, ".innosim-headline-va") == va_one
     _shot(one, "08-first-session-unchanged")
     one.context.close()

@@ -61,6 +61,8 @@ __all__ = ["Page"]
 
 SLOTS = ("A", "B")
 VIEWS = ("charts", "compare", "index", "download")
+PROGRESS_STEP = 5
+"""Percent between two progress updates of the page."""
 _NAMES = scenario_names()
 DEFAULT_SCENARIO = "demo" if "demo" in _NAMES else (_NAMES[0] if _NAMES else "")
 
@@ -92,12 +94,13 @@ def _say(kind: str, key: str, **fields: Any) -> None:
 
 
 @solara.lab.task(prefer_threaded=True)
-def run_task(jobs: tuple[Prepared, ...], closed: threading.Event | None = None) -> str:
+def run_task(jobs: tuple[Prepared, ...], show: str, closed: threading.Event | None = None) -> str:
     """Run the prepared requests one after another (in a worker thread); store the outcomes in
     the session when all finished. Returns ``"finished"``, ``"cancelled"`` or ``"refused"``.
 
     The run stops at the next tick when the user cancels, starts another run, or closes the
-    page (``closed``: the session's kernel-closed event)."""
+    page (``closed``: the session's kernel-closed event). ``show``: the slot the charts show
+    afterwards."""
     finished: dict[str, RunOutcome] = {}
     last_pct = [-1]
 
@@ -108,11 +111,11 @@ def run_task(jobs: tuple[Prepared, ...], closed: threading.Event | None = None) 
         slot = prep.request.label
 
         def progress(done: int, total: int, k: int = k, slot: str = slot) -> None:
-            pct = int(100 * (k + done / total) / len(jobs))
+            # every update re-renders the run bar in this thread: a few per run, not one a tick
+            pct = int(100 * (k + done / total) / len(jobs)) // PROGRESS_STEP * PROGRESS_STEP
             if pct != last_pct[0]:
                 last_pct[0] = pct
-                run_task.progress = pct
-                status.set(("running", {"slot": slot, "done": done, "total": total}))
+                status.set(("running", {"slot": slot, "done": done, "total": total, "pct": pct}))
 
         status.set(("starting", {}))
         try:
@@ -141,7 +144,7 @@ def run_task(jobs: tuple[Prepared, ...], closed: threading.Event | None = None) 
     if run_task.is_current():
         outcomes.set({**outcomes.value, **finished})
         last = jobs[-1].request
-        shown.set(last.label)
+        shown.set(show)
         _say(
             "success",
             "finished",
@@ -182,7 +185,7 @@ def _start(slots: tuple[str, ...]) -> None:
         _say("error", "refused", reason=str(exc))
         return
     notice.set(None)
-    run_task(jobs, _closed_event())
+    run_task(jobs, editing.value, _closed_event())
 
 
 def _closed_event() -> threading.Event | None:
@@ -372,8 +375,8 @@ def RunBar() -> None:
             text("cancel", lg), disabled=not pending, on_click=_cancel, classes=["innosim-cancel"]
         )
     if pending:
-        solara.ProgressLinear(run_task.progress if run_task.progress is not None else True)
         key, fields = status.value
+        solara.ProgressLinear(fields.get("pct", True))
         if key:
             solara.Text(text(key, lg, **fields), classes=["innosim-status"])
     if notice.value is not None:
