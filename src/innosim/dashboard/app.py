@@ -27,6 +27,7 @@ from innosim.dashboard.labels import text
 from innosim.dashboard.logic import (
     DEFAULT_SCALE,
     DOWNLOAD_FORMATS,
+    GATE,
     INDEX_DRAWS,
     LEVER_GROUPS,
     MAX_AGENT_TICKS,
@@ -126,8 +127,6 @@ def run_task(jobs: tuple[Prepared, ...], show: str, closed: threading.Event | No
                 on_wait=lambda: status.set(("waiting", {})),
             )
         except BusyError:
-            from innosim.dashboard.logic import GATE
-
             running, waiting = GATE.load
             _say("error", "busy", running=running, waiting=waiting)
             return "refused"
@@ -137,8 +136,7 @@ def run_task(jobs: tuple[Prepared, ...], show: str, closed: threading.Event | No
         except Exception as exc:  # a bug: one line to the page, never a traceback
             _say("error", "failed", reason=f"{type(exc).__name__}: {exc}")
             return "refused"
-        if out is None:
-            _say("info", "cancelled")
+        if out is None:  # Cancel (which says so itself), a newer run, or the page closed
             return "cancelled"
         finished[slot] = out
     if run_task.is_current():
