@@ -212,3 +212,40 @@ def test_the_checker_rejects_incomplete_errors():
     assert (
         fuzzgen.error_problems(InputError("bad", file="f", field="g", value=1, expected="e")) == []
     )
+
+
+# =========================================================================== extends stays put
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "/etc/passwd",
+        "/etc/hostname.toml",
+        "../outside.toml",
+        "sub/../../outside.toml",
+        "sub/base",
+        "link.toml",
+    ],
+)
+def test_extends_cannot_leave_the_scenario_directory(tmp_path, ref):
+    """``extends`` names a scenario or a .toml file beside (or below) the extending file: an
+    absolute path, ``..`` out of the directory, a path without .toml or a symbolic link pointing
+    elsewhere is refused before anything is read."""
+    outside = tmp_path / "outside.toml"
+    outside.write_text(HEADER + CITY_A, encoding="utf-8")
+    inner = tmp_path / "inner"
+    (inner / "sub").mkdir(parents=True)
+    (inner / "link.toml").symlink_to(outside)
+    path = _write(inner, f'extends = "{ref}"\n' + HEADER, "s.toml")
+    with pytest.raises(ScenarioError, match="outside this file's directory") as e:
+        innosim.load_scenario(path)
+    _clean(e.value)
+    assert "'extends'" in str(e.value)
+
+
+def test_extends_a_file_below_the_directory_still_works(tmp_path):
+    (tmp_path / "sub").mkdir()
+    _write(tmp_path / "sub", HEADER + CITY_A, "base.toml")
+    path = _write(tmp_path, 'extends = "sub/base.toml"\n[scenario]\nname = "kid"\n', "s.toml")
+    assert innosim.load_scenario(path).city_names == ("A",)

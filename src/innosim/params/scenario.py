@@ -447,6 +447,49 @@ def _split_value(raw: Any, file: str, fld: str) -> tuple[Any, str]:
     return raw, ""
 
 
+def _extended(path: Path, ref: str) -> Path:
+    """The file an ``extends`` names: a scenario name (found on the search path, see
+    :func:`list_scenarios`) or a ``.toml`` path relative to the extending file that stays in its
+    directory (or below). Absolute paths, ``..`` out of the directory and symbolic links
+    pointing elsewhere are refused, so a scenario file can only pull in scenarios, never an
+    arbitrary file."""
+    file = str(path)
+    if "/" not in ref and "\\" not in ref and not ref.endswith(".toml"):
+        known = list_scenarios()
+        if ref in known:
+            return known[ref]
+        close = difflib.get_close_matches(ref, list(known), n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise ScenarioError(
+            "the scenario it extends cannot be found" + hint,
+            file=file,
+            field="extends",
+            value=ref,
+            expected="the name of a scenario (" + ", ".join(sorted(known)) + ") or a .toml "
+            "file in this file's directory",
+        )
+    where = path.parent.resolve()
+    target = (path.parent / ref).resolve()
+    if Path(ref).is_absolute() or not ref.endswith(".toml") or not target.is_relative_to(where):
+        raise ScenarioError(
+            "the scenario it extends lies outside this file's directory",
+            file=file,
+            field="extends",
+            value=ref,
+            expected=f"the name of a scenario or a relative path to a .toml file inside {where}",
+        )
+    if not target.is_file():
+        raise ScenarioError(
+            "the scenario it extends does not exist",
+            file=file,
+            field="extends",
+            value=ref,
+            expected="the name of a scenario or a path (relative to this file) to an existing "
+            ".toml file",
+        )
+    return path.parent / ref
+
+
 def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
     resolved = path.resolve()
     if resolved in chain:
@@ -465,29 +508,7 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
     file = str(path)
     base: Scenario | None = None
     if sf.extends:
-        parent = Path(sf.extends)
-        if not parent.suffix:
-            try:
-                parent = find_scenario(sf.extends)
-            except ScenarioError as e:
-                raise ScenarioError(
-                    "the scenario it extends cannot be found",
-                    file=file,
-                    field="extends",
-                    value=sf.extends,
-                    expected=e.expected,
-                ) from None
-        elif not parent.is_absolute():
-            parent = path.parent / parent
-        if not parent.is_file():
-            raise ScenarioError(
-                "the scenario it extends does not exist",
-                file=file,
-                field="extends",
-                value=sf.extends,
-                expected="the name of a scenario or a path (relative to this "
-                "file) to an existing .toml file",
-            )
+        parent = _extended(path, sf.extends)
         base = _load(parent, (*chain, resolved))
     hdr = sf.scenario
     given = hdr.model_fields_set
