@@ -22,6 +22,10 @@ Everything runs on one core: each measurement is a fresh Python process with
 3. *Scaling*: loop seconds per tick against mean agents per tick, log-log, fitted by least
    squares (exponent over 10^4-10^7 and over 10^5-10^7), plotted to ``bench-results/scaling.png``.
 
+Beside every wall time the CPU time of the same loop is recorded (``cpu_s_per_year``,
+``ratio_cpu``, ``agent_steps_per_cpu_s``, ``scaling_exponent_cpu``): on a shared machine it is
+less disturbed by other processes than the wall time.
+
 Usage::
 
     python benchmarks/bench_speed.py             # full: writes bench-results/speed.json, scaling.png
@@ -77,6 +81,28 @@ def _label(n: float) -> str:
 # --------------------------------------------------------------------------- workers
 
 
+class _LoopCPU:
+    """``progress`` callback of ``innosim.run``: CPU seconds of the tick loop (one process).
+
+    The CPU clock is read after every tick; the loop's CPU time is the span from the first
+    tick's end to the last tick's, scaled by n / (n - 1) for the first tick. On a shared machine
+    CPU time is less disturbed by other processes than wall time (not free of it: caches and
+    memory bandwidth are shared)."""
+
+    def __init__(self) -> None:
+        self.first = self.last = 0.0
+        self.n = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.process_time()
+        if done == 1:
+            self.first = now
+        self.last, self.n = now, total
+
+    def seconds(self) -> float:
+        return (self.last - self.first) * self.n / max(self.n - 1, 1)
+
+
 def worker_compare(model: str, agents: int, years: int, seed: int, repeats: int) -> dict:
     """One model at one size: best loop time over ``repeats`` runs (fresh process)."""
     sys.path.insert(0, str(ROOT))
@@ -86,26 +112,30 @@ def worker_compare(model: str, agents: int, years: int, seed: int, repeats: int)
     import innosim
 
     sc = scaled_scenario(SCENARIO, agents, years)
-    loops, inits, steps = [], [], 0
+    loops, cpus, inits, steps = [], [], [], 0
     for r in range(repeats):
         if model == "mesa":
             t0 = time.perf_counter()
             m = InnoModel(sc, seed=seed + r)
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
             for _ in range(sc.n_ticks):
                 m.step()
             loops.append(time.perf_counter() - t1)
+            cpus.append(time.process_time() - c1)
             inits.append(t1 - t0)
             fixed = m.n_people + len(m.funds)
             steps = sum(fixed + rec["firms"] for rec in m.records)
         else:
+            clock = _LoopCPU()
             t0 = time.perf_counter()
-            res = innosim.run(sc, seed + r, disable=sorted(DISABLED))
+            res = innosim.run(sc, seed + r, disable=sorted(DISABLED), progress=clock)
             loop = float(res.meta["wall_seconds"])
             loops.append(loop)
+            cpus.append(clock.seconds())
             inits.append(time.perf_counter() - t0 - loop)  # state + result frames
             steps = int(res.meta["agent_steps"])
     best = min(loops)
+    best_cpu = min(cpus)
     return {
         "model": model,
         "agents": agents,
@@ -113,8 +143,10 @@ def worker_compare(model: str, agents: int, years: int, seed: int, repeats: int)
         "ticks": sc.n_ticks,
         "repeats": repeats,
         "loop_seconds": loops,
+        "loop_cpu_seconds": cpus,
         "other_seconds": inits,
         "s_per_year": best / years,
+        "cpu_s_per_year": best_cpu / years,
         "ms_per_tick": 1e3 * best / sc.n_ticks,
         "agent_steps": steps,
         "agent_steps_per_s": steps / best,
@@ -136,8 +168,10 @@ def worker_throughput(agents: int, years: int | None, seed: int) -> dict:
     if years is not None:
         sc = sc.with_end_year(sc.start_year + years - 1)
     loop_peak: list[int] = []
+    clock = _LoopCPU()
 
     def at_last_tick(done: int, total: int) -> None:  # peak RSS before the result frames
+        clock(done, total)
         if done == total:
             loop_peak.append(_max_rss_bytes())
 
@@ -166,6 +200,8 @@ def worker_throughput(agents: int, years: int | None, seed: int) -> dict:
         "wall_seconds": t2 - t1,
         "process_seconds": time.perf_counter() - t0,
         "agent_steps_per_s": meta["agent_steps"] / meta["wall_seconds"],
+        "loop_cpu_seconds": clock.seconds(),
+        "agent_steps_per_cpu_s": meta["agent_steps"] / clock.seconds(),
         "baseline_rss_bytes": baseline,
         "peak_rss_bytes": peak,
         "bytes_per_agent": (peak - baseline) / peak_agents,
@@ -229,6 +265,7 @@ def compare(sizes, years: int, seed: int, repeats: int, mesa_budget: float) -> l
         else:
             row["mesa_status"] = "ok"
             row["ratio"] = mesa["s_per_year"] / inno["s_per_year"]
+            row["ratio_cpu"] = mesa["cpu_s_per_year"] / inno["cpu_s_per_year"]
         rows.append(row)
     return rows
 
@@ -248,12 +285,10 @@ def throughput(sizes, years: int | None, seed: int) -> list[dict]:
     return rows
 
 
-def fit_exponent(rows: list[dict], lo: float = 0.0) -> float | None:
+def fit_exponent(rows: list[dict], lo: float = 0.0, key: str = "loop_seconds") -> float | None:
     import numpy as np
 
-    pts = [
-        (r["mean_agents"], r["loop_seconds"] / r["ticks"]) for r in rows if r["mean_agents"] >= lo
-    ]
+    pts = [(r["mean_agents"], r[key] / r["ticks"]) for r in rows if r["mean_agents"] >= lo]
     if len(pts) < 2:
         return None
     x, y = np.log10([p[0] for p in pts]), np.log10([p[1] for p in pts])
@@ -320,16 +355,19 @@ def summary_of(cmp_rows: list[dict], thr: list[dict], exps: dict) -> dict:
     for r in cmp_rows:
         lab = _label(r["agents"])
         s[f"ratio_vs_mesa_{lab}"] = None if r["ratio"] is None else round(r["ratio"], 2)
+        s[f"ratio_vs_mesa_cpu_{lab}"] = r.get("ratio_cpu") and round(r["ratio_cpu"], 2)
         s[f"mesa_s_per_year_{lab}"] = r["mesa"] and round(r["mesa"]["s_per_year"], 5)
         s[f"innosim_core_s_per_year_{lab}"] = round(r["innosim"]["s_per_year"], 5)
     for r in thr:
         lab = _label(r["agents_target"])
         s[f"agent_steps_per_s_{lab}"] = round(r["agent_steps_per_s"])
+        s[f"agent_steps_per_cpu_s_{lab}"] = round(r["agent_steps_per_cpu_s"])
         s[f"bytes_per_agent_{lab}"] = round(r["bytes_per_agent"], 1)
         s[f"bytes_per_agent_loop_{lab}"] = round(r["bytes_per_agent_loop"], 1)
     if exps:
         s["scaling_exponent"] = exps.get("all") and round(exps["all"], 3)
         s["scaling_exponent_from_1e5"] = exps.get("from_1e5") and round(exps["from_1e5"], 3)
+        s["scaling_exponent_cpu"] = exps.get("all_cpu") and round(exps["all_cpu"], 3)
     return s
 
 
@@ -377,6 +415,8 @@ def main(argv: list[str] | None = None) -> int:
             "loop_seconds",
             "process_seconds",
             "agent_steps_per_s",
+            "loop_cpu_seconds",
+            "agent_steps_per_cpu_s",
             "peak_rss_bytes",
             "bytes_per_agent",
             "bytes_per_agent_loop",
@@ -399,7 +439,12 @@ def main(argv: list[str] | None = None) -> int:
     thr = throughput(tsizes, a.years, a.seed)
     exps: dict = {}
     if len(thr) >= 2:
-        exps = {"all": fit_exponent(thr), "from_1e5": fit_exponent(thr, lo=0.9e5)}
+        exps = {
+            "all": fit_exponent(thr),
+            "from_1e5": fit_exponent(thr, lo=0.9e5),
+            "all_cpu": fit_exponent(thr, key="loop_cpu_seconds"),
+            "from_1e5_cpu": fit_exponent(thr, lo=0.9e5, key="loop_cpu_seconds"),
+        }
     elapsed = time.perf_counter() - t0
     summary = summary_of(cmp_rows, thr, exps)
     summary["elapsed_s"] = round(elapsed, 1)
@@ -427,23 +472,34 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     print(f"innosim vs Mesa reference ({SCENARIO}, {a.compare_years} years, core mechanisms)")
-    print(f"{'agents':>9} {'Mesa s/yr':>10} {'innosim s/yr':>13} {'ratio':>8}")
+    print(
+        f"{'agents':>9} {'Mesa s/yr':>10} {'innosim s/yr':>13} {'ratio':>8} "
+        f"{'(CPU s/yr: Mesa':>16} {'innosim':>8} {'ratio)':>7} {'load':>6}"
+    )
     for r in cmp_rows:
-        m = f"{r['mesa']['s_per_year']:.4f}" if r["mesa"] else "skipped"
+        mm, ii = r["mesa"], r["innosim"]
+        m = f"{mm['s_per_year']:.4f}" if mm else "skipped"
+        mc = f"{mm['cpu_s_per_year']:.4f}" if mm else "-"
         ratio = f"{r['ratio']:.1f}x" if r["ratio"] else "-"
-        print(f"{r['agents']:>9,} {m:>10} {r['innosim']['s_per_year']:>13.4f} {ratio:>8}")
+        rc = f"{r['ratio_cpu']:.1f}x" if r.get("ratio_cpu") else "-"
+        print(
+            f"{r['agents']:>9,} {m:>10} {ii['s_per_year']:>13.4f} {ratio:>8} {mc:>16} "
+            f"{ii['cpu_s_per_year']:>8.4f} {rc:>7} {ii['load_before'][0]:>6.2f}"
+        )
     if thr:
         print(f"\ninnosim throughput, all mechanisms, {thr[0]['start_year']}-{thr[0]['end_year']}")
         print(
             f"{'target':>11} {'peak agents':>12} {'ms/tick':>9} {'agent-steps/s':>14} "
-            f"{'run s':>8} {'peak MiB':>9} {'bytes/agent':>12} {'(loop)':>7} {'load':>6}"
+            f"{'run s':>8} {'peak MiB':>9} {'bytes/agent':>12} {'(loop)':>7} {'load':>6} "
+            f"{'steps/CPU s':>12}"
         )
         for r in thr:
             print(
                 f"{r['agents_target']:>11,} {r['agents_peak']:>12,} {r['ms_per_tick']:>9.2f} "
                 f"{r['agent_steps_per_s']:>14,.0f} {r['wall_seconds']:>8.1f} "
                 f"{r['peak_rss_bytes'] / 2**20:>9.0f} {r['bytes_per_agent']:>12.0f} "
-                f"{r['bytes_per_agent_loop']:>7.0f} {r['load_before'][0]:>6.2f}"
+                f"{r['bytes_per_agent_loop']:>7.0f} {r['load_before'][0]:>6.2f} "
+                f"{r['agent_steps_per_cpu_s']:>12,.0f}"
             )
     if len(thr) >= 2:
         png = out.parent / "scaling.png"
@@ -453,7 +509,7 @@ def main(argv: list[str] | None = None) -> int:
             f"\nscaling exponent (time per tick ~ agents^k): k = {exps['all']:.3f} over "
             f"{_label(tsizes[0])}-{_label(tsizes[-1])}"
             + (f", {e5:.3f} from 10^5" if e5 is not None else "")
-            + f"; plot {png}"
+            + f" (CPU time: {exps['all_cpu']:.3f}); plot {png}"
         )
     print("\n" + json.dumps({"benchmark": "speed", **summary}, separators=(",", ":")), flush=True)
     _log(f"wrote {out} ({elapsed:.1f} s)")
