@@ -1,8 +1,11 @@
-"""Reports read from the results store: figures and the self-contained HTML report.
+"""Reports read from the results store and from experiment directories: figures and the
+self-contained HTML report.
 
 Nothing here reaches into engine state; figures are drawn from stored (or in-memory) tables.
 ``innosim.write_report(run_ref, lang="en", out=None, store="results")`` (this package's
-:func:`innosim.report.html.report`) writes the HTML report.
+:func:`innosim.report.html.report`) writes the HTML report of a stored run
+(:mod:`~innosim.report.run_report`, :mod:`~innosim.report.flows`) or of the ``--out``
+directory of validate, compare, explain, index or sweep (:mod:`~innosim.report.experiments`).
 """
 
 from __future__ import annotations

@@ -168,6 +168,13 @@ def _num(x: Any) -> str:
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
 
+def _text(x: Any) -> str:
+    """A text cell read from a table: empty for a missing value (None, NaN)."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return ""
+    return str(x)
+
+
 def _metric(w: Words, metric: str) -> str:
     """A yearly outcome's name from the catalog (``m_<metric>``), else as written."""
     return w.t(f"m_{metric}") if f"m_{metric}" in LABELS else metric
@@ -198,7 +205,7 @@ def _validate(read: _Reader, w: Words) -> list[Section]:
     rows = []
     for r in df.itertuples(index=False):
         ok = bool(r.passed)
-        args = "" if not isinstance(r.args, str) else r.args
+        args = _text(r.args)
         ref = getattr(r, "reference", None)
         rows.append(
             [
@@ -209,7 +216,7 @@ def _validate(read: _Reader, w: Words) -> list[Section]:
                 Cell(f"{_num(r.low)} – {_num(r.high)}", "num"),
                 Cell(_num(ref) if ref is not None else "–", "num"),
                 Cell(t("pass") if ok else t("fail"), "pass" if ok else "fail"),
-                Cell(str(getattr(r, "source", "")), "code"),
+                Cell(_text(getattr(r, "source", "")), "code"),
             ]
         )
     header = [
@@ -304,7 +311,7 @@ def _compare(read: _Reader, w: Words) -> list[Section]:
             Cell(_num(e.get("year")), "num"),
             Cell(_num(e.get("value")), "num"),
             Cell(str(e.get("mode", "")), "code"),
-            Cell(str(e.get("note", "")), "code"),
+            Cell(_text(e.get("note")), "code"),
         ]
         for e in entries
     ]
@@ -443,7 +450,7 @@ def _explain(read: _Reader, w: Words) -> list[Section]:
                 Cell(_num(r.mean), "num"),
                 Cell(f"[{_num(r.lo)}, {_num(r.hi)}]", "num"),
                 Cell("–" if not math.isfinite(share_gap) else f"{100 * share_gap:.0f}%", "num"),
-                Cell(str(getattr(r, "params", "")) if r.kind == "group" else "", "code"),
+                Cell(_text(getattr(r, "params", "")) if r.kind == "group" else "", "code"),
             ]
         )
     header = [t("h_term"), t("h_shapley"), t("h_ci"), t("h_share_gap"), t("h_params")]

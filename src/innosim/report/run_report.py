@@ -125,12 +125,12 @@ def run_sections(stored: Any, w: Words, scenario: Any, bands: bool = True) -> li
     tpy = _TICKS_PER_YEAR.get(str(meta.get("tick", "quarter")), 4)
     runs = replicates_of(stored) if bands else [stored]
     ys = [y] + [yearly(r.table("series"), window) for r in runs[1:]]
-    seeds = [str(r.meta.get("seed")) for r in runs]
+    seeds = sorted((str(r.meta.get("seed")) for r in runs), key=_seed_order)
 
     series_blocks: list[Any] = []
     if len(runs) > 1:
         series_blocks.append(Note(t("band_note", n=len(runs), seeds=w.join(seeds))))
-    series_blocks += [_series_figure(ys, m, cities, w, seeds) for m in DEFAULT_METRICS]
+    series_blocks += [_series_figure(ys, m, cities, w) for m in DEFAULT_METRICS]
     firm_blocks = [
         _ccdf_figure(_named(stored.table("firm_years"), meta), cities, last_year, w),
         _survival_figure(
@@ -180,6 +180,14 @@ def run_sections(stored: Any, w: Words, scenario: Any, bands: bool = True) -> li
     ]
 
 
+def _seed_order(seed: str) -> tuple[int, int, str]:
+    """Integer seeds first, in numeric order, then the others as text."""
+    try:
+        return (0, int(seed), "")
+    except ValueError:
+        return (1, 0, seed)
+
+
 def _named(frame: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
     """``frame`` with its integer ``city`` codes replaced by the run's city names."""
     names = [str(c) for c in meta.get("cities", [])]
@@ -206,9 +214,7 @@ def _finish(ax: Any, title: str, xlabel: str, ylabel: str, legend: bool) -> None
         ax.legend(fontsize=8, frameon=False, loc="best")
 
 
-def _series_figure(
-    ys: Sequence[pd.DataFrame], metric: str, cities: list[str], w: Words, seeds: list[str]
-) -> Figure:
+def _series_figure(ys: Sequence[pd.DataFrame], metric: str, cities: list[str], w: Words) -> Figure:
     """Per-city yearly ``metric``: one line per city for one run; for replicates, the mean over
     runs with the 5-95% band between runs."""
     unit_key, factor = _METRIC_UNITS[metric]
