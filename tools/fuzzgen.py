@@ -115,13 +115,15 @@ class CaseTimeout(BaseException):
 
 _ABSENT = re.compile(
     r"missing|not found|no such|empty|nothing|\bno\b|needs|"
-    r"cannot read|not UTF-8|does not exist|cannot be found|say which",
+    r"cannot read|not UTF-8|does not exist|cannot be found|say which|is a directory|"
+    r"not a regular file",
     re.I,
 )
 """Problems about something absent: no offending value to show."""
 
 _WHOLE_FILE = re.compile(
     r"not found|cannot read|not UTF-8|is empty|file is empty|malformed|no cities|"
+    r"is a directory|not a regular file|"
     r"changes nothing|does not exist",
     re.I,
 )

@@ -8,7 +8,10 @@ value, expected.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,52 @@ from pydantic import ValidationError
 
 from innosim.errors import InputError
 
-__all__ = ["dotted", "pydantic_issue", "read_toml"]
+__all__ = ["dotted", "pydantic_issue", "read_file", "read_toml"]
+
+
+MAX_TOML_BYTES = 16 * 2**20
+"""Largest TOML file read (the shipped ones are a few kB; china-16.toml is the largest)."""
+
+
+def read_file(path: Path, kind: str, error: type[InputError], limit: int, missing: str) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, or ``error`` naming the file.
+
+    A directory, a device (``/dev/zero`` would never end), a FIFO (would block), a file larger
+    than ``limit``, a missing or unreadable file: each is refused before more than ``limit``
+    bytes are read.
+    """
+    try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(mode):
+            raise error(
+                f"the {kind} is not a regular file",
+                file=str(path),
+                expected=f"a {kind} (not a device or a pipe)",
+            )
+        # O_NONBLOCK: should the path turn into a pipe after the check, opening it cannot hang
+        with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as fh:
+            raw = fh.read(limit + 1)
+    except FileNotFoundError:
+        raise error(f"{kind} not found", file=str(path), expected=missing) from None
+    except IsADirectoryError:
+        raise error(
+            f"the {kind} is a directory", file=str(path), expected=f"a {kind}, not a directory"
+        ) from None
+    except OSError as e:
+        raise error(
+            f"cannot read the {kind} ({e.strerror})", file=str(path), expected=missing
+        ) from None
+    if len(raw) > limit:
+        raise error(
+            f"the {kind} is too large",
+            file=str(path),
+            field="size",
+            value=f"more than {limit} bytes",
+            expected=f"a {kind} of at most {limit // 2**20} MiB",
+        )
+    return raw
 
 
 def read_toml(
@@ -35,20 +83,9 @@ def read_toml(
     missing : str, optional
         Expectation to state when the file does not exist (default: a generic one).
     """
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise error(
-            f"{kind} not found",
-            file=str(path),
-            expected=missing or f"an existing, readable TOML {kind}",
-        ) from None
-    except OSError as e:
-        raise error(
-            f"cannot read the {kind} ({e.strerror})",
-            file=str(path),
-            expected="a readable TOML file",
-        ) from None
+    raw = read_file(
+        path, kind, error, MAX_TOML_BYTES, missing or f"an existing, readable TOML {kind}"
+    )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -133,8 +170,17 @@ def dotted(loc: tuple[Any, ...]) -> str:
     """A pydantic location as a field path: ``("target", 3, "low")`` -> ``target[3].low``."""
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+        if isinstance(part, int):
+            out += f"[{part}]"
+            continue
+        key = str(part)
+        if not _BARE_KEY.match(key):  # an empty or odd key, quoted as TOML would write it
+            key = json.dumps(key, ensure_ascii=False)
+        out += ("." if out else "") + key
     return out
+
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def pydantic_issue(

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from innosim._inputs import read_file
 from innosim.data.units import normalise_unit
 from innosim.errors import InputError
 
@@ -91,6 +92,10 @@ _RE_ABOUT = re.compile(
 _RE_RANGE = re.compile(r"^(\d+(?:\.\d+)?)\s*[-–—~]\s*(\d+(?:\.\d+)?)$")
 _RE_MULTI = re.compile(rf"^({_NUM})(?:\s*/\s*{_NUM})+$")
 _RE_REMARK = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
+
+
+MAX_DATA_BYTES = 256 * 2**20
+"""Largest data file read (the shipped one is about 100 kB)."""
 
 
 def default_data_path() -> Path:
@@ -168,16 +173,7 @@ def _kind(city: str) -> str:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(
-            "data file not found", file=str(path), expected="an existing CSV file"
-        ) from None
-    except OSError as e:
-        raise InputError(
-            f"cannot read the data file ({e.strerror})", file=str(path), expected="a readable file"
-        ) from None
+    raw = read_file(path, "data file", InputError, MAX_DATA_BYTES, "an existing CSV file")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -227,10 +223,13 @@ def _read_csv(path: Path) -> pd.DataFrame:
 def _long_row(text: str) -> str:
     """``"line N"`` of the first row with more fields than the header (1-based)."""
     rows = csv.reader(io.StringIO(text))
-    width = len(next(rows, []))
-    for row in rows:
-        if len(row) > width:
-            return f"line {rows.line_num}"
+    try:
+        width = len(next(rows, []))
+        for row in rows:
+            if len(row) > width:
+                return f"line {rows.line_num}"
+    except csv.Error:  # a field longer than the csv module's limit: no line to name
+        pass
     return "a row"
 
 
