@@ -26,8 +26,11 @@ Usage::
     .venv/bin/python tools/fault_inject.py                       # 20 trials per command
     .venv/bin/python tools/fault_inject.py --trials 5 --commands run,index --seed 3
 
-Prints a table (command, trials, killed while running, finished before the kill, corrupted
-stores, lost finished runs, resumed equal) and exits 1 if any trial corrupted or lost anything.
+A sweep trial starts from an empty store and is killed twice (the second kill hits a store
+holding finished shards), so its kill counts can reach twice its trials.
+
+Prints a table (command, trials, kills that landed while it ran, runs that ended before the kill
+moment, corrupted stores, lost finished work, reruns equal to the reference) and exits 1 if any trial corrupted or lost anything.
 """
 
 from __future__ import annotations
@@ -289,28 +292,40 @@ def trial_loop(command: str, trials: int, rnd: random.Random, work: Path, log: C
     shared = work / f"{command}-shared"
     for i in range(trials):
         tally.trials += 1
-        if command == "sweep" and i % 4 == 0:
-            shutil.rmtree(shared, ignore_errors=True)  # let some trials kill an early sweep
-        try:
-            before = _state(command, shared)
-        except Corrupt as e:
-            tally.corrupted += 1
-            tally.notes.append(f"trial {i}: before: {e}")
-            break
-        delay = rnd.uniform(0.0, 1.2 * duration)
-        if _kill_after(command_args(command, shared, work), delay):
-            tally.killed += 1
-        else:
-            tally.finished_first += 1
-        try:
-            after = _state(command, shared)
-        except Corrupt as e:
-            tally.corrupted += 1
-            tally.notes.append(f"trial {i} (kill at {delay:.2f}s): {e}")
+        # A sweep that completed has nothing left to do, so each sweep trial starts afresh and is
+        # killed twice: the second kill lands on a store that already holds finished shards.
+        kills = 1
+        if command == "sweep":
+            shutil.rmtree(shared, ignore_errors=True)
+            kills = 2
+        broken = False
+        for _ in range(kills):
+            try:
+                before = _state(command, shared)
+            except Corrupt as e:
+                tally.corrupted += 1
+                tally.notes.append(f"trial {i}: before: {e}")
+                broken = True
+                break
+            delay = rnd.uniform(0.0, 1.2 * duration)
+            if _kill_after(command_args(command, shared, work), delay):
+                tally.killed += 1
+            else:
+                tally.finished_first += 1
+            try:
+                after = _state(command, shared)
+            except Corrupt as e:
+                tally.corrupted += 1
+                tally.notes.append(f"trial {i} (kill at {delay:.2f}s): {e}")
+                broken = True
+                break
+            if not _kept(command, before, after):
+                tally.lost += 1
+                tally.notes.append(
+                    f"trial {i} (kill at {delay:.2f}s): finished work changed or lost"
+                )
+        if broken:
             continue
-        if not _kept(command, before, after):
-            tally.lost += 1
-            tally.notes.append(f"trial {i} (kill at {delay:.2f}s): finished work changed or lost")
         # start again: it must complete and give the reference's results
         again = _run(command_args(command, shared, work))
         if again.returncode != 0:
