@@ -341,6 +341,15 @@ def plot(thr: list[dict], cmp_rows: list[dict], exps: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def _mesa_version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("mesa")
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
 def _machine() -> dict:
     return {
         "platform": platform.platform(),
@@ -455,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
         "scenario": SCENARIO,
         "seed": a.seed,
         "machine": _machine(),
-        "versions": thr[0]["versions"] if thr else None,
+        "versions": {**(thr[0]["versions"] if thr else {}), "mesa": _mesa_version()},
         "threads_env": dict.fromkeys(SINGLE_THREAD_ENV, "1"),
         "summary": summary,
         "comparison": cmp_rows,
