@@ -40,7 +40,7 @@ import os
 import re
 import signal
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from random import Random
@@ -68,14 +68,14 @@ class Case:
     loader : str
         One of :data:`LOADERS`.
     how : str
-        What the generator did (e.g. ``"struct: city[0].lat <- nan"``), for reports.
+        What the generator did (e.g. ``"demo.toml: city[0].lat <- nan"``), for reports.
     payload : bytes or None
         The file's content (file loaders); None for the special kinds and the command line.
     kind : str
         ``"file"`` (write ``payload``), ``"missing"``, ``"directory"`` or ``"loop"`` (a
         symlink pointing at itself).
     argv : tuple of str
-        The command line (loader ``"cli"``); paths inside it may use ``{work}``.
+        The command line (loader ``"cli"``), without the program name.
     """
 
     loader: str
@@ -1282,6 +1282,3 @@ def minimise(case: Case, work: Workdir, signature: str, budget: int = 150) -> Ca
         if not changed:
             chunk //= 2
     return rebuild(parts)
-
-
-ProgressFn = Callable[[int], None]
