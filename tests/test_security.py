@@ -232,11 +232,15 @@ def test_devices_and_pipes_are_refused_not_read(tmp_path, load):
 def test_read_file_refuses_devices_and_pipes(tmp_path):
     from innosim._inputs import read_toml
 
+    from innosim.index import load_ranking
+
     fifo = tmp_path / "pipe.toml"
     os.mkfifo(fifo)
     for p in (Path("/dev/zero"), fifo):
         with pytest.raises(InputError, match="not a regular file"):
             read_toml(p, "policy file")
+        with pytest.raises(InputError, match="not a regular file"):
+            load_ranking(p)
 
 
 def test_oversized_files_are_refused(tmp_path, monkeypatch):

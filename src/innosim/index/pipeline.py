@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from innosim._inputs import read_file
 from innosim._outdir import write_staged
 from innosim.errors import InputError
 from innosim.index import aggregate as agg
@@ -267,13 +268,11 @@ def load_ranking(path: str | os.PathLike[str]) -> pd.DataFrame:
         listed twice.
     """
     p = Path(path)
+    # a regular file of bounded size (not /dev/zero, not a pipe), as every loader reads
+    raw = read_file(p, "ranking file", InputError, 16 * 2**20, "a CSV with columns city,rank")
     try:
-        text = p.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(
-            "ranking file not found", file=str(p), expected="a CSV with columns city,rank"
-        ) from None
-    except (OSError, UnicodeDecodeError) as e:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
         raise InputError(
             f"cannot read the ranking file ({type(e).__name__})",
             file=str(p),
