@@ -1,0 +1,612 @@
+"""Load test of the web dashboard: N simulated users in real browser sessions on loopback
+(issue 8, point 4).
+
+The script starts ``innosim serve`` itself (a subprocess on a free port, as the browser tests
+do), launches one headless Debian chromium and drives N Playwright browser contexts from
+asyncio, one per simulated user. Each user repeats what a person does, each time in a fresh
+session (a new browser context, so a new Solara kernel on the server):
+
+1. **load**: open the page and wait until it is interactive (the "no run yet" box shown);
+2. **lever**: move the agent-scale slider to the smallest scale offered (a quick run) and one
+   city lever to an end of its range, each timed until the server re-rendered its label;
+3. **run**: press *Run*, wait for the finished notice and the chart; the run gate refusing
+   ("the server is busy") is designed behaviour and counted as *refused by design*;
+4. sometimes **language** (switch to Chinese) and/or **index** (open the TOP index view);
+5. leave: navigate away (the page's ``pagehide`` tells the server to drop the session), close
+   the context, start over after a short pause.
+
+Measured: the latency of every action (p50/p95/max), actions completed, errors (HTTP 5xx,
+page errors, console errors, timeouts, an error box other than "busy", exceptions in the server
+log), refusals by design, and the resident memory of the server process and its children
+(psutil, every 0.5 s). After the users leave, the script waits for the server's session count
+(``/resourcez``) to return to what it was before the load and reports the memory then.
+
+Verdict "bounded" when the sessions were dropped and the median RSS of the last third of the
+load is at most ``--max-growth-mb`` above the median of the first third.
+
+Usage::
+
+    .venv/bin/python tools/load_dashboard.py --users 20 --seconds 60
+    .venv/bin/python tools/load_dashboard.py --users 4 --seconds 10 --port 9000
+
+Prints a table, writes ``bench-results/load_dashboard.json`` (``--json``), exits 1 when there
+were errors or memory was not bounded, 2 when the server or the browser could not start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import psutil
+
+ROOT: Final = Path(__file__).resolve().parents[1]
+CHROMIUM: Final = "/usr/bin/chromium"
+CHROMIUM_ARGS: Final = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ACTIONS: Final = ("load", "lever", "run", "language", "index")
+RSS_PERIOD_S: Final = 0.5
+MB: Final = 1024 * 1024
+DEFAULT_JSON: Final = ROOT / "bench-results" / "load_dashboard.json"
+BUSY_RE: Final = re.compile(r"server is busy|服务器繁忙")
+
+
+class LoadError(Exception):
+    """The server or the browser could not be started (one line, said by :func:`main`)."""
+
+
+# --------------------------------------------------------------------------- the server
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """An ``innosim serve`` subprocess and where it writes its output."""
+
+    proc: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        """Process id of the server."""
+        return int(self.proc.pid)
+
+    def stop(self) -> None:
+        """Terminate the server (kill it if it does not stop within 10 s)."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def log_errors(self) -> list[str]:
+        """First line of every traceback or error the server logged."""
+        lines = self.log.read_text(encoding="utf-8", errors="replace").splitlines()
+        found = []
+        for i, line in enumerate(lines):
+            if line.startswith("Traceback") or re.search(r"\bERROR\b|Exception in ", line):
+                tail = next(
+                    (t for t in lines[i + 1 :] if t and not t.startswith((" ", "Traceback"))),
+                    "",
+                )
+                found.append(f"{line.strip()} {tail.strip()}".strip())
+        return found
+
+
+def start_server(
+    port: int | None = None,
+    log: Path | None = None,
+    wait_s: float = 90.0,
+    env: dict[str, str] | None = None,
+) -> Server:
+    """Start ``innosim serve --port P`` (the command a user types) and wait until it answers.
+
+    Raises
+    ------
+    LoadError
+        The server exited or did not answer within ``wait_s``.
+    """
+    port = free_port() if port is None else port
+    log = log or Path(f"/tmp/innosim-load-serve-{port}.log")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "innosim", "serve", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+        )
+    server = Server(proc, f"http://127.0.0.1:{port}/", log)
+    deadline = time.monotonic() + wait_s
+    while True:
+        if proc.poll() is not None:
+            raise LoadError(
+                f"innosim serve exited with status {proc.returncode}: "
+                + log.read_text(errors="replace").strip().replace("\n", " ")[-500:]
+            )
+        try:
+            with urllib.request.urlopen(server.url, timeout=5) as r:
+                if r.status == 200:
+                    return server
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            server.stop()
+            raise LoadError(f"innosim serve did not answer at {server.url} within {wait_s:g} s")
+        time.sleep(0.2)
+
+
+def server_rss(pid: int) -> int:
+    """Resident memory in bytes of process ``pid`` and all its children (0 once it is gone)."""
+    try:
+        proc = psutil.Process(pid)
+        total = proc.memory_info().rss
+        for child in proc.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except psutil.Error:
+                pass
+        return int(total)
+    except psutil.Error:
+        return 0
+
+
+def server_sessions(url: str) -> int | None:
+    """Sessions (Solara kernels) the server holds now, from its ``/resourcez`` page."""
+    try:
+        with urllib.request.urlopen(url + "resourcez", timeout=10) as r:
+            return int(json.load(r)["kernels"]["total"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+# --------------------------------------------------------------------------- measurements
+
+
+@dataclass
+class Stats:
+    """What the simulated users measured (shared by all of them: one event loop)."""
+
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {a: [] for a in ACTIONS})
+    errors: list[str] = field(default_factory=list)
+    refused: int = 0
+    sessions: int = 0
+    unfinished: int = 0
+
+    def add(self, action: str, seconds: float) -> None:
+        """Record one completed action."""
+        self.latencies[action].append(seconds)
+
+    def error(self, kind: str, detail: str) -> None:
+        """Record one error (``kind: detail``, kept to one line)."""
+        self.errors.append(f"{kind}: {' '.join(detail.split())[:300]}")
+
+
+@dataclass
+class Sample:
+    """One memory sample of the server."""
+
+    t: float
+    phase: str
+    rss: int
+
+
+async def sample_memory(
+    pid: int, samples: list[Sample], phase: Callable[[], str], t0: float
+) -> None:
+    """Append a :class:`Sample` every :data:`RSS_PERIOD_S` until cancelled."""
+    while True:
+        samples.append(Sample(time.monotonic() - t0, phase(), server_rss(pid)))
+        await asyncio.sleep(RSS_PERIOD_S)
+
+
+# --------------------------------------------------------------------------- one user
+
+
+def _labels() -> dict[str, str]:
+    from innosim.dashboard.labels import text
+
+    return {
+        k: text(k, "en")
+        for k in ("scale", "p_failure_tolerance", "p_risk_appetite", "p_demand_consumer")
+    }
+
+
+LEVERS: Final = ("failure_tolerance", "risk_appetite", "demand_consumer")
+
+
+async def _move_slider(page: Any, label: str, key: str, shown: str) -> None:
+    """Focus the slider labelled ``label``, press ``key``, wait for the server to re-render its
+    label as ``shown`` (a round trip through the session)."""
+    thumb = page.locator(".v-slider").filter(has_text=label).first.locator("[role=slider]")
+    await thumb.focus()
+    await page.keyboard.press(key)
+    await page.get_by_text(shown, exact=True).first.wait_for(state="visible")
+
+
+async def user_session(
+    browser: Any,
+    url: str,
+    stats: Stats,
+    rng: random.Random,
+    timeout_ms: int,
+    labels: dict[str, str],
+    extras: tuple[float, float] = (0.4, 0.3),
+) -> None:
+    """One visit: a fresh session that loads, moves levers, runs, maybe switches language and
+    opens the index (with the probabilities ``extras``), then leaves. Errors are recorded in
+    ``stats``, never raised."""
+    from playwright.async_api import Error as PlaywrightError
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+    from innosim.dashboard.logic import SCALES, lever_bounds
+
+    ctx = await browser.new_context(viewport={"width": 1400, "height": 1100})
+    page = await ctx.new_page()
+    page.set_default_timeout(timeout_ms)
+    page.on("pageerror", lambda e: stats.error("page error", str(e)))
+    page.on(
+        "console",
+        lambda m: stats.error("console error", m.text) if m.type == "error" else None,
+    )
+    page.on(
+        "response",
+        lambda r: stats.error("http", f"{r.status} {r.url}") if r.status >= 500 else None,
+    )
+    stats.sessions += 1
+    action = "load"
+    try:
+        t = time.perf_counter()
+        await page.goto(url)
+        await page.locator(".innosim-no-run").wait_for(state="visible")
+        stats.add("load", time.perf_counter() - t)
+
+        action = "lever"
+        await asyncio.sleep(rng.uniform(0.2, 1.0))  # reading the page
+        t = time.perf_counter()
+        await _move_slider(page, labels["scale"], "Home", f"{labels['scale']}: {SCALES[0]:g}")
+        stats.add("lever", time.perf_counter() - t)
+        lever = rng.choice(LEVERS)
+        low, high = lever_bounds(lever)
+        key, value = rng.choice((("Home", low), ("End", high)))
+        t = time.perf_counter()
+        await _move_slider(page, labels["p_" + lever], key, f"{labels['p_' + lever]}: {value:.3g}")
+        stats.add("lever", time.perf_counter() - t)
+
+        action = "run"
+        t = time.perf_counter()
+        await page.locator(".innosim-run").click()
+        notice = page.locator(".innosim-success, .innosim-error")
+        await notice.first.wait_for(state="visible")
+        if await page.locator(".innosim-success").count():
+            await page.locator(".innosim-chart img").wait_for(state="visible")
+            stats.add("run", time.perf_counter() - t)
+        else:
+            said = await page.locator(".innosim-error").first.inner_text()
+            if BUSY_RE.search(said):
+                stats.refused += 1
+            else:
+                stats.error("run refused", said)
+
+        if rng.random() < extras[0]:
+            action = "language"
+            t = time.perf_counter()
+            await page.get_by_role("button", name="中文").click()
+            await page.locator(".innosim-title", has_text="仪表盘").wait_for(state="visible")
+            stats.add("language", time.perf_counter() - t)
+        if rng.random() < extras[1]:
+            action = "index"
+            t = time.perf_counter()
+            await page.locator(".innosim-views button").nth(2).click()
+            await page.locator(".innosim-index").wait_for(state="visible")
+            stats.add("index", time.perf_counter() - t)
+        action = "leave"
+        await page.goto("about:blank")  # pagehide: the page tells the server it closed
+    except PlaywrightTimeout:
+        stats.error("timeout", f"{action} took over {timeout_ms / 1000:g} s")
+    except asyncio.CancelledError:
+        stats.unfinished += 1
+        raise
+    except PlaywrightError as exc:
+        stats.error("browser", f"{action}: {exc}")
+    finally:
+        try:
+            await ctx.close()
+        except PlaywrightError:
+            pass
+
+
+async def user_loop(
+    uid: int,
+    browser: Any,
+    url: str,
+    stats: Stats,
+    stop_at: float,
+    timeout_ms: int,
+    labels: dict[str, str],
+    config: LoadConfig,
+) -> None:
+    """One simulated user: visit after visit until ``stop_at`` (``time.monotonic``)."""
+    rng = random.Random(config.seed * 1000 + uid)
+    await asyncio.sleep(rng.uniform(0, 2.0))  # users do not all arrive in the same instant
+    while time.monotonic() < stop_at:
+        await user_session(browser, url, stats, rng, timeout_ms, labels, config.extras)
+        await asyncio.sleep(rng.uniform(0.5, 1.5))
+
+
+# --------------------------------------------------------------------------- the whole test
+
+
+@dataclass(frozen=True)
+class LoadConfig:
+    """How hard and how long to load the dashboard."""
+
+    users: int = 20
+    seconds: float = 60.0
+    port: int | None = None
+    timeout_s: float = 90.0
+    settle_s: float = 30.0
+    max_growth_mb: float = 150.0
+    seed: int = 0
+    extras: tuple[float, float] = (0.4, 0.3)
+    """Probability that a visit switches language, and that it opens the index view."""
+
+
+def _ms(values: Sequence[float]) -> dict[str, float | int | None]:
+    if not values:
+        return {"n": 0, "p50_s": None, "p95_s": None, "max_s": None}
+    a = np.asarray(values)
+    return {
+        "n": int(a.size),
+        "p50_s": round(float(np.percentile(a, 50)), 3),
+        "p95_s": round(float(np.percentile(a, 95)), 3),
+        "max_s": round(float(a.max()), 3),
+    }
+
+
+def _median_mb(samples: Sequence[Sample]) -> float | None:
+    return round(float(np.median([s.rss for s in samples])) / MB, 1) if samples else None
+
+
+async def _drive(config: LoadConfig, server: Server) -> dict[str, Any]:
+    from playwright.async_api import async_playwright
+
+    stats = Stats()
+    samples: list[Sample] = []
+    phase = ["warmup"]
+    t0 = time.monotonic()
+    sampler = asyncio.create_task(sample_memory(server.pid, samples, lambda: phase[0], t0))
+    labels = _labels()
+    timeout_ms = int(config.timeout_s * 1000)
+    try:
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                # warm-up, not measured: one visit doing everything (imports, first chart, the
+                # shared index)
+                warm = Stats()
+                await user_session(
+                    browser,
+                    server.url,
+                    warm,
+                    random.Random(-1),
+                    timeout_ms,
+                    labels,
+                    extras=(1.0, 1.0),
+                )
+                sessions_before = await _settled_sessions(server.url, 0, config.settle_s)
+                stats.errors.extend(f"warm-up {e}" for e in warm.errors)
+                phase[0] = "load"
+                load_t0 = time.monotonic()
+                stop_at = load_t0 + config.seconds
+                users = [
+                    asyncio.create_task(
+                        user_loop(
+                            i, browser, server.url, stats, stop_at, timeout_ms, labels, config
+                        )
+                    )
+                    for i in range(config.users)
+                ]
+                hard = config.seconds + config.timeout_s + 10
+                done, pending = await asyncio.wait(users, timeout=hard)
+                for task in pending:  # bounded in time: cut what is still running
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+                for task in done:
+                    if task.exception() is not None:
+                        stats.error("user", repr(task.exception()))
+                load_s = time.monotonic() - load_t0
+            finally:
+                await browser.close()
+        phase[0] = "settle"
+        settle_t0 = time.monotonic()
+        sessions_after = await _settled_sessions(server.url, sessions_before, config.settle_s)
+        settle_s = time.monotonic() - settle_t0
+        await asyncio.sleep(2 * RSS_PERIOD_S)
+    finally:
+        sampler.cancel()
+        await asyncio.gather(sampler, return_exceptions=True)
+
+    load = [s for s in samples if s.phase == "load"]
+    third = max(1, len(load) // 3)
+    first, last = load[:third], load[-third:]
+    before = [s for s in samples if s.phase == "warmup"]
+    after = [s for s in samples if s.phase == "settle"]
+    growth = (_median_mb(last) or 0.0) - (_median_mb(first) or 0.0) if load else float("nan")
+    dropped = sessions_after is not None and sessions_after <= sessions_before
+    bounded = dropped and growth <= config.max_growth_mb
+    completed = sum(len(v) for v in stats.latencies.values())
+    return {
+        "users": config.users,
+        "seconds": config.seconds,
+        "load_wall_s": round(load_s, 1),
+        "sessions": stats.sessions,
+        "actions_completed": completed,
+        "actions": {a: _ms(stats.latencies[a]) for a in ACTIONS},
+        "errors": len(stats.errors),
+        "error_list": stats.errors[:50],
+        "refused_by_design": stats.refused,
+        "unfinished_at_stop": stats.unfinished,
+        "memory_mb": {
+            "start": round(before[-1].rss / MB, 1) if before else None,
+            "peak": round(max(s.rss for s in samples) / MB, 1) if samples else None,
+            "end_of_load": round(load[-1].rss / MB, 1) if load else None,
+            "after_settle": round(after[-1].rss / MB, 1) if after else None,
+            "first_third_median": _median_mb(first),
+            "last_third_median": _median_mb(last),
+            "growth_first_to_last_third": round(growth, 1),
+            "samples": len(samples),
+        },
+        "server_sessions": {
+            "before": sessions_before,
+            "after_settle": sessions_after,
+            "settle_s": round(settle_s, 1),
+        },
+        "verdict": {
+            "bounded": bounded,
+            "sessions_dropped": dropped,
+            "max_growth_mb": config.max_growth_mb,
+        },
+        "rss_series_mb": [[round(s.t, 1), s.phase, round(s.rss / MB, 1)] for s in samples],
+    }
+
+
+async def _settled_sessions(url: str, target: int, wait_s: float) -> int | None:
+    """Poll the server's session count until it is at most ``target`` (or ``wait_s`` passed);
+    returns the last count."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        n = await asyncio.to_thread(server_sessions, url)
+        if (n is not None and n <= target) or time.monotonic() > deadline:
+            return n
+        await asyncio.sleep(1.0)
+
+
+def run_load(config: LoadConfig, log: Path | None = None) -> dict[str, Any]:
+    """Start a server, load it as ``config`` says, stop it; the measurements as a dict (what
+    ``--json`` writes). Server-log exceptions are counted as errors.
+
+    Raises
+    ------
+    LoadError
+        The server or the browser could not start.
+    """
+    if not os.access(CHROMIUM, os.X_OK):
+        raise LoadError(f"{CHROMIUM} is missing (make test installs Debian's chromium)")
+    server = start_server(config.port, log)
+    try:
+        result = asyncio.run(_drive(config, server))
+    finally:
+        server.stop()
+    logged = server.log_errors()
+    result["server_log_errors"] = logged[:20]
+    result["errors"] += len(logged)
+    result["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    result["cpus"] = os.cpu_count()
+    return result
+
+
+def table(result: dict[str, Any]) -> str:
+    """The measurements as a plain-text table."""
+    out = [
+        f"{result['users']} users x {result['seconds']:g} s (ran {result['load_wall_s']} s), "
+        f"{result['sessions']} sessions, {result['actions_completed']} actions completed",
+        "",
+        f"{'action':<10}{'n':>6}{'p50 s':>9}{'p95 s':>9}{'max s':>9}",
+    ]
+    for name, a in result["actions"].items():
+        if a["n"]:
+            out.append(
+                f"{name:<10}{a['n']:>6}{a['p50_s']:>9.2f}{a['p95_s']:>9.2f}{a['max_s']:>9.2f}"
+            )
+        else:
+            out.append(f"{name:<10}{0:>6}{'-':>9}{'-':>9}{'-':>9}")
+    m, s, v = result["memory_mb"], result["server_sessions"], result["verdict"]
+    out += [
+        "",
+        f"errors: {result['errors']}   refused by design (busy): {result['refused_by_design']}"
+        f"   cut at the time limit: {result['unfinished_at_stop']}",
+        f"server RSS MB: start {m['start']}, peak {m['peak']}, end of load {m['end_of_load']}, "
+        f"after settle {m['after_settle']}",
+        f"  median first third {m['first_third_median']}, last third {m['last_third_median']} "
+        f"(growth {m['growth_first_to_last_third']} MB, bound {v['max_growth_mb']:g})",
+        f"server sessions: before {s['before']}, {s['settle_s']} s after the users left "
+        f"{s['after_settle']}",
+        f"memory verdict: {'bounded' if v['bounded'] else 'NOT BOUNDED'}",
+        f"load average (1, 5, 15 min): {result.get('load_average')} on {result.get('cpus')} CPUs",
+    ]
+    for e in (result["error_list"] + result.get("server_log_errors", []))[:10]:
+        out.append(f"  error: {e}")
+    return "\n".join(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: run the load test, print the table, write the JSON."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--users", type=int, default=20, help="simulated users at once (20)")
+    ap.add_argument("--seconds", type=float, default=60.0, help="how long they keep coming (60)")
+    ap.add_argument("--port", type=int, default=None, help="port for the server (a free one)")
+    ap.add_argument("--timeout", type=float, default=90.0, help="longest wait per action (90 s)")
+    ap.add_argument("--settle", type=float, default=30.0, help="wait for sessions to drop (30 s)")
+    ap.add_argument("--max-growth-mb", type=float, default=150.0, help="memory bound (150 MB)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the users' choices (0)")
+    ap.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write the JSON")
+    args = ap.parse_args(argv)
+    if not (1 <= args.users <= 200 and 0 < args.seconds <= 3600):
+        print("error: --users must be in [1, 200] and --seconds in (0, 3600]", file=sys.stderr)
+        return 2
+    config = LoadConfig(
+        users=args.users,
+        seconds=args.seconds,
+        port=args.port,
+        timeout_s=args.timeout,
+        settle_s=args.settle,
+        max_growth_mb=args.max_growth_mb,
+        seed=args.seed,
+    )
+    try:
+        result = run_load(config)
+    except LoadError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(table(result))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+    print(f"\nwritten: {args.json}")
+    return 0 if result["errors"] == 0 and result["verdict"]["bounded"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
