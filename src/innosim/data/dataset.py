@@ -221,16 +221,19 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 
 def _long_row(text: str) -> str:
-    """``"line N"`` of the first row with more fields than the header (1-based)."""
+    """``"line N"`` of the row with more fields than the header (1-based): pandas warns
+    about the first data row only (longer rows after it are tokenizer errors)."""
     rows = csv.reader(io.StringIO(text))
     try:
         width = len(next(rows, []))
         for row in rows:
             if len(row) > width:
                 return f"line {rows.line_num}"
-    except csv.Error:  # a field longer than the csv module's limit: no line to name
+    except csv.Error:  # a field over the csv module's limit: pandas' first data row is longest
         pass
-    return "a row"
+    lines = text.splitlines()
+    first = next((k for k in range(2, len(lines) + 1) if lines[k - 1].strip()), 2)
+    return f"line {first}"
 
 
 def _malformed_csv(path: Path, text: str, message: str) -> InputError:
