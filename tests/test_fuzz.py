@@ -84,10 +84,11 @@ def test_command_line_never_traces_back(cli_work: fuzzgen.Workdir, rng: object) 
     _property("cli", cli_work, rng)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def cli_work(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fuzzgen.Workdir]:
     """A work directory with the command line's stubs in (no simulation, figure or index
-    computation runs: a command that gets that far has had its arguments accepted)."""
+    computation runs: a command that gets that far has had its arguments accepted), for the
+    one test that needs them: they are removed right after it."""
     fuzzgen.seeds()
     w = fuzzgen.Workdir(tmp_path_factory.mktemp("fuzz-cli"))
     fuzzgen.install_cli_stubs()
