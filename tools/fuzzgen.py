@@ -39,6 +39,7 @@ import math
 import os
 import re
 import signal
+import threading
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -189,7 +190,7 @@ def judge_exception(exc: BaseException) -> Outcome:
 def time_limit(seconds: int) -> Iterator[None]:
     """Raise :class:`CaseTimeout` in the block after ``seconds`` (main thread, POSIX; no limit
     elsewhere)."""
-    if not hasattr(signal, "SIGALRM"):
+    if not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
         yield
         return
 
