@@ -4,21 +4,42 @@
 Solara's production mode (no file watching, no auto-restart), keeps telemetry and version checks
 off (nothing leaves the machine) and culls the state of a closed browser page after
 :data:`KERNEL_CULL_TIMEOUT`.
+
+Every request passes :class:`RequestGuard` first: oversized URLs, headers and bodies are
+refused, the front-end file route only serves files already in the asset cache (Solara's own
+route would fetch anything else from a CDN, and delete a cached *directory* it was asked for),
+and a browser page of another site cannot open the page's websocket.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import logging
 import os
 import socket
 import warnings
-from collections.abc import Callable
-from typing import Final
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import unquote, urlsplit
 
 from innosim.errors import InputError
 
-__all__ = ["APP", "KERNEL_CULL_TIMEOUT", "check_available", "check_port", "serve"]
+__all__ = [
+    "APP",
+    "CDN_PREFIX",
+    "KERNEL_CULL_TIMEOUT",
+    "MAX_BODY_BYTES",
+    "MAX_HEADERS",
+    "MAX_HEADER_BYTES",
+    "MAX_URL_BYTES",
+    "MAX_WS_MESSAGE_BYTES",
+    "RequestGuard",
+    "check_available",
+    "check_port",
+    "serve",
+]
 
 APP: Final = "innosim.dashboard.app"
 """The module holding the Solara ``Page``."""
@@ -27,6 +48,152 @@ KERNEL_CULL_TIMEOUT: Final = "10m"
 """How long a disconnected page's session state is kept (Solara's default is a day)."""
 
 EXTRA_HINT: Final = "pip install 'innosim[dashboard]'"
+
+MAX_URL_BYTES: Final = 8 * 1024
+"""Longest path plus query string accepted (414 beyond)."""
+
+MAX_HEADER_BYTES: Final = 32 * 1024
+"""Largest total size of a request's header names and values (431 beyond)."""
+
+MAX_HEADERS: Final = 100
+"""Most header lines in one request (431 beyond)."""
+
+MAX_BODY_BYTES: Final = 64 * 1024
+"""Largest request body (413 beyond). The page sends none: its only POST, the close beacon
+sent when a page is left, is empty; everything else travels on the websocket."""
+
+MAX_WS_MESSAGE_BYTES: Final = 1024 * 1024
+"""Largest websocket message from a page (the connection is closed beyond; the page sends
+lever values and clicks, a few hundred bytes each)."""
+
+MAX_INCOMPLETE_BYTES: Final = 16 * 1024
+"""Largest request head uvicorn buffers while it arrives (400 beyond)."""
+
+LOOPBACK_NAMES: Final = frozenset({"127.0.0.1", "localhost", "::1"})
+"""Host names a loopback-bound server answers to (``urlsplit`` drops IPv6 brackets)."""
+
+CDN_PREFIX: Final = "/_solara/cdn/"
+"""Where Solara serves the page's front-end files from its asset cache."""
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class RequestGuard:
+    """ASGI middleware in front of Solara's app: refuses what the page never sends.
+
+    * a path plus query over :data:`MAX_URL_BYTES` (414), headers over :data:`MAX_HEADERS` lines
+      or :data:`MAX_HEADER_BYTES` (431), a declared body over :data:`MAX_BODY_BYTES` (413) or a
+      body without a declared length (411: ``Transfer-Encoding: chunked``);
+    * under :data:`CDN_PREFIX`, anything but a GET or HEAD of a regular file inside
+      ``cdn_dir`` (404, never passed on: Solara's route fetches a missing file from a CDN,
+      which is a request to the network chosen by whoever asks, and deletes a cached
+      directory named in the URL before fetching it again);
+    * a websocket whose ``Origin`` is not the page's own host (403): another site's page in
+      the same browser cannot drive a session;
+    * with ``loopback_only`` (the server listens on a loopback address), a ``Host`` other than
+      ``127.0.0.1``, ``localhost`` or ``[::1]`` (403): a site whose name was re-pointed at
+      127.0.0.1 (DNS rebinding) cannot reach the page through the user's browser.
+
+    Everything else goes to ``app`` unchanged.
+    """
+
+    def __init__(self, app: ASGIApp, cdn_dir: Path, loopback_only: bool = True) -> None:
+        self.app = app
+        self.cdn_dir = Path(os.path.realpath(cdn_dir))
+        self.loopback_only = loopback_only
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check an HTTP request or websocket, answer it or pass it on."""
+        if scope["type"] == "http":
+            status = self._http_refusal(scope)
+            if status:
+                await _plain(send, status)
+                return
+        elif scope["type"] == "websocket" and (
+            self._websocket_refused(scope) or self._host_refused(scope)
+        ):
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await self.app(scope, receive, send)
+
+    def _http_refusal(self, scope: Scope) -> int | None:
+        """The status refusing this HTTP request, or ``None`` to pass it on."""
+        raw_path: bytes = scope.get("raw_path") or scope.get("path", "").encode()
+        if len(raw_path) + len(scope.get("query_string", b"")) > MAX_URL_BYTES:
+            return 414
+        headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
+        if len(headers) > MAX_HEADERS or sum(len(k) + len(v) for k, v in headers) > (
+            MAX_HEADER_BYTES
+        ):
+            return 431
+        for key, value in headers:
+            if key == b"transfer-encoding":
+                return 411
+            if key == b"content-length":
+                try:
+                    if int(value) > MAX_BODY_BYTES:
+                        return 413
+                except ValueError:
+                    return 400
+        if self._host_refused(scope):
+            return 403
+        path: str = scope.get("path", "")
+        if path.startswith(CDN_PREFIX) and not (
+            scope.get("method") in ("GET", "HEAD") and self._cached_file(path)
+        ):
+            return 404
+        return None
+
+    def _cached_file(self, path: str) -> bool:
+        """Whether ``path`` (under :data:`CDN_PREFIX`) names a regular file in the cache."""
+        rel = unquote(path[len(CDN_PREFIX) :])
+        if not rel or "\\" in rel or "\0" in rel:
+            return False
+        parts = rel.split("/")
+        if any(p in ("", ".", "..") for p in parts):
+            return False
+        full = Path(os.path.realpath(self.cdn_dir.joinpath(*parts)))
+        return full.is_relative_to(self.cdn_dir) and full.is_file()
+
+    def _host_refused(self, scope: Scope) -> bool:
+        """Whether ``loopback_only`` and the ``Host`` header names another machine."""
+        if not self.loopback_only:
+            return False
+        host = dict(scope.get("headers", [])).get(b"host", b"").decode("latin-1").lower()
+        name = urlsplit(f"//{host}").hostname if host else None
+        return name not in LOOPBACK_NAMES
+
+    @staticmethod
+    def _websocket_refused(scope: Scope) -> bool:
+        """Whether a websocket comes from another site's page (its Origin is not our host)."""
+        headers = dict(scope.get("headers", []))
+        origin = headers.get(b"origin")
+        if origin is None:  # not a browser page: nothing another site could abuse
+            return False
+        host = headers.get(b"host", b"").decode("latin-1").lower()
+        return urlsplit(origin.decode("latin-1")).netloc.lower() != host
+
+
+async def _plain(send: Send, status: int) -> None:
+    """Send a short plain-text response with ``status`` and close."""
+    body = f"{status} refused by innosim serve\n".encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
 
 _find_spec = importlib.util.find_spec  # tests replace it to simulate a missing extra
 
@@ -79,6 +246,16 @@ def check_port(host: str, port: int) -> None:
             ) from None
 
 
+def _is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback name or address (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 8765,
@@ -126,6 +303,14 @@ def serve(
     settings.telemetry.mixpanel_enable = False
     if announce:
         announce(f"http://{host}:{port}/")
+    from solara.server.starlette import app
+
     uvicorn.run(
-        "solara.server.starlette:app", host=host, port=port, log_level="warning", access_log=False
+        RequestGuard(app, assets.cache_dir(), loopback_only=_is_loopback(host)),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        ws_max_size=MAX_WS_MESSAGE_BYTES,
+        h11_max_incomplete_event_size=MAX_INCOMPLETE_BYTES,
     )
