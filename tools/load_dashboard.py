@@ -28,6 +28,11 @@ Usage::
 
     .venv/bin/python tools/load_dashboard.py --users 20 --seconds 60
     .venv/bin/python tools/load_dashboard.py --users 4 --seconds 10 --port 9000
+    .venv/bin/python tools/load_dashboard.py --abandon 0.5 --cull-timeout 20s --settle 60
+
+``--abandon P`` ends that share of visits by closing the browser context abruptly (the page
+cannot tell the server); the server keeps such a session until its cull timeout
+(``--cull-timeout``, default the server's 10 minutes), which the settle wait then has to cover.
 
 Prints a table, writes ``bench-results/load_dashboard.json`` (``--json``), exits 1 when there
 were errors or memory was not bounded, 2 when the server or the browser could not start.
@@ -264,10 +269,12 @@ async def user_session(
     timeout_ms: int,
     labels: dict[str, str],
     extras: tuple[float, float] = (0.4, 0.3),
+    abandon: bool = False,
 ) -> None:
     """One visit: a fresh session that loads, moves levers, runs, maybe switches language and
-    opens the index (with the probabilities ``extras``), then leaves. Errors are recorded in
-    ``stats``, never raised."""
+    opens the index (with the probabilities ``extras``), then leaves: navigates away, or with
+    ``abandon`` just closes the browser context (a crashed tab, a lost network: the page cannot
+    say it closed). Errors are recorded in ``stats``, never raised."""
     from playwright.async_api import Error as PlaywrightError
     from playwright.async_api import TimeoutError as PlaywrightTimeout
 
@@ -333,7 +340,8 @@ async def user_session(
             await page.locator(".innosim-index").wait_for(state="visible")
             stats.add("index", time.perf_counter() - t)
         action = "leave"
-        await page.goto("about:blank")  # pagehide: the page tells the server it closed
+        if not abandon:
+            await page.goto("about:blank")  # pagehide: the page tells the server it closed
     except PlaywrightTimeout:
         stats.error("timeout", f"{action} took over {timeout_ms / 1000:g} s")
     except asyncio.CancelledError:
@@ -362,7 +370,8 @@ async def user_loop(
     rng = random.Random(config.seed * 1000 + uid)
     await asyncio.sleep(rng.uniform(0, 2.0))  # users do not all arrive in the same instant
     while time.monotonic() < stop_at:
-        await user_session(browser, url, stats, rng, timeout_ms, labels, config.extras)
+        abandon = rng.random() < config.abandon
+        await user_session(browser, url, stats, rng, timeout_ms, labels, config.extras, abandon)
         await asyncio.sleep(rng.uniform(0.5, 1.5))
 
 
@@ -382,6 +391,10 @@ class LoadConfig:
     seed: int = 0
     extras: tuple[float, float] = (0.4, 0.3)
     """Probability that a visit switches language, and that it opens the index view."""
+    abandon: float = 0.0
+    """Probability that a visit ends by closing the browser context without leaving the page."""
+    cull_timeout: str | None = None
+    """``SOLARA_KERNEL_CULL_TIMEOUT`` for the server (default: the server's own, 10 minutes)."""
 
 
 def _ms(values: Sequence[float]) -> dict[str, float | int | None]:
@@ -471,6 +484,8 @@ async def _drive(config: LoadConfig, server: Server) -> dict[str, Any]:
     return {
         "users": config.users,
         "seconds": config.seconds,
+        "abandon": config.abandon,
+        "cull_timeout": config.cull_timeout,
         "load_wall_s": round(load_s, 1),
         "sessions": stats.sessions,
         "actions_completed": completed,
@@ -525,7 +540,8 @@ def run_load(config: LoadConfig, log: Path | None = None) -> dict[str, Any]:
     """
     if not os.access(CHROMIUM, os.X_OK):
         raise LoadError(f"{CHROMIUM} is missing (make test installs Debian's chromium)")
-    server = start_server(config.port, log)
+    env = {"SOLARA_KERNEL_CULL_TIMEOUT": config.cull_timeout} if config.cull_timeout else {}
+    server = start_server(config.port, log, env=env)
     try:
         result = asyncio.run(_drive(config, server))
     finally:
@@ -542,7 +558,13 @@ def table(result: dict[str, Any]) -> str:
     """The measurements as a plain-text table."""
     out = [
         f"{result['users']} users x {result['seconds']:g} s (ran {result['load_wall_s']} s), "
-        f"{result['sessions']} sessions, {result['actions_completed']} actions completed",
+        f"{result['sessions']} sessions, {result['actions_completed']} actions completed"
+        + (
+            f", {result['abandon']:.0%} of visits abandoned (cull timeout "
+            f"{result['cull_timeout'] or 'default'})"
+            if result.get("abandon")
+            else ""
+        ),
         "",
         f"{'action':<10}{'n':>6}{'p50 s':>9}{'p95 s':>9}{'max s':>9}",
     ]
@@ -582,10 +604,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--settle", type=float, default=30.0, help="wait for sessions to drop (30 s)")
     ap.add_argument("--max-growth-mb", type=float, default=150.0, help="memory bound (150 MB)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the users' choices (0)")
+    ap.add_argument(
+        "--abandon",
+        type=float,
+        default=0.0,
+        help="share of visits ending with the tab closed abruptly, the page unable to say so (0)",
+    )
+    ap.add_argument(
+        "--cull-timeout",
+        default=None,
+        help="how long the server keeps an abandoned session, e.g. 20s (default: its own, 10m)",
+    )
     ap.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write the JSON")
     args = ap.parse_args(argv)
-    if not (1 <= args.users <= 200 and 0 < args.seconds <= 3600):
-        print("error: --users must be in [1, 200] and --seconds in (0, 3600]", file=sys.stderr)
+    if not (1 <= args.users <= 200 and 0 < args.seconds <= 3600 and 0 <= args.abandon <= 1):
+        print(
+            "error: --users must be in [1, 200], --seconds in (0, 3600], --abandon in [0, 1]",
+            file=sys.stderr,
+        )
         return 2
     config = LoadConfig(
         users=args.users,
@@ -595,6 +631,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settle_s=args.settle,
         max_growth_mb=args.max_growth_mb,
         seed=args.seed,
+        abandon=args.abandon,
+        cull_timeout=args.cull_timeout,
     )
     try:
         result = run_load(config)
