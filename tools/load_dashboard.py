@@ -15,14 +15,22 @@ session (a new browser context, so a new Solara kernel on the server):
 5. leave: navigate away (the page's ``pagehide`` tells the server to drop the session), close
    the context, start over after a short pause.
 
+A warm-up visit (not measured) comes first. The load time is cut into ``--rounds`` equal
+rounds (2): in each, the users keep coming back until the round's time is up (a visit still
+going one action timeout later is cut short at its next action, and leaves), then they leave
+and the script waits for the server's session count (``/resourcez``) to return to what it was
+before the load.
+
 Measured: the latency of every action (p50/p95/max), actions completed, errors (HTTP 5xx,
 page errors, console errors, timeouts, an error box other than "busy", exceptions in the server
-log), refusals by design, and the resident memory of the server process and its children
-(psutil, every 0.5 s). After the users leave, the script waits for the server's session count
-(``/resourcez``) to return to what it was before the load and reports the memory then.
+log), refusals by design, the server's CPU time, and the resident memory of the server process
+and its children (psutil, every 0.5 s). Console errors logged while a page is being left (the
+front end tearing itself down) are counted apart.
 
-Verdict "bounded" when the sessions were dropped and the median RSS of the last third of the
-load is at most ``--max-growth-mb`` above the median of the first third.
+Verdict "bounded" when the sessions were dropped after every round and the RSS after the last
+round (users gone) is at most ``--max-growth-mb`` above the RSS after the first: memory a
+session used is reused by the next ones instead of piling up (with one round: above the RSS at
+the start).
 
 Usage::
 
@@ -52,7 +60,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -209,6 +217,7 @@ class Stats:
     refused: int = 0
     sessions: int = 0
     unfinished: int = 0
+    teardown: list[str] = field(default_factory=list)
 
     def add(self, action: str, seconds: float) -> None:
         """Record one completed action."""
@@ -261,6 +270,10 @@ async def _move_slider(page: Any, label: str, key: str, shown: str) -> None:
     await page.get_by_text(shown, exact=True).first.wait_for(state="visible")
 
 
+class _Cut(Exception):
+    """The load's time is up: the visit leaves at the next action boundary."""
+
+
 async def user_session(
     browser: Any,
     url: str,
@@ -270,37 +283,52 @@ async def user_session(
     labels: dict[str, str],
     extras: tuple[float, float] = (0.4, 0.3),
     abandon: bool = False,
+    cut_at: float = float("inf"),
 ) -> None:
     """One visit: a fresh session that loads, moves levers, runs, maybe switches language and
     opens the index (with the probabilities ``extras``), then leaves: navigates away, or with
     ``abandon`` just closes the browser context (a crashed tab, a lost network: the page cannot
-    say it closed). Errors are recorded in ``stats``, never raised."""
+    say it closed). Past ``cut_at`` (``time.monotonic``) the visit skips its remaining actions
+    and leaves (counted as cut). Errors are recorded in ``stats``, never raised; a console error
+    while the page is being left (Vue tearing the page down) is kept apart as a teardown
+    message."""
     from playwright.async_api import Error as PlaywrightError
     from playwright.async_api import TimeoutError as PlaywrightTimeout
 
     from innosim.dashboard.logic import SCALES, lever_bounds
 
+    action = ["load"]
+
+    def on_console(msg: Any) -> None:
+        if msg.type != "error":
+            return
+        if action[0] == "leave":
+            stats.teardown.append(" ".join(msg.text.split())[:300])
+        else:
+            stats.error("console error", f"during {action[0]}: {msg.text}")
+
+    def step(name: str) -> None:
+        if time.monotonic() > cut_at:
+            raise _Cut()
+        action[0] = name
+
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1100})
     page = await ctx.new_page()
     page.set_default_timeout(timeout_ms)
-    page.on("pageerror", lambda e: stats.error("page error", str(e)))
-    page.on(
-        "console",
-        lambda m: stats.error("console error", m.text) if m.type == "error" else None,
-    )
+    page.on("pageerror", lambda e: stats.error("page error", f"during {action[0]}: {e}"))
+    page.on("console", on_console)
     page.on(
         "response",
         lambda r: stats.error("http", f"{r.status} {r.url}") if r.status >= 500 else None,
     )
     stats.sessions += 1
-    action = "load"
     try:
         t = time.perf_counter()
         await page.goto(url)
         await page.locator(".innosim-no-run").wait_for(state="visible")
         stats.add("load", time.perf_counter() - t)
 
-        action = "lever"
+        step("lever")
         await asyncio.sleep(rng.uniform(0.2, 1.0))  # reading the page
         t = time.perf_counter()
         await _move_slider(page, labels["scale"], "Home", f"{labels['scale']}: {SCALES[0]:g}")
@@ -308,11 +336,12 @@ async def user_session(
         lever = rng.choice(LEVERS)
         low, high = lever_bounds(lever)
         key, value = rng.choice((("Home", low), ("End", high)))
+        step("lever")
         t = time.perf_counter()
         await _move_slider(page, labels["p_" + lever], key, f"{labels['p_' + lever]}: {value:.3g}")
         stats.add("lever", time.perf_counter() - t)
 
-        action = "run"
+        step("run")
         t = time.perf_counter()
         await page.locator(".innosim-run").click()
         notice = page.locator(".innosim-success, .innosim-error")
@@ -328,27 +357,31 @@ async def user_session(
                 stats.error("run refused", said)
 
         if rng.random() < extras[0]:
-            action = "language"
+            step("language")
             t = time.perf_counter()
             await page.get_by_role("button", name="中文").click()
             await page.locator(".innosim-title", has_text="仪表盘").wait_for(state="visible")
             stats.add("language", time.perf_counter() - t)
         if rng.random() < extras[1]:
-            action = "index"
+            step("index")
             t = time.perf_counter()
             await page.locator(".innosim-views button").nth(2).click()
             await page.locator(".innosim-index").wait_for(state="visible")
             stats.add("index", time.perf_counter() - t)
-        action = "leave"
+    except _Cut:
+        stats.unfinished += 1
+    except PlaywrightTimeout:
+        stats.error("timeout", f"{action[0]} took over {timeout_ms / 1000:g} s")
+    except PlaywrightError as exc:
+        stats.error("browser", f"{action[0]}: {exc}")
+    try:
+        action[0] = "leave"
         if not abandon:
             await page.goto("about:blank")  # pagehide: the page tells the server it closed
     except PlaywrightTimeout:
-        stats.error("timeout", f"{action} took over {timeout_ms / 1000:g} s")
-    except asyncio.CancelledError:
-        stats.unfinished += 1
-        raise
+        stats.error("timeout", f"leaving took over {timeout_ms / 1000:g} s")
     except PlaywrightError as exc:
-        stats.error("browser", f"{action}: {exc}")
+        stats.error("browser", f"leave: {exc}")
     finally:
         try:
             await ctx.close()
@@ -366,12 +399,16 @@ async def user_loop(
     labels: dict[str, str],
     config: LoadConfig,
 ) -> None:
-    """One simulated user: visit after visit until ``stop_at`` (``time.monotonic``)."""
+    """One simulated user: visit after visit until ``stop_at`` (``time.monotonic``); a visit
+    still going one action timeout after ``stop_at`` is cut short."""
     rng = random.Random(config.seed * 1000 + uid)
     await asyncio.sleep(rng.uniform(0, 2.0))  # users do not all arrive in the same instant
+    cut_at = stop_at + timeout_ms / 1000
     while time.monotonic() < stop_at:
         abandon = rng.random() < config.abandon
-        await user_session(browser, url, stats, rng, timeout_ms, labels, config.extras, abandon)
+        await user_session(
+            browser, url, stats, rng, timeout_ms, labels, config.extras, abandon, cut_at
+        )
         await asyncio.sleep(rng.uniform(0.5, 1.5))
 
 
@@ -387,8 +424,12 @@ class LoadConfig:
     port: int | None = None
     timeout_s: float = 90.0
     settle_s: float = 30.0
-    max_growth_mb: float = 150.0
+    max_growth_mb: float = 64.0
     seed: int = 0
+    rounds: int = 2
+    """The load is cut into this many equal rounds; after each, the users leave and the server's
+    sessions must drop. Memory is bounded when the RSS after the last round is at most
+    ``max_growth_mb`` above the RSS after the first (one round: above the start)."""
     extras: tuple[float, float] = (0.4, 0.3)
     """Probability that a visit switches language, and that it opens the index view."""
     abandon: float = 0.0
@@ -413,6 +454,16 @@ def _median_mb(samples: Sequence[Sample]) -> float | None:
     return round(float(np.median([s.rss for s in samples])) / MB, 1) if samples else None
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` and its children."""
+    try:
+        proc = psutil.Process(pid)
+        t = proc.cpu_times()
+        return float(t.user + t.system + t.children_user + t.children_system)
+    except psutil.Error:
+        return float("nan")
+
+
 async def _drive(config: LoadConfig, server: Server) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
@@ -423,6 +474,8 @@ async def _drive(config: LoadConfig, server: Server) -> dict[str, Any]:
     sampler = asyncio.create_task(sample_memory(server.pid, samples, lambda: phase[0], t0))
     labels = _labels()
     timeout_ms = int(config.timeout_s * 1000)
+    per_round = config.seconds / config.rounds
+    rounds: list[dict[str, Any]] = []
     try:
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -430,60 +483,72 @@ async def _drive(config: LoadConfig, server: Server) -> dict[str, Any]:
                 # warm-up, not measured: one visit doing everything (imports, first chart, the
                 # shared index)
                 warm = Stats()
+                extras = (float(config.extras[0] > 0), float(config.extras[1] > 0))
                 await user_session(
-                    browser,
-                    server.url,
-                    warm,
-                    random.Random(-1),
-                    timeout_ms,
-                    labels,
-                    extras=(1.0, 1.0),
+                    browser, server.url, warm, random.Random(-1), timeout_ms, labels, extras
                 )
-                sessions_before = await _settled_sessions(server.url, 0, config.settle_s)
                 stats.errors.extend(f"warm-up {e}" for e in warm.errors)
-                phase[0] = "load"
-                load_t0 = time.monotonic()
-                stop_at = load_t0 + config.seconds
-                users = [
-                    asyncio.create_task(
-                        user_loop(
-                            i, browser, server.url, stats, stop_at, timeout_ms, labels, config
+                sessions_before = await _settled_sessions(server.url, 0, config.settle_s)
+                rss_start = server_rss(server.pid)
+                cpu0 = _cpu_s(server.pid)
+                load_s = 0.0
+                for r in range(config.rounds):
+                    phase[0] = f"load{r + 1}"
+                    load_t0 = time.monotonic()
+                    stop_at = load_t0 + per_round
+                    cfg = replace(config, seed=config.seed * 100 + r)
+                    users = [
+                        asyncio.create_task(
+                            user_loop(
+                                i, browser, server.url, stats, stop_at, timeout_ms, labels, cfg
+                            )
                         )
+                        for i in range(config.users)
+                    ]
+                    hard = per_round + 3 * config.timeout_s + 10  # a cut visit still leaves
+                    done, pending = await asyncio.wait(users, timeout=hard)
+                    for task in pending:  # bounded in time whatever happens
+                        task.cancel()
+                    await asyncio.gather(*pending, return_exceptions=True)
+                    stats.unfinished += len(pending)
+                    for task in done:
+                        if task.exception() is not None:
+                            stats.error("user", repr(task.exception()))
+                    load_s += time.monotonic() - load_t0
+                    phase[0] = f"settle{r + 1}"
+                    settle_t0 = time.monotonic()
+                    left = await _settled_sessions(server.url, sessions_before, config.settle_s)
+                    await asyncio.sleep(2 * RSS_PERIOD_S)
+                    rounds.append(
+                        {
+                            "round": r + 1,
+                            "sessions_after": left,
+                            "settle_s": round(time.monotonic() - settle_t0, 1),
+                            "rss_after_mb": round(server_rss(server.pid) / MB, 1),
+                        }
                     )
-                    for i in range(config.users)
-                ]
-                hard = config.seconds + config.timeout_s + 10
-                done, pending = await asyncio.wait(users, timeout=hard)
-                for task in pending:  # bounded in time: cut what is still running
-                    task.cancel()
-                await asyncio.gather(*pending, return_exceptions=True)
-                for task in done:
-                    if task.exception() is not None:
-                        stats.error("user", repr(task.exception()))
-                load_s = time.monotonic() - load_t0
+                cpu_s = _cpu_s(server.pid) - cpu0
             finally:
                 await browser.close()
-        phase[0] = "settle"
-        settle_t0 = time.monotonic()
-        sessions_after = await _settled_sessions(server.url, sessions_before, config.settle_s)
-        settle_s = time.monotonic() - settle_t0
-        await asyncio.sleep(2 * RSS_PERIOD_S)
     finally:
         sampler.cancel()
         await asyncio.gather(sampler, return_exceptions=True)
 
-    load = [s for s in samples if s.phase == "load"]
+    load = [s for s in samples if s.phase.startswith("load")]
     third = max(1, len(load) // 3)
     first, last = load[:third], load[-third:]
-    before = [s for s in samples if s.phase == "warmup"]
-    after = [s for s in samples if s.phase == "settle"]
-    growth = (_median_mb(last) or 0.0) - (_median_mb(first) or 0.0) if load else float("nan")
-    dropped = sessions_after is not None and sessions_after <= sessions_before
+    after = [r["rss_after_mb"] for r in rounds]
+    base = after[0] if len(after) > 1 else round(rss_start / MB, 1)
+    growth = round(after[-1] - base, 1)
+    dropped = all(
+        r["sessions_after"] is not None and r["sessions_after"] <= sessions_before for r in rounds
+    )
     bounded = dropped and growth <= config.max_growth_mb
     completed = sum(len(v) for v in stats.latencies.values())
     return {
         "users": config.users,
         "seconds": config.seconds,
+        "rounds": config.rounds,
         "abandon": config.abandon,
         "cull_timeout": config.cull_timeout,
         "load_wall_s": round(load_s, 1),
@@ -492,23 +557,26 @@ async def _drive(config: LoadConfig, server: Server) -> dict[str, Any]:
         "actions": {a: _ms(stats.latencies[a]) for a in ACTIONS},
         "errors": len(stats.errors),
         "error_list": stats.errors[:50],
+        "teardown_console_messages": len(stats.teardown),
+        "teardown_examples": sorted(set(stats.teardown))[:5],
         "refused_by_design": stats.refused,
         "unfinished_at_stop": stats.unfinished,
+        "server_cpu_s": round(cpu_s, 1),
+        "server_cpu_share": round(cpu_s / (load_s * (os.cpu_count() or 1)), 3),
         "memory_mb": {
-            "start": round(before[-1].rss / MB, 1) if before else None,
+            "start": round(rss_start / MB, 1),
             "peak": round(max(s.rss for s in samples) / MB, 1) if samples else None,
-            "end_of_load": round(load[-1].rss / MB, 1) if load else None,
-            "after_settle": round(after[-1].rss / MB, 1) if after else None,
+            "end": after[-1] if after else None,
+            "after_each_round": after,
             "first_third_median": _median_mb(first),
             "last_third_median": _median_mb(last),
-            "growth_first_to_last_third": round(growth, 1),
+            "growth": growth,
+            "growth_is": "after last round - after first round"
+            if len(after) > 1
+            else "after the round - start",
             "samples": len(samples),
         },
-        "server_sessions": {
-            "before": sessions_before,
-            "after_settle": sessions_after,
-            "settle_s": round(settle_s, 1),
-        },
+        "server_sessions": {"before": sessions_before, "rounds": rounds},
         "verdict": {
             "bounded": bounded,
             "sessions_dropped": dropped,
@@ -557,7 +625,8 @@ def run_load(config: LoadConfig, log: Path | None = None) -> dict[str, Any]:
 def table(result: dict[str, Any]) -> str:
     """The measurements as a plain-text table."""
     out = [
-        f"{result['users']} users x {result['seconds']:g} s (ran {result['load_wall_s']} s), "
+        f"{result['users']} users x {result['seconds']:g} s in {result['rounds']} round(s) "
+        f"(ran {result['load_wall_s']} s), "
         f"{result['sessions']} sessions, {result['actions_completed']} actions completed"
         + (
             f", {result['abandon']:.0%} of visits abandoned (cull timeout "
@@ -579,13 +648,18 @@ def table(result: dict[str, Any]) -> str:
     out += [
         "",
         f"errors: {result['errors']}   refused by design (busy): {result['refused_by_design']}"
-        f"   cut at the time limit: {result['unfinished_at_stop']}",
-        f"server RSS MB: start {m['start']}, peak {m['peak']}, end of load {m['end_of_load']}, "
-        f"after settle {m['after_settle']}",
-        f"  median first third {m['first_third_median']}, last third {m['last_third_median']} "
-        f"(growth {m['growth_first_to_last_third']} MB, bound {v['max_growth_mb']:g})",
-        f"server sessions: before {s['before']}, {s['settle_s']} s after the users left "
-        f"{s['after_settle']}",
+        f"   cut at the time limit: {result['unfinished_at_stop']}"
+        f"   console messages while leaving a page: {result['teardown_console_messages']}",
+        f"server RSS MB: start {m['start']}, peak {m['peak']}, after each round (users gone) "
+        f"{m['after_each_round']}, end {m['end']}",
+        f"  growth {m['growth']} MB ({m['growth_is']}; bound {v['max_growth_mb']:g}); "
+        f"median of the load's first third {m['first_third_median']}, last third "
+        f"{m['last_third_median']}",
+        f"server sessions: before {s['before']}, after each round "
+        + ", ".join(f"{r['sessions_after']} ({r['settle_s']} s after)" for r in s["rounds"]),
+        f"server CPU: {result['server_cpu_s']} s during the load "
+        f"({result['server_cpu_share']:.0%} of the machine's CPUs; the rest: the browser, "
+        "other jobs)",
         f"memory verdict: {'bounded' if v['bounded'] else 'NOT BOUNDED'}",
         f"load average (1, 5, 15 min): {result.get('load_average')} on {result.get('cpus')} CPUs",
     ]
@@ -602,7 +676,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--port", type=int, default=None, help="port for the server (a free one)")
     ap.add_argument("--timeout", type=float, default=90.0, help="longest wait per action (90 s)")
     ap.add_argument("--settle", type=float, default=30.0, help="wait for sessions to drop (30 s)")
-    ap.add_argument("--max-growth-mb", type=float, default=150.0, help="memory bound (150 MB)")
+    ap.add_argument("--rounds", type=int, default=2, help="rounds the load is cut into (2)")
+    ap.add_argument(
+        "--max-growth-mb",
+        type=float,
+        default=64.0,
+        help="memory bound: RSS after the last round minus after the first (64 MB)",
+    )
     ap.add_argument("--seed", type=int, default=0, help="seed of the users' choices (0)")
     ap.add_argument(
         "--abandon",
@@ -617,9 +697,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write the JSON")
     args = ap.parse_args(argv)
-    if not (1 <= args.users <= 200 and 0 < args.seconds <= 3600 and 0 <= args.abandon <= 1):
+    if (
+        not (1 <= args.users <= 200 and 0 < args.seconds <= 3600 and 0 <= args.abandon <= 1)
+        or not 1 <= args.rounds <= 10
+    ):
         print(
-            "error: --users must be in [1, 200], --seconds in (0, 3600], --abandon in [0, 1]",
+            "error: --users must be in [1, 200], --seconds in (0, 3600], --abandon in [0, 1], "
+            "--rounds in [1, 10]",
             file=sys.stderr,
         )
         return 2
@@ -631,6 +715,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settle_s=args.settle,
         max_growth_mb=args.max_growth_mb,
         seed=args.seed,
+        rounds=args.rounds,
         abandon=args.abandon,
         cull_timeout=args.cull_timeout,
     )
