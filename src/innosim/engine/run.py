@@ -336,9 +336,15 @@ def _record_firm_year(state: State, params: ModelParams) -> None:
 
 
 def _concat(chunks: list[dict[str, np.ndarray]], columns: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Join the chunks column by column, emptying them as it goes.
+
+    Each column's pieces are popped from their chunks before the next column is joined, so the
+    pieces are freed column by column and the peak memory is the joined table plus one column,
+    not twice the table.
+    """
     if not chunks:
         return {k: np.zeros(0, dtype=v) for k, v in columns.items()}
-    return {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+    return {k: np.concatenate([c.pop(k) for c in chunks]) for k in list(chunks[0])}
 
 
 def _assemble(
@@ -367,16 +373,29 @@ def _assemble(
     )
     for k, arr in data.items():
         series[k] = arr.reshape(-1)
-    alive = state.firms.to_dict()
-    chunks = [*state.archive, alive]
+    agents_final = {"people": state.people.n, "firms": state.firms.n, "funds": state.funds.n}
+    # The result frames are built while the state is freed piece by piece (people first: they are
+    # not part of the result), so that the peak memory of a large run is not the state plus a
+    # copy of everything it recorded.
+    state.people.free()
+    n_alive = state.firms.n
+    chunks = [*state.archive, state.firms.to_dict()]
+    state.archive.clear()
+    state.firms.free()
     reg = _concat(chunks, FIRM_COLUMNS)
-    firms = pd.DataFrame(reg)
-    firms.insert(
-        1, "alive", np.r_[np.zeros(len(firms) - state.firms.n, bool), np.ones(state.firms.n, bool)]
-    )
-    firms = firms.sort_values("id", kind="stable").reset_index(drop=True)
-    fy = pd.DataFrame(_concat(state.firm_years, {}))
-    inv = pd.DataFrame(state.ledger.to_dict())
+    first, *rest = reg  # the registry's first column (id), then alive, then the others
+    n_all = len(reg["id"])
+    alive = np.r_[np.zeros(n_all - n_alive, bool), np.ones(n_alive, bool)]
+    reg = {first: reg[first], "alive": alive, **{k: reg[k] for k in rest}}
+    order = np.argsort(reg["id"], kind="stable")  # by id, as sort_values("id", kind="stable")
+    for k in list(reg):
+        reg[k] = reg[k][order]
+    firms = pd.DataFrame(reg, copy=False)
+    del reg
+    fy = pd.DataFrame(_concat(state.firm_years, {}), copy=False)
+    state.firm_years.clear()
+    inv = pd.DataFrame(state.ledger.to_dict(), copy=False)
+    state.ledger.free()
     meta: dict[str, Any] = {
         "scenario": scenario.name,
         "scenario_path": scenario.path,
@@ -393,7 +412,7 @@ def _assemble(
         "tick": "quarter",
         "wall_seconds": elapsed,
         "agent_steps": agent_steps,
-        "agents_final": {"people": state.people.n, "firms": state.firms.n, "funds": state.funds.n},
+        "agents_final": agents_final,
         "versions": _versions(),
         "codes": {
             "orientation": ["To C", "To B", "To G"],

@@ -123,6 +123,12 @@ class Table:
             self.capacity = cap
         return mapping
 
+    def free(self) -> None:
+        """Drop every column (the table is empty and holds no memory afterwards)."""
+        self._cols = {k: a[:0].copy() for k, a in self._cols.items()}
+        self.n = 0
+        self.capacity = 0
+
     def take(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         """Copies of the given rows of every column."""
         return {k: a[: self.n][rows].copy() for k, a in self._cols.items()}
