@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from innosim.errors import InputError
 
@@ -150,7 +150,7 @@ class RequestGuard:
 
     def _cached_file(self, path: str) -> bool:
         """Whether ``path`` (under :data:`CDN_PREFIX`) names a regular file in the cache."""
-        rel = unquote(path[len(CDN_PREFIX) :])
+        rel = path[len(CDN_PREFIX) :]  # already percent-decoded, exactly what Solara looks up
         if not rel or "\\" in rel or "\0" in rel:
             return False
         parts = rel.split("/")
