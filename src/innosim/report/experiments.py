@@ -52,7 +52,6 @@ KINDS: dict[str, tuple[str, ...]] = {
 VALIDATION_FIGURES = ("firms", "finance", "founders", "cities")
 """``validation_<family>.png`` files of ``innosim validate``, embedded where present."""
 
-_UP, _DOWN = "#2a9d8f", "#e76f51"
 _PASS, _FAIL, _RANGE = "#1b7f3b", "#b3261e", "#9fd8a8"
 
 
@@ -348,42 +347,21 @@ def _compare(read: _Reader, w: Words) -> list[Section]:
 
 def _compare_figure(df: pd.DataFrame, w: Words, a: dict[str, Any]) -> Figure:
     """One panel per outcome: each city's change (policy minus baseline, % of the baseline mean)
-    with the 90% interval of the mean paired difference."""
+    with the 90% interval of the mean paired difference (drawn by ``draw_compare_panels``)."""
+    from innosim.report.waterfall import draw_compare_panels
+
     metrics = list(dict.fromkeys(df["metric"]))
     cities = list(dict.fromkeys(df["city"]))
     ncols = min(3, max(len(metrics), 1))
     nrows = -(-len(metrics) // ncols) if metrics else 1
     fig = new_figure((3.6 * ncols, 0.32 * len(cities) * nrows + 1.3 * nrows + 0.4))
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-    ypos = np.arange(len(cities))[::-1]
-    for ax, m in zip(axes, metrics, strict=False):
-        rows = df[df["metric"] == m].set_index("city").reindex(cities)
-        base = rows["baseline_mean"].to_numpy(dtype=float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(base != 0, 100.0 / np.abs(base), np.nan)
-        mean = rows["diff_mean"].to_numpy(dtype=float) * scale
-        lo = rows["diff_lo"].to_numpy(dtype=float) * scale
-        hi = rows["diff_hi"].to_numpy(dtype=float) * scale
-        colours = [_UP if v >= 0 else _DOWN for v in np.nan_to_num(mean)]
-        ax.barh(ypos, np.nan_to_num(mean), color=colours, height=0.6)
-        ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(mean)
-        if ok.any():
-            ax.errorbar(
-                mean[ok],
-                ypos[ok],
-                xerr=[np.maximum(mean[ok] - lo[ok], 0), np.maximum(hi[ok] - mean[ok], 0)],
-                fmt="none",
-                color="black",
-                capsize=2,
-                lw=0.8,
-            )
-        ax.axvline(0, color="black", lw=0.6)
-        ax.set_yticks(ypos, [w.city(c) for c in cities], fontsize=8)
-        ax.set_title(_metric(w, str(m)), fontsize=9)
-        ax.set_xlabel(w.t("axis_change_pct"), fontsize=8)
-        ax.tick_params(axis="x", labelsize=8)
-    for ax in axes[len(metrics) :]:
-        ax.set_visible(False)
+    draw_compare_panels(
+        fig,
+        df,
+        city_name=w.city,
+        metric_name=lambda m: _metric(w, m),
+        xlabel=w.t("axis_change_pct"),
+    )
     title = w.t("fig_compare")
     fig.suptitle(title, fontsize=11)
     caption = w.t("cap_compare", year=a.get("year", ""), replicates=a.get("replicates", ""))

@@ -150,6 +150,53 @@ def draw_waterfall(
     return fig
 
 
+def draw_compare_panels(
+    fig: Any,
+    df: pd.DataFrame,
+    city_name: Callable[[str], str] = str,
+    metric_name: Callable[[str], str] = str,
+    xlabel: str = "change, % of baseline",
+) -> None:
+    """Draw one panel per outcome into ``fig``: each city's change (policy minus baseline, % of
+    the baseline mean) with the 90% interval of the mean paired difference. Labels come through
+    ``city_name``, ``metric_name`` and ``xlabel`` so that the report can draw it in any language.
+    """
+    metrics = list(dict.fromkeys(df["metric"]))
+    cities = list(dict.fromkeys(df["city"]))
+    ncols = min(3, max(len(metrics), 1))
+    nrows = -(-len(metrics) // ncols) if metrics else 1
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    ypos = np.arange(len(cities))[::-1]
+    for ax, m in zip(axes, metrics, strict=False):
+        rows = df[df["metric"] == m].set_index("city").reindex(cities)
+        base = rows["baseline_mean"].to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(base != 0, 100.0 / np.abs(base), np.nan)
+        mean = rows["diff_mean"].to_numpy(dtype=float) * scale
+        lo = rows["diff_lo"].to_numpy(dtype=float) * scale
+        hi = rows["diff_hi"].to_numpy(dtype=float) * scale
+        colors = [_UP if v >= 0 else _DOWN for v in np.nan_to_num(mean)]
+        ax.barh(ypos, np.nan_to_num(mean), color=colors, height=0.6)
+        ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(mean)
+        if ok.any():
+            ax.errorbar(
+                mean[ok],
+                ypos[ok],
+                xerr=[np.maximum(mean[ok] - lo[ok], 0), np.maximum(hi[ok] - mean[ok], 0)],
+                fmt="none",
+                color="black",
+                capsize=2,
+                lw=0.8,
+            )
+        ax.axvline(0, color="black", lw=0.6)
+        ax.set_yticks(ypos, [city_name(str(c)) for c in cities], fontsize=8)
+        ax.set_title(metric_name(str(m)), fontsize=9)
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.tick_params(axis="x", labelsize=8)
+    for ax in axes[len(metrics) :]:
+        ax.set_visible(False)
+
+
 def compare_figure(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """One panel per outcome: each city's relative change (policy vs baseline, % of the
     baseline mean) with the 90% t interval of the mean paired difference.
@@ -166,35 +213,7 @@ def compare_figure(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     ncols = min(3, len(metrics))
     nrows = -(-len(metrics) // ncols)
     fig = _figure(4.2 * ncols, 0.35 * len(cities) * nrows + 1.2 * nrows + 0.6)
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-    ypos = np.arange(len(cities))[::-1]
-    for ax, m in zip(axes, metrics, strict=False):
-        rows = df[df["metric"] == m].set_index("city").loc[cities]
-        base = rows["baseline_mean"].to_numpy(dtype=float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(base != 0, 100.0 / np.abs(base), np.nan)
-        mean = rows["diff_mean"].to_numpy(dtype=float) * scale
-        lo = rows["diff_lo"].to_numpy(dtype=float) * scale
-        hi = rows["diff_hi"].to_numpy(dtype=float) * scale
-        colors = [_UP if v >= 0 else _DOWN for v in np.nan_to_num(mean)]
-        ax.barh(ypos, np.nan_to_num(mean), color=colors, height=0.6)
-        ok = np.isfinite(lo) & np.isfinite(hi)
-        if ok.any():
-            ax.errorbar(
-                mean[ok],
-                ypos[ok],
-                xerr=[mean[ok] - lo[ok], hi[ok] - mean[ok]],
-                fmt="none",
-                color="black",
-                capsize=2,
-                lw=0.8,
-            )
-        ax.axvline(0, color="black", lw=0.6)
-        ax.set_yticks(ypos, [str(c) for c in cities], fontsize=8)
-        ax.set_title(_label(m), fontsize=9)
-        ax.set_xlabel("change, % of baseline", fontsize=8)
-    for ax in axes[len(metrics) :]:
-        ax.set_visible(False)
+    draw_compare_panels(fig, df, metric_name=_label)
     a = df.attrs
     pol = a.get("policy", {})
     fig.suptitle(
