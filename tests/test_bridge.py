@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import innosim
+from _tools import load_tool
 from innosim.data.bridge import (
     MAPPING,
     load_geo,
@@ -24,10 +24,7 @@ SHIPPED = ROOT / "scenarios" / "china-16.toml"
 
 
 def _tool():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("gen_china16", ROOT / "tools" / "gen_china16.py")
-    mod = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(mod)  # type: ignore[union-attr]
-    return mod
+    return load_tool("gen_china16")
 
 
 @pytest.fixture(scope="module")

@@ -14,13 +14,13 @@ front-end files cannot be installed.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from _tools import load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -35,13 +35,7 @@ if not os.access(CHROMIUM, os.X_OK):
 pytest.importorskip("playwright.async_api", reason="playwright is not installed")
 pytest.importorskip("solara", reason="solara (the 'dashboard' extra) is not installed")
 
-_spec = importlib.util.spec_from_file_location(
-    "load_dashboard", ROOT / "tools" / "load_dashboard.py"
-)
-assert _spec and _spec.loader
-load_dashboard = importlib.util.module_from_spec(_spec)
-sys.modules["load_dashboard"] = load_dashboard
-_spec.loader.exec_module(load_dashboard)
+load_dashboard = load_tool("load_dashboard")
 
 
 def test_four_users_for_four_seconds(tmp_path: Path) -> None:

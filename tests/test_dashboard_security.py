@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import ast
 import http.client
-import importlib.util
 import inspect
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -31,16 +29,12 @@ from typing import Any
 import psutil
 import pytest
 
+from _tools import load_tool
+
 pytest.importorskip("solara", reason="solara (the 'dashboard' extra) is not installed")
 
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location(
-    "load_dashboard", ROOT / "tools" / "load_dashboard.py"
-)
-assert _spec and _spec.loader
-load_dashboard = importlib.util.module_from_spec(_spec)
-sys.modules["load_dashboard"] = load_dashboard
-_spec.loader.exec_module(load_dashboard)
+load_dashboard = load_tool("load_dashboard")
 
 PASSWD = b"root:x:0:0"
 

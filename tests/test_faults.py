@@ -7,19 +7,16 @@ output directory gives exit 2 with a clear message and keeps what it held. The f
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import random
-import sys
 from pathlib import Path
 
 import pytest
 
+from _tools import load_tool
+
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("fault_inject", ROOT / "tools" / "fault_inject.py")
-fi = importlib.util.module_from_spec(_spec)
-sys.modules["fault_inject"] = fi  # dataclasses look their module up there
-_spec.loader.exec_module(fi)
+fi = load_tool("fault_inject")
 
 TRIALS = {"run": 2, "sweep": 1, "validate": 1, "index": 1}
 

@@ -13,8 +13,6 @@ file, the field, the offending value and what was expected (:func:`fuzzgen.error
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import innosim
+from _tools import load_tool
 from innosim.data import load_dataset
 from innosim.errors import InputError, ScenarioError
 from innosim.experiments.policy import load_policy
@@ -30,11 +29,7 @@ from innosim.experiments.validate import load_targets
 from innosim.index.framework import load_framework
 
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("fuzzgen", ROOT / "tools" / "fuzzgen.py")
-assert _spec is not None and _spec.loader is not None
-fuzzgen = importlib.util.module_from_spec(_spec)
-sys.modules["fuzzgen"] = fuzzgen
-_spec.loader.exec_module(fuzzgen)
+fuzzgen = load_tool("fuzzgen")
 
 HEADER = '[scenario]\nname = "t"\n'
 CITY_A = '[[city]]\nname = "A"\nlat = 30.0\nlon = 120.0\n'

@@ -11,16 +11,15 @@ the platform the files were written on and skipped, with the reason, elsewhere.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
+from _tools import load_tool
+
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("update_golden", ROOT / "tools" / "update_golden.py")
-golden = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(golden)
+golden = load_tool("update_golden")
 
 
 @pytest.mark.parametrize("case", golden.CASES, ids=[c[0] for c in golden.CASES])

@@ -231,7 +231,6 @@ def test_devices_and_pipes_are_refused_not_read(tmp_path, load):
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
 def test_read_file_refuses_devices_and_pipes(tmp_path):
     from innosim._inputs import read_toml
-
     from innosim.index import load_ranking
 
     fifo = tmp_path / "pipe.toml"
