@@ -24,19 +24,13 @@ from typing import Any
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
+from _tools import load_tool
+
+# the browser and its flags, as the load tool drives them
+CHROMIUM = load_tool("load_dashboard").CHROMIUM
+CHROMIUM_ARGS = load_tool("load_dashboard").CHROMIUM_ARGS
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "test-output" / "dashboard"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WAIT_MS = 90_000
 """Longest wait for the page or a run (a shared two-core machine can be slow; not a timing
 assertion)."""
