@@ -13,11 +13,7 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -46,56 +42,29 @@ expect = sync_api.expect
 expect.set_options(timeout=WAIT_MS)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``innosim serve --port P`` in a subprocess; yields the URL it prints once it answers."""
+    """``innosim serve --port P`` in a subprocess (the load tool's ``start_server``); yields the
+    URL it prints once it answers."""
     from innosim.dashboard import assets
     from innosim.errors import InnosimError
 
+    tool = load_tool("load_dashboard")
     try:
         assets.install()
     except (InnosimError, OSError, subprocess.SubprocessError) as exc:
         pytest.skip(f"the dashboard's front-end files cannot be installed: {exc}")
-    port = _free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "innosim", "serve", "--port", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-        )
-    url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + WAIT_MS / 1000
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"innosim serve exited with {proc.returncode}:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(url, timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"innosim serve did not answer at {url}:\n{log.read_text()}")
-            time.sleep(0.2)
+        srv = tool.start_server(log=log, wait_s=WAIT_MS / 1000)
+    except tool.LoadError as exc:
+        pytest.fail(f"{exc}\n{log.read_text()}")
+    try:
         printed = log.read_text()
-        assert f"Dashboard: {url}" in printed, printed  # binds 127.0.0.1 by default
-        yield url
+        assert f"Dashboard: {srv.url}" in printed, printed  # binds 127.0.0.1 by default
+        yield srv.url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        srv.stop()
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from types import SimpleNamespace
 import mesa
 import numpy as np
 
-from innosim.engine.state import compile_params, lever_defaults
+from innosim.engine.state import Flows, compile_params, lever_defaults
 from innosim.mechanisms import CORE_MECHANISMS, NAMES
 from innosim.params.scenario import Scenario
 
@@ -501,20 +501,7 @@ class Fund(mesa.Agent):
 
 
 # -- model --------------------------------------------------------------------------------
-FLOWS = (
-    "entries",
-    "exits",
-    "failures",
-    "listings",
-    "perceivers",
-    "deterred",
-    "restart_candidates",
-    "restarts",
-    "vc_invested",
-    "vc_returned",
-    "lp_inflow",
-    "separations",
-)
+FLOWS = Flows.names  # the per-city flows of innosim's engine, by the same names
 
 
 class InnoModel(mesa.Model):

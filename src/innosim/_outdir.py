@@ -33,6 +33,17 @@ def check_out(out_dir: str | os.PathLike[str] | None) -> None:
         )
 
 
+def _unwritable(what: str, e: OSError, target: Path) -> InputError:
+    """The one-paragraph error for an ``--out`` directory that cannot be written."""
+    return InputError(
+        f"{what} ({e.strerror or e})",
+        file="command line",
+        field="--out",
+        value=str(target),
+        expected="a writable directory",
+    )
+
+
 def write_staged(out_dir: str | os.PathLike[str], write: Callable[[Path], None]) -> list[Path]:
     """Call ``write(tmp)`` to write files into a fresh temporary directory, then move each of
     them into ``out_dir`` (created if missing); returns the files written, sorted by name.
@@ -49,13 +60,7 @@ def write_staged(out_dir: str | os.PathLike[str], write: Callable[[Path], None])
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
     except OSError as e:
-        raise InputError(
-            f"cannot write there ({e.strerror or e})",
-            file="command line",
-            field="--out",
-            value=str(target),
-            expected="a writable directory",
-        ) from None
+        raise _unwritable("cannot write there", e, target) from None
     try:
         write(tmp)
         target.mkdir(parents=True, exist_ok=True)
@@ -65,13 +70,7 @@ def write_staged(out_dir: str | os.PathLike[str], write: Callable[[Path], None])
             written.append(target / f.name)
         return written
     except OSError as e:
-        raise InputError(
-            f"cannot write the outputs ({e.strerror or e})",
-            file="command line",
-            field="--out",
-            value=str(target),
-            expected="a writable directory",
-        ) from None
+        raise _unwritable("cannot write the outputs", e, target) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
