@@ -34,7 +34,7 @@ from innosim.engine.state import (
 )
 from innosim.engine.table import Table
 from innosim.errors import ScenarioError
-from innosim.mechanisms import MECHANISMS, NAMES
+from innosim.mechanisms import MECHANISMS, NAMES, fast
 from innosim.mechanisms._util import TPY
 from innosim.mechanisms.accounting import FLOW_SERIES, RATE_SERIES, SERIES
 from innosim.params.scenario import Scenario
@@ -225,6 +225,7 @@ def run(
     disable: Iterable[str] = (),
     progress: Callable[[int, int], None] | None = None,
     profile: bool = False,
+    backend: str | None = None,
 ) -> RunResult:
     """Run one simulation.
 
@@ -243,6 +244,10 @@ def run(
         Called as ``progress(ticks_done, n_ticks)`` after each tick.
     profile : bool
         Record the time spent in each mechanism in ``meta["timings"]``.
+    backend : {"auto", "numba", "numpy"}, optional
+        Compiled (Numba) or NumPy mechanisms; default ``$INNOSIM_BACKEND`` or ``"auto"``
+        (compiled when Numba is installed). See :mod:`innosim.mechanisms.fast`; the two draw
+        different random numbers, so a seed reproduces a run on the same backend.
 
     Returns
     -------
@@ -266,13 +271,28 @@ def run(
         seed_repr: int | str = f"{root.entropy}/{key}" if key else int(root.entropy)
     else:
         seed_repr = int(seed)
+    backend = fast.resolve_backend(backend)
     params = compile_params(scenario, disabled)
-    steps = [(m.NAME, m.step, stream(root, m.NAME)) for m in MECHANISMS if m.NAME not in disabled]
+    steps = []
+    for m in MECHANISMS:
+        if m.NAME in disabled:
+            continue
+        rng = stream(root, m.NAME)
+        step = fast.make_step(m.NAME, params, rng) if backend == "numba" else None
+        steps.append((m.NAME, step or m.step, rng))
     state = init_state(params, stream(root, "init"))
     n_ticks, n_c = params.n_ticks, params.n_cities
     names = [s[0] for s in SERIES]
-    data = {k: np.zeros((n_ticks, n_c)) for k in names}
-    pair_data = {k: np.zeros((n_ticks, n_c, n_c)) for k, _ in PAIR_SERIES}
+    # per-tick records: the mechanisms write this tick's row of every series into one buffer
+    # (``state.record`` holds views of its rows), copied into the run's arrays after the tick
+    data3 = np.zeros((n_ticks, len(names), n_c))
+    data = {k: data3[:, i, :] for i, k in enumerate(names)}
+    state.record_array = np.zeros((len(names), n_c))
+    state.record = {k: state.record_array[i] for i, k in enumerate(names)}
+    pair3 = np.zeros((n_ticks, len(PAIR_SERIES), n_c, n_c))
+    pair_data = {k: pair3[:, i] for i, (k, _) in enumerate(PAIR_SERIES)}
+    pair_buf = np.zeros((len(PAIR_SERIES), n_c, n_c))
+    state.pairs = {k: pair_buf[i] for i, (k, _) in enumerate(PAIR_SERIES)}
     checker = Checker(params) if check else None
     timings = dict.fromkeys([s[0] for s in steps], 0.0)
     t_start = time.perf_counter()
@@ -280,8 +300,8 @@ def run(
     for t in range(n_ticks):
         state.t = t
         state.flows.reset()
-        state.record = {k: data[k][t] for k in names}
-        state.pairs = {k: v[t] for k, v in pair_data.items()}
+        state.record_array.fill(0.0)
+        pair_buf.fill(0.0)
         if checker:
             checker.before(state)
         for name, step, rng in steps:
@@ -292,6 +312,8 @@ def run(
             else:
                 step(state, params, rng)
         agent_steps += state.people.n + state.firms.n + state.funds.n
+        data3[t] = state.record_array
+        pair3[t] = pair_buf
         if state.t % TPY == TPY - 1:
             _record_firm_year(state, params)
         if checker:
@@ -310,6 +332,7 @@ def run(
         agent_steps,
         timings if profile else None,
         sorted(disabled),
+        backend,
     )
 
 
@@ -358,6 +381,7 @@ def _assemble(
     agent_steps: int,
     timings: dict[str, float] | None,
     disabled: list[str],
+    backend: str = "numpy",
 ) -> RunResult:
     n_ticks, n_c = params.n_ticks, params.n_cities
     ticks = np.repeat(np.arange(n_ticks), n_c)
@@ -408,6 +432,8 @@ def _assemble(
         "waves": list(params.wave_names),
         "mechanisms": [n for n in NAMES if n not in disabled],
         "disabled": disabled,
+        "backend": backend,
+        "compiled": [n for n in fast.COMPILED if n not in disabled] if backend == "numba" else [],
         "ticks": n_ticks,
         "tick": "quarter",
         "wall_seconds": elapsed,

@@ -41,6 +41,7 @@ from innosim.params.waves import REQUIREMENTS
 
 __all__ = [
     "EMPLOYEE",
+    "FLOW_NAMES",
     "FOUNDER",
     "TOB",
     "TOC",
@@ -251,41 +252,50 @@ class CityState:
     graduate_rate: np.ndarray  # graduates per person-agent per year (smoothed)
 
 
+FLOW_NAMES: tuple[str, ...] = (
+    "people_in",
+    "people_out",
+    "graduates",
+    "moves_in",
+    "moves_out",
+    "graduate_moves_in",
+    "graduate_moves_out",
+    "entries",
+    "exits",
+    "failures",
+    "listings",
+    "perceivers",
+    "deterred",
+    "restart_candidates",
+    "restarts",
+    "vc_invested",
+    "vc_returned",
+    "lp_inflow",
+    "hires",
+    "separations",
+)
+"""The per-tick flows per city, in the row order of :attr:`Flows.array`."""
+
+
 @dataclass
 class Flows:
-    """Per-tick flows per city, reset at the start of every tick."""
+    """Per-tick flows per city, reset at the start of every tick.
+
+    All flows live in one ``(len(FLOW_NAMES), n)`` float64 array (:attr:`array`, one reset per
+    tick; compiled kernels take it whole); ``flows.entries`` etc. are views of its rows.
+    """
 
     n: int
-    names: tuple[str, ...] = (
-        "people_in",
-        "people_out",
-        "graduates",
-        "moves_in",
-        "moves_out",
-        "graduate_moves_in",
-        "graduate_moves_out",
-        "entries",
-        "exits",
-        "failures",
-        "listings",
-        "perceivers",
-        "deterred",
-        "restart_candidates",
-        "restarts",
-        "vc_invested",
-        "vc_returned",
-        "lp_inflow",
-        "hires",
-        "separations",
-    )
+    names: tuple[str, ...] = FLOW_NAMES
     data: dict[str, np.ndarray] = field(default_factory=dict)
+    array: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
     def __post_init__(self) -> None:
-        self.data = {k: np.zeros(self.n, dtype=np.float64) for k in self.names}
+        self.array = np.zeros((len(self.names), self.n), dtype=np.float64)
+        self.data = {k: self.array[i] for i, k in enumerate(self.names)}
 
     def reset(self) -> None:
-        for a in self.data.values():
-            a.fill(0.0)
+        self.array.fill(0.0)
 
     def __getattr__(self, name: str) -> np.ndarray:
         try:
@@ -316,6 +326,8 @@ class State:
     archive: list[dict[str, np.ndarray]] = field(default_factory=list)
     firm_years: list[dict[str, np.ndarray]] = field(default_factory=list)
     record: dict[str, np.ndarray] = field(default_factory=dict)
+    # the buffer ``record`` views: (len(SERIES), n_cities), row i = series i of accounting.SERIES
+    record_array: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     # this tick's (n_cities, n_cities) city-pair records (origin row, destination column), views
     # into the run's arrays like ``record``: see ``innosim.engine.run.PAIR_SERIES``
     pairs: dict[str, np.ndarray] = field(default_factory=dict)

@@ -54,6 +54,16 @@ class Table:
         except KeyError:
             raise AttributeError(f"table has no column {name!r}") from None
 
+    @property
+    def raw(self) -> dict[str, np.ndarray]:
+        """The full-capacity column arrays by name (rows ``n`` and above are unused).
+
+        For compiled kernels, which take whole arrays and the live count ``n`` (no view per
+        call); the arrays are replaced when the table grows or shrinks, so read them afresh
+        after any append or compaction.
+        """
+        return self._cols
+
     def col(self, name: str) -> np.ndarray:
         """Live view of a column (first ``n`` rows)."""
         return self._cols[name][: self.n]
@@ -78,6 +88,22 @@ class Table:
             b[: self.n] = a[: self.n]
             self._cols[k] = b
         self.capacity = cap
+
+    def reserve(self, rows: int) -> None:
+        """Make the capacity at least ``rows`` (existing rows are kept)."""
+        self._reserve(int(rows))
+
+    def claim(self, k: int) -> slice:
+        """Make room for ``k`` more rows and count them as live, without writing them.
+
+        For compiled kernels that write the new rows themselves: the caller must set every
+        column of the returned rows (they may hold values of rows dropped earlier).
+        """
+        k = max(int(k), 0)
+        start = self.n
+        self._reserve(start + k)
+        self.n = start + k
+        return slice(start, start + k)
 
     def append(self, k: int, **values: object) -> slice:
         """Append ``k`` rows; ``values`` gives scalars or length-``k`` arrays per column.

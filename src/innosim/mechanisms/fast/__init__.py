@@ -1,0 +1,89 @@
+"""Compiled (Numba) implementations of the core mechanisms, with NumPy as the fallback.
+
+At 10^4 agents a tick of the NumPy mechanisms costs a few milliseconds, nearly all of it the
+fixed cost of a few hundred small NumPy calls; each module here implements one mechanism's
+rule (the docstring of ``innosim.mechanisms.<name>`` is the specification, and is not repeated)
+as one or two compiled loops over the state's columns, so a tick costs tens of microseconds.
+
+Backends (``innosim.run(..., backend=)``, ``innosim run --backend``, environment variable
+``INNOSIM_BACKEND``):
+
+``"numba"``
+    the compiled mechanisms below where one exists, NumPy for the others.
+``"numpy"``
+    the NumPy mechanisms only (the reference implementation; no compiler needed).
+``"auto"`` (default)
+    ``"numba"`` when Numba is installed (``pip install innosim[fast]``), else ``"numpy"``.
+
+The two backends implement the same rules but draw different random numbers (a compiled
+mechanism draws from its own xoshiro256** stream, seeded from the mechanism's named NumPy
+stream), so a seed gives the same run on the same backend, and runs on the two backends agree in
+distribution (tests/test_fast.py), not draw by draw. ``meta["backend"]`` records which ran.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from importlib import import_module
+from typing import Any
+
+import numpy as np
+
+from innosim.errors import ScenarioError
+
+BACKENDS = ("auto", "numba", "numpy")
+COMPILED = ("waves", "founding", "orientation", "growth", "finance", "exits", "accounting")
+"""Mechanisms with a compiled implementation (the core of the Mesa benchmark)."""
+
+try:  # Numba is an optional extra: innosim[fast]
+    import numba  # noqa: F401
+
+    AVAILABLE = True
+    WHY_NOT = ""
+except ImportError as exc:  # pragma: no cover - depends on the install
+    AVAILABLE = False
+    WHY_NOT = f"Numba is not installed ({exc}); install the extra: pip install 'innosim[fast]'"
+
+Step = Callable[[Any, Any, np.random.Generator], None]
+
+
+def resolve_backend(backend: str | None = None) -> str:
+    """``"numba"`` or ``"numpy"`` for a requested backend (None: ``$INNOSIM_BACKEND`` or auto)."""
+    source = "backend"
+    if backend is None:
+        backend = os.environ.get("INNOSIM_BACKEND", "auto") or "auto"
+        source = "INNOSIM_BACKEND"
+    b = str(backend).strip().lower()
+    if b not in BACKENDS:
+        raise ScenarioError(
+            "unknown backend", field=source, value=backend, expected=" or ".join(BACKENDS)
+        )
+    if b == "auto":
+        return "numba" if AVAILABLE else "numpy"
+    if b == "numba" and not AVAILABLE:
+        raise ScenarioError(
+            "the numba backend is not available", field=source, value=backend, expected=WHY_NOT
+        )
+    return b
+
+
+def make_step(name: str, params: Any, rng: np.random.Generator) -> Step | None:
+    """The compiled step of mechanism ``name`` for one run (None if it has none).
+
+    The module's ``make(params, rng)`` packs the run's constant parameters and seeds the
+    mechanism's kernel stream from ``rng`` once; the step it returns has the mechanisms'
+    signature ``step(state, params, rng)``.
+    """
+    if name not in COMPILED:
+        return None
+    try:
+        module = import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as exc:  # TODO(dev): every COMPILED module exists
+        if exc.name == f"{__name__}.{name}":
+            return None
+        raise
+    return module.make(params, rng)
+
+
+__all__ = ["AVAILABLE", "BACKENDS", "COMPILED", "make_step", "resolve_backend"]

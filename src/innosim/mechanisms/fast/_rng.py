@@ -1,0 +1,93 @@
+"""Random numbers inside compiled kernels: xoshiro256** (Blackman and Vigna 2021).
+
+A kernel cannot take a ``numpy.random.Generator`` cheaply (Numba unboxes it in ~15 µs per
+call, more than a whole mechanism should cost at 10^4 agents), so each compiled mechanism keeps
+its own xoshiro256** state: four ``uint64`` words, seeded once per run from the mechanism's own
+named stream (``innosim.engine.rng.stream``), so streams stay independent by mechanism and a
+run is determined by its seed. The state array is advanced in place.
+
+References: D. Blackman and S. Vigna (2021), "Scrambled linear pseudorandom number
+generators", ACM TOMS 47(4); the reference C code at https://prng.di.unimi.it/.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+_U5 = np.uint64(5)
+_U9 = np.uint64(9)
+_U7 = np.uint64(7)
+_U57 = np.uint64(57)
+_U17 = np.uint64(17)
+_U45 = np.uint64(45)
+_U19 = np.uint64(19)
+_U11 = np.uint64(11)
+_TWO_M53 = 1.0 / 9007199254740992.0  # 2^-53
+_TWO_PI = 2.0 * math.pi
+
+
+def seed_state(rng: np.random.Generator) -> np.ndarray:
+    """Four ``uint64`` words of state drawn from ``rng`` (never all zero)."""
+    s = rng.bit_generator.random_raw(4).astype(np.uint64)
+    if not s.any():  # pragma: no cover - probability 2^-256
+        s[0] = np.uint64(1)
+    return s
+
+
+@njit(cache=True)
+def next_u64(s: np.ndarray) -> np.uint64:
+    """The next 64-bit output; advances ``s`` (xoshiro256**)."""
+    s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
+    x = s1 * _U5
+    result = ((x << _U7) | (x >> _U57)) * _U9
+    t = s1 << _U17
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = (s3 << _U45) | (s3 >> _U19)
+    s[0], s[1], s[2], s[3] = s0, s1, s2, s3
+    return result
+
+
+@njit(cache=True)
+def uniform(s: np.ndarray) -> float:
+    """Uniform on [0, 1) with 53 random bits."""
+    return float(next_u64(s) >> _U11) * _TWO_M53
+
+
+@njit(cache=True)
+def normal(s: np.ndarray) -> float:
+    """Standard normal (Box-Muller, one value per two uniforms)."""
+    u1 = 1.0 - uniform(s)  # (0, 1]
+    u2 = uniform(s)
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(_TWO_PI * u2)
+
+
+@njit(cache=True)
+def skip(s: np.ndarray, log1m_p: float) -> int:
+    """Rows to skip before the next success of independent Bernoulli(p) trials (geometric),
+    given ``log1m_p = log(1 - p)`` < 0: walking rows by ``1 + skip`` selects each row with
+    probability p in O(selected) random numbers."""
+    u = 1.0 - uniform(s)  # (0, 1]
+    k = math.floor(math.log(u) / log1m_p)
+    return int(min(k, 4.0e18))
+
+
+@njit(cache=True)
+def categorical(s: np.ndarray, probs: np.ndarray) -> int:
+    """Index drawn from one row of probabilities, as ``innosim.mechanisms._util.categorical_rows``
+    does it: the first j with u < cumsum(probs)[j], the last index if none (rows that sum to
+    slightly less than one, or to zero)."""
+    m = probs.shape[0]
+    u = uniform(s)
+    c = 0.0
+    for j in range(m - 1):
+        c += probs[j]
+        if u < c:
+            return j
+    return m - 1

@@ -1,0 +1,216 @@
+"""Compiled founding (rule: :mod:`innosim.mechanisms.founding`).
+
+One pass picks the perceivers city by city at the largest city's rate and thins them to each
+city's own (geometric skips: O(perceivers) random numbers, as ``sample_rows_by_group``), values
+each opportunity against the city's failure penalty, counts perceivers, deterred, restart
+candidates and restarts, releases founders from their jobs and links them to the firms they
+start; the new firm rows are then appended by the table.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from innosim.engine.state import FIRM_COLUMNS, FLOW_NAMES, FOUNDER
+from innosim.mechanisms.fast._rng import categorical, normal, seed_state, skip, uniform
+
+_PERCEIVERS = FLOW_NAMES.index("perceivers")
+_DETERRED = FLOW_NAMES.index("deterred")
+_RESTART_CAND = FLOW_NAMES.index("restart_candidates")
+_RESTARTS = FLOW_NAMES.index("restarts")
+_ENTRIES = FLOW_NAMES.index("entries")
+_SEPARATIONS = FLOW_NAMES.index("separations")
+
+# kp: the run's constants
+_RATE, _ETA, _W_SKILL, _W_EXP, _THRESH, _FCOST, _PREMIUM, _CAP0, _CAPDISP = range(9)
+
+
+@njit(cache=True)
+def _kernel(
+    ks, kp, t, next_id, market, market_growth, fit, n_people, city, status, employer, skill,
+    ventures, failures, last_outcome, f_n, room, tolerance, process_control, private_support,
+    stigma, restart_cost, flows, id_, f_city, branch, orientation, f_wave, born, founder,
+    founder_history, capability, employment, target, demand, revenue, revenue_year,
+    procurement_in, procurement_out, wages, profit, cash, valuation, post_money, last_round,
+    raised, rounds, retained, chain_master, listed, unicorn_ever, success, died, death_kind,
+):  # fmt: skip
+    """Founders of this tick, written as new firm rows ``f_n ...``; returns their number k.
+
+    If k exceeds ``room`` (free rows in the firm columns) nothing is changed, the stream is
+    rewound and -k is returned: the caller makes room and calls again (same draws).
+    """
+    n_c, n_w = fit.shape
+    # opportunity per city and the probability of each wave (founding.opportunity)
+    total = 0.0
+    for w in range(n_w):
+        total += market_growth[w]
+    share = np.zeros(n_w)
+    if total <= 0.0:
+        k_open = 0.0
+        for w in range(n_w):
+            if market[w] > 0.0:
+                share[w] = 1.0
+                k_open += 1.0
+        for w in range(n_w):
+            share[w] /= max(k_open, 1.0)
+    else:
+        for w in range(n_w):
+            share[w] = market_growth[w] / total
+    o = np.zeros(n_c)
+    probs = np.zeros((n_c, n_w))
+    o_sum = 0.0
+    for c in range(n_c):
+        for w in range(n_w):
+            probs[c, w] = fit[c, w] * share[w]
+            o[c] += probs[c, w]
+        for w in range(n_w):
+            probs[c, w] /= max(o[c], 1e-300)
+        o_sum += o[c]
+    if o_sum <= 0.0:
+        return 0
+    p_c = np.zeros(n_c)
+    pmax = 0.0
+    for c in range(n_c):
+        p_c[c] = -math.expm1(-(kp[_RATE] / 4.0) * max(o[c], 0.0) ** kp[_ETA])
+        pmax = max(pmax, p_c[c])
+    if pmax <= 0.0 or n_people == 0:
+        return 0
+    saved = ks.copy()
+    # pass 1: perceivers and their decisions (counts kept aside until we know there is room)
+    counts = np.zeros((4, n_c))  # perceivers, deterred, restart candidates, restarts
+    founders = np.empty(16, np.int64)
+    k = 0
+    log1m = math.log1p(-pmax) if pmax < 1.0 else -math.inf
+    i = skip(ks, log1m) if pmax < 1.0 else 0
+    while i < n_people:
+        c = city[i]
+        if (p_c[c] >= pmax or uniform(ks) < p_c[c] / pmax) and status[i] != FOUNDER:
+            failed = failures[i] > 0
+            value = normal(ks) + kp[_W_SKILL] * skill[i] + kp[_W_EXP] * ventures[i] - kp[_THRESH]
+            penalty = (
+                kp[_FCOST] * (1.0 - tolerance[c])
+                + process_control[c]
+                - private_support[c]
+                + (stigma[c] + restart_cost[c] if failed else 0.0)
+            )
+            found = value - penalty > 0.0
+            counts[0, c] += 1.0
+            if value > 0.0 and not found:
+                counts[1, c] += 1.0
+            if failed:
+                counts[2, c] += 1.0
+                if found:
+                    counts[3, c] += 1.0
+            if found:
+                if k == founders.shape[0]:
+                    grown = np.empty(2 * k, np.int64)
+                    grown[:k] = founders
+                    founders = grown
+                founders[k] = i
+                k += 1
+        i += 1 + (skip(ks, log1m) if pmax < 1.0 else 0)
+    if k > room:
+        ks[:] = saved
+        return -k
+    # pass 2: apply
+    for c in range(n_c):
+        flows[_PERCEIVERS, c] += counts[0, c]
+        flows[_DETERRED, c] += counts[1, c]
+        flows[_RESTART_CAND, c] += counts[2, c]
+        flows[_RESTARTS, c] += counts[3, c]
+    for j in range(k):
+        i = founders[j]
+        c = city[i]
+        # founders leave their jobs (release_people; founders themselves were not candidates)
+        e = employer[i]
+        if e >= 0:
+            employment[e] -= 1
+            flows[_SEPARATIONS, c] += 1.0
+        history = last_outcome[i]
+        log_cap = math.log(0.5 + np.float64(skill[i])) + (kp[_PREMIUM] if history == 2 else 0.0)
+        r = f_n + j
+        id_[r] = next_id + j
+        f_city[r] = c
+        branch[r] = -1
+        orientation[r] = -1
+        f_wave[r] = categorical(ks, probs[c])
+        born[r] = t
+        founder[r] = i
+        founder_history[r] = history
+        capability[r] = math.exp(log_cap + 0.5 * normal(ks))
+        employment[r] = 1
+        target[r] = 1.0
+        demand[r] = 0.0
+        revenue[r] = 0.0
+        revenue_year[r] = 0.0
+        procurement_in[r] = 0.0
+        procurement_out[r] = 0.0
+        wages[r] = 0.0
+        profit[r] = 0.0
+        cash[r] = kp[_CAP0] * math.exp(kp[_CAPDISP] * normal(ks))
+        valuation[r] = 0.0
+        post_money[r] = 0.0
+        last_round[r] = -1
+        raised[r] = 0.0
+        rounds[r] = 0
+        retained[r] = 1.0
+        chain_master[r] = False
+        listed[r] = False
+        unicorn_ever[r] = False
+        success[r] = False
+        died[r] = -1
+        death_kind[r] = 0
+        status[i] = FOUNDER
+        employer[i] = r
+        ventures[i] = min(int(ventures[i]) + 1, 255)
+        flows[_ENTRIES, c] += 1.0
+    return k
+
+
+def make(params, rng):
+    g = params.g
+    kp = np.array(
+        [
+            g.opportunity_rate,
+            g.opportunity_market_elasticity,
+            g.founder_skill_weight,
+            g.founder_experience_weight,
+            g.founding_threshold,
+            g.failure_cost,
+            g.success_capability_premium,
+            g.founder_capital,
+            g.founder_capital_dispersion,
+        ],
+        dtype=np.float64,
+    )
+    ks = seed_state(rng)
+    names = tuple(FIRM_COLUMNS)
+
+    def step(state, params, rng) -> None:
+        p, f, lv = state.people, state.firms, state.levers
+        pc = p.raw
+        room = f.capacity - f.n
+        while True:
+            fc = f.raw
+            k = _kernel(
+                ks, kp, state.t, state.next_firm_id, state.market, state.market_growth,
+                state.city.fit, p.n, pc["city"], pc["status"], pc["employer"], pc["skill"],
+                pc["ventures"], pc["failures"], pc["last_outcome"], f.n, room,
+                lv.failure_tolerance, lv.process_control, lv.private_support, lv.stigma,
+                lv.restart_cost, state.flows.array, *[fc[c] for c in names],
+            )  # fmt: skip
+            if k >= 0:
+                break
+            f.reserve(f.n - k)  # not enough free rows: grow, then the same draws again
+            room = f.capacity - f.n
+        if k:
+            f.claim(k)  # the kernel wrote the rows
+            state.next_firm_id += k
+
+    return step
+
+
+__all__ = ["make"]

@@ -1,0 +1,83 @@
+"""Helpers for the compiled-mechanism tests: a mid-run state, and one step on both backends.
+
+``state_at`` advances a run to a given tick with the NumPy mechanisms (the same loop as
+``innosim.engine.run.run``), so that a compiled step and the NumPy step can be applied to copies
+of one realistic state and their results compared.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+import innosim
+from innosim.engine.rng import stream
+from innosim.engine.run import init_state
+from innosim.engine.state import State, compile_params
+from innosim.mechanisms import CORE_MECHANISMS, MECHANISMS, NAMES, fast
+from innosim.mechanisms.accounting import SERIES
+
+CORE_OFF = frozenset(n for n in NAMES if n not in CORE_MECHANISMS)
+
+
+def scenario(agents: int = 3000, years: int = 12, name: str = "hangzhou-nanjing"):
+    """``name`` scaled to about ``agents`` person-agents at the start, ``years`` long."""
+    sc = innosim.load_scenario(name)
+    persons = float((sc.city["population"] * sc.glob["initial_population_share"]).sum())
+    return sc.with_scale(sc.persons_per_agent * agents / persons).with_end_year(
+        sc.start_year + years - 1
+    )
+
+
+def state_at(
+    sc, ticks: int, seed: int = 3, disable: frozenset[str] = frozenset(), overrides=None
+) -> tuple[State, object]:
+    """(state, params) after ``ticks`` ticks of the NumPy mechanisms (``overrides``: global
+    parameter values to set on ``params.g`` before the run)."""
+    params = compile_params(sc, frozenset(disable))
+    for k, v in (overrides or {}).items():
+        setattr(params.g, k, float(v))
+    root = np.random.SeedSequence(seed)
+    steps = [(m.NAME, m.step, stream(root, m.NAME)) for m in MECHANISMS if m.NAME not in disable]
+    state = init_state(params, stream(root, "init"))
+    names = [s[0] for s in SERIES]
+    state.record_array = np.zeros((len(names), params.n_cities))
+    state.record = {k: state.record_array[i] for i, k in enumerate(names)}
+    state.pairs = {
+        k: np.zeros((params.n_cities, params.n_cities))
+        for k in ("movers", "graduate_movers", "procurement")
+    }
+    for t in range(ticks):
+        state.t = t
+        state.flows.reset()
+        state.record_array.fill(0.0)
+        for _, step, rng in steps:
+            step(state, params, rng)
+    return state, params
+
+
+def next_tick(state: State) -> None:
+    """Start the next tick as the engine does (advance t, reset flows and records)."""
+    state.t += 1
+    state.flows.reset()
+    state.record_array.fill(0.0)
+
+
+def clone(state: State) -> State:
+    """A deep copy whose flow and record views point into its own arrays."""
+    s = copy.deepcopy(state)
+    s.flows.data = {k: s.flows.array[i] for i, k in enumerate(s.flows.names)}
+    for k in s.flows.names:  # ``fl.x += ...`` in the NumPy mechanisms sets views as attributes
+        s.flows.__dict__.pop(k, None)
+    s.record = {k: s.record_array[i] for i, k in enumerate(state.record)}
+    return s
+
+
+def both(state: State, params, name: str, seed: int = 11) -> tuple[State, State]:
+    """Copies of ``state`` after mechanism ``name``'s NumPy step and its compiled step."""
+    module = next(m for m in MECHANISMS if m.NAME == name)
+    a, b = clone(state), clone(state)
+    module.step(a, params, np.random.default_rng(seed))
+    fast.make_step(name, params, np.random.default_rng(seed))(b, params, None)
+    return a, b
