@@ -22,17 +22,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden"
 
-# (name, scenario, scale, end year, seed): small enough for the test suite, long enough that
-# every mechanism acts (waves start, firms fund, list, fail; chain masters appear in the
-# full-horizon demo).
+# (name, scenario, scale, end year, seed, backend): small enough for the test suite, long
+# enough that every mechanism acts (waves start, firms fund, list, fail; chain masters appear in
+# the full-horizon demo). Each backend has its own files: the compiled mechanisms draw other
+# random numbers (innosim.mechanisms.fast).
 CASES = (
-    ("demo-seed7", "demo", 1.0, None, 7),
-    ("hangzhou-nanjing-0.2-2012-seed3", "hangzhou-nanjing", 0.2, 2012, 3),
+    ("demo-seed7", "demo", 1.0, None, 7, "numpy"),
+    ("hangzhou-nanjing-0.2-2012-seed3", "hangzhou-nanjing", 0.2, 2012, 3, "numpy"),
+    ("demo-seed7-numba", "demo", 1.0, None, 7, "numba"),
+    ("hangzhou-nanjing-0.2-2012-seed3-numba", "hangzhou-nanjing", 0.2, 2012, 3, "numba"),
 )
 
 
-def platform_key() -> str:
-    """What decides the floating-point bits besides the code: NumPy's version and SIMD targets.
+def platform_key(backend: str = "numpy") -> str:
+    """What decides the floating-point bits besides the code: NumPy's version and SIMD targets
+    (and for the compiled backend Numba's version and the C library, whose ``exp`` and ``log``
+    the kernels call).
 
     NumPy dispatches ufuncs such as ``exp`` and ``log`` to SIMD kernels chosen at run time, and
     kernels for different instruction sets may differ in the last bit; a simulation amplifies
@@ -45,7 +50,20 @@ def platform_key() -> str:
 
     enabled = [t for t in getattr(m, "__cpu_dispatch__", []) if m.__cpu_features__.get(t)]
     major_minor = ".".join(np.__version__.split(".")[:2])
-    return f"{platform.machine()} numpy-{major_minor} simd-{'+'.join(enabled) or 'baseline'}"
+    key = f"{platform.machine()} numpy-{major_minor} simd-{'+'.join(enabled) or 'baseline'}"
+    if backend == "numba":
+        import numba
+
+        libc = "-".join(platform.libc_ver()) or "libc-unknown"
+        key += f" numba-{'.'.join(numba.__version__.split('.')[:2])} {libc}"
+    return key
+
+
+def available(case) -> bool:
+    """Whether this install can run the case's backend."""
+    from innosim.mechanisms import fast
+
+    return case[5] == "numpy" or fast.AVAILABLE
 
 
 def frame_digest(df) -> str:
@@ -66,11 +84,11 @@ def produce(case) -> tuple[str, dict]:
     """The golden CSV text of one case's per-tick series, and digests of its other tables."""
     import innosim
 
-    _name, scenario, scale, end, seed = case
+    _name, scenario, scale, end, seed, backend = case
     sc = innosim.load_scenario(scenario).with_scale(scale)
     if end is not None:
         sc = sc.with_end_year(end)
-    res = innosim.run(sc, seed)
+    res = innosim.run(sc, seed, backend=backend)
     buf = io.StringIO()
     # repr floats (the default) round-trip float64 exactly, so equal text means equal bits
     res.series.to_csv(buf, index=False, lineterminator="\n")
@@ -80,7 +98,7 @@ def produce(case) -> tuple[str, dict]:
         "firm_years": frame_digest(res.firm_years),
         "investments": frame_digest(res.investments),
         "agent_steps": int(res.meta["agent_steps"]),
-        "platform": platform_key(),
+        "platform": platform_key(backend),
     }
     return buf.getvalue(), digests
 
@@ -92,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     GOLDEN.mkdir(parents=True, exist_ok=True)
     changed = []
     for case in CASES:
+        if not available(case):
+            print(f"skipped {case[0]}: backend {case[5]} is not installed")
+            continue
         csv_text, digests = produce(case)
         csv_path = GOLDEN / f"{case[0]}.series.csv"
         dig_path = GOLDEN / f"{case[0]}.digests.json"

@@ -1,0 +1,201 @@
+"""Compiled accounting (rule and series: :mod:`innosim.mechanisms.accounting`).
+
+One kernel makes one pass over the people (pool, people in innovative firms, the wage bill
+where people work), one over the firms (operating surplus at headquarters and the firm counts)
+and one over the funds, then writes this tick's row of every series into the engine's record
+buffer (``state.record_array``, rows in the order of ``accounting.SERIES``). Sums run in row
+order, as ``np.bincount`` does.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from innosim.engine.state import FLOW_NAMES
+from innosim.mechanisms.accounting import LABOUR_SHARE, SERIES
+
+_S = {name: i for i, (name, _, _) in enumerate(SERIES)}
+_F = {name: i for i, name in enumerate(FLOW_NAMES)}
+_COPIED = (
+    "people_in",
+    "people_out",
+    "moves_in",
+    "moves_out",
+    "graduate_moves_in",
+    "graduate_moves_out",
+    "entries",
+    "exits",
+    "failures",
+    "listings",
+    "perceivers",
+    "deterred",
+    "restart_candidates",
+    "restarts",
+)
+# (record row, flow row) of the flows recorded as they are
+_COPY = np.array([(_S[k], _F[k]) for k in _COPIED], dtype=np.int64)
+
+(
+    POPULATION, AGENTS, GRADUATES, TNIR, GNIR, EMPLOYMENT, VA, IVA, VAPC, IPC, PRODUCTIVITY,
+    VC_IN, VC_OUT, FUND_CAPITAL, RISK_APPETITE, FIRMS, UNICORNS, UNICORNS_TOC, MASTERS,
+    MASTERS_TOC, SHARE_TOC, SHARE_TOB, SHARE_TOG,
+) = (
+    _S[k]
+    for k in (
+        "population", "agents", "graduates", "talent_net_inflow_rate",
+        "graduate_net_inflow_rate", "employment", "value_added", "innovation_value_added",
+        "value_added_per_capita", "income_per_capita", "productivity", "vc_invested",
+        "vc_returned", "fund_capital", "risk_appetite", "firms", "unicorns", "unicorns_toc",
+        "chain_masters", "chain_masters_toc", "share_toc", "share_tob", "share_tog",
+    )
+)  # fmt: skip
+(F_GRAD, F_MIN, F_MOUT, F_GMIN, F_GMOUT, F_VCI, F_VCR) = (
+    _F[k]
+    for k in (
+        "graduates", "moves_in", "moves_out", "graduate_moves_in", "graduate_moves_out",
+        "vc_invested", "vc_returned",
+    )
+)  # fmt: skip
+_PG, _SPILL, _PPA, _UNICORN, _LS = range(5)
+
+
+@njit(cache=True)
+def _kernel(
+    kp, copy_rows, n_people, p_city, employer, f_n, f_city, wages, employment, revenue,
+    procurement_out, valuation, orientation, chain_master, n_funds, fu_city, capital, appetite,
+    pool_out, productivity, innovation_share, graduate_rate, flows, rec,
+):  # fmt: skip
+    n_c = pool_out.shape[0]
+    ppa = kp[_PPA]
+    pool = np.zeros(n_c)
+    innov = np.zeros(n_c)
+    wages_here = np.zeros(n_c)
+    surplus_here = np.zeros(n_c)
+    for i in range(n_people):
+        c = p_city[i]
+        pool[c] += 1.0
+        e = employer[i]
+        if e >= 0:
+            innov[c] += 1.0
+            wages_here[c] += np.float64(wages[e]) / max(employment[e], 1)
+    for c in range(n_c):
+        pool_out[c] = pool[c]
+    unicorn = np.float32(kp[_UNICORN])  # NumPy compares the float32 column in float32
+    # value added ----------------------------------------------------------------------------
+    firms = np.zeros(n_c)
+    uni = np.zeros(n_c)
+    uni_toc = np.zeros(n_c)
+    cm = np.zeros(n_c)
+    cm_toc = np.zeros(n_c)
+    by_o = np.zeros((3, n_c))
+    for j in range(f_n):
+        c = f_city[j]
+        surplus_here[c] += np.float64(revenue[j] - procurement_out[j] - wages[j])  # float32
+        firms[c] += 1.0
+        o = orientation[j]
+        if valuation[j] >= unicorn:
+            uni[c] += 1.0
+            if o == 0:
+                uni_toc[c] += 1.0
+        if chain_master[j]:
+            cm[c] += 1.0
+            if o == 0:
+                cm_toc[c] += 1.0
+        if 0 <= o <= 2:
+            by_o[o, c] += 1.0
+    bg = np.empty(n_c)
+    va = np.empty(n_c)
+    innov_va = np.empty(n_c)
+    share = np.empty(n_c)
+    num = 0.0
+    den = 0.0
+    for c in range(n_c):
+        bg[c] = (pool[c] - innov[c]) * productivity[c] / 4.0
+        innov_va[c] = wages_here[c] + surplus_here[c]
+        va[c] = bg[c] + innov_va[c]
+        s = innov_va[c] / (va[c] if va[c] > 0 else 1.0)
+        share[c] = min(max(s, 0.0), 1.0)
+        innovation_share[c] = share[c]
+        w = max(pool[c], 1.0)
+        num += share[c] * w
+        den += w
+    mean_share = num / den
+    for c in range(n_c):
+        productivity[c] *= math.exp((kp[_PG] + kp[_SPILL] * (share[c] - mean_share)) / 4.0)
+    # records ----------------------------------------------------------------------------------
+    yuan = 4.0 * ppa / 1e4
+    fund_cap = np.zeros(n_c)
+    app = np.zeros(n_c)
+    nf = np.zeros(n_c)
+    for j in range(n_funds):
+        c = fu_city[j]
+        fund_cap[c] += capital[j]
+        app[c] += np.float64(appetite[j])
+        nf[c] += 1.0
+    for c in range(n_c):
+        safe_pool = max(pool[c], 1.0)
+        grads = flows[F_GRAD, c]
+        graduate_rate[c] = 0.9 * graduate_rate[c] + 0.1 * grads * 4.0 / safe_pool
+        rec[POPULATION, c] = pool[c] * ppa
+        rec[AGENTS, c] = pool[c]
+        rec[GRADUATES, c] = grads * 4.0 * ppa
+        for r in range(copy_rows.shape[0]):
+            rec[copy_rows[r, 0], c] = flows[copy_rows[r, 1], c]
+        net = (flows[F_MIN, c] - flows[F_GMIN, c]) - (flows[F_MOUT, c] - flows[F_GMOUT, c])
+        rec[TNIR, c] = net * 4.0 / safe_pool
+        rec[GNIR, c] = (
+            (flows[F_GMIN, c] - flows[F_GMOUT, c]) / max(grads, 1.0) if grads > 0 else 0.0
+        )
+        rec[EMPLOYMENT, c] = innov[c] * ppa
+        rec[VA, c] = va[c] * yuan
+        rec[IVA, c] = innov_va[c] * yuan
+        rec[VAPC, c] = va[c] * 4.0 / safe_pool
+        rec[IPC, c] = (kp[_LS] * bg[c] + wages_here[c]) * 4.0 / safe_pool
+        rec[PRODUCTIVITY, c] = productivity[c]
+        rec[VC_IN, c] = flows[F_VCI, c] * yuan
+        rec[VC_OUT, c] = flows[F_VCR, c] * yuan
+        rec[FUND_CAPITAL, c] = fund_cap[c] * ppa / 1e4
+        rec[RISK_APPETITE, c] = app[c] / max(nf[c], 1.0)
+        safe_f = max(firms[c], 1.0)
+        rec[FIRMS, c] = firms[c]
+        rec[UNICORNS, c] = uni[c]
+        rec[UNICORNS_TOC, c] = uni_toc[c]
+        rec[MASTERS, c] = cm[c]
+        rec[MASTERS_TOC, c] = cm_toc[c]
+        rec[SHARE_TOC, c] = by_o[0, c] / safe_f
+        rec[SHARE_TOB, c] = by_o[1, c] / safe_f
+        rec[SHARE_TOG, c] = by_o[2, c] / safe_f
+
+
+
+def make(params, rng):
+    g = params.g
+    kp = np.array(
+        [
+            g.productivity_growth,
+            g.spillover_elasticity,
+            params.persons_per_agent,
+            g.unicorn_valuation,
+            LABOUR_SHARE,
+        ],
+        dtype=np.float64,
+    )
+
+    def step(state, params, rng) -> None:
+        p, f, fu, cs = state.people, state.firms, state.funds, state.city
+        pc, fc, uc = p.raw, f.raw, fu.raw
+        _kernel(
+            kp, _COPY, p.n, pc["city"], pc["employer"], f.n, fc["city"], fc["wages"],
+            fc["employment"], fc["revenue"], fc["procurement_out"], fc["valuation"],
+            fc["orientation"], fc["chain_master"], fu.n, uc["city"], uc["capital"],
+            uc["appetite"], cs.pool, cs.productivity, cs.innovation_share, cs.graduate_rate,
+            state.flows.array, state.record_array,
+        )  # fmt: skip
+
+    return step
+
+
+__all__ = ["make"]

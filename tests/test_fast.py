@@ -1,0 +1,182 @@
+"""The compiled backend (innosim.mechanisms.fast): backend selection, its random streams, the
+compiled waves, founding, orientation and accounting against their NumPy rules, and whole runs
+(determinism, conservation, agreement in distribution with the NumPy backend)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+
+import innosim  # noqa: E402
+from innosim.errors import ScenarioError  # noqa: E402
+from innosim.mechanisms import fast  # noqa: E402
+from innosim.mechanisms.fast import _rng  # noqa: E402
+
+from _fast import CORE_OFF, both, clone, next_tick, scenario, state_at  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def sc():
+    return scenario(3000, 12)
+
+
+@pytest.fixture(scope="module")
+def mid(sc):
+    """(state, params) at the start of tick 24 (e-commerce is open: incumbents adapt)."""
+    state, params = state_at(sc, 24, disable=CORE_OFF)
+    next_tick(state)
+    return state, params
+
+
+# ------------------------------------------------------------------------ backend selection
+def test_backend_resolution(monkeypatch):
+    assert fast.resolve_backend("numpy") == "numpy"
+    assert fast.resolve_backend("NUMBA") == "numba"
+    assert fast.resolve_backend("auto") == "numba"
+    monkeypatch.setenv("INNOSIM_BACKEND", "numpy")
+    assert fast.resolve_backend(None) == "numpy"
+    monkeypatch.setenv("INNOSIM_BACKEND", "gpu")
+    with pytest.raises(ScenarioError, match="INNOSIM_BACKEND"):
+        fast.resolve_backend(None)
+    with pytest.raises(ScenarioError, match="backend"):
+        fast.resolve_backend("fortran")
+
+
+def test_numba_unavailable_is_a_clean_error(monkeypatch):
+    monkeypatch.setattr(fast, "AVAILABLE", False)
+    assert fast.resolve_backend("auto") == "numpy"
+    with pytest.raises(ScenarioError, match="not available"):
+        fast.resolve_backend("numba")
+
+
+# ------------------------------------------------------------------------------ the stream
+def test_xoshiro_reference_outputs():
+    # xoshiro256** from state {1, 2, 3, 4}: the reference C implementation's first outputs
+    s = np.array([1, 2, 3, 4], dtype=np.uint64)
+    out = [int(_rng.next_u64(s)) for _ in range(4)]
+    assert out == [11520, 0, 1509978240, 1215971899390074240]
+
+
+def test_stream_distributions():
+    s = _rng.seed_state(np.random.default_rng(1))
+    u = np.array([_rng.uniform(s) for _ in range(20000)])
+    z = np.array([_rng.normal(s) for _ in range(20000)])
+    assert u.min() >= 0.0 and u.max() < 1.0
+    assert abs(u.mean() - 0.5) < 4 * np.sqrt(1 / 12 / u.size)
+    assert abs(z.mean()) < 4 / np.sqrt(z.size) and abs(z.std() - 1.0) < 0.03
+    # geometric skips select each row with probability p
+    p = 0.05
+    k = np.array([_rng.skip(s, np.log1p(-p)) for _ in range(20000)])
+    assert abs(k.mean() - (1 - p) / p) < 4 * np.sqrt((1 - p) / p**2 / k.size)
+    # categorical follows its row, with the last index for a short row
+    probs = np.array([0.2, 0.5, 0.3])
+    c = np.bincount([_rng.categorical(s, probs) for _ in range(20000)], minlength=3) / 20000
+    assert np.allclose(c, probs, atol=0.015)
+    assert _rng.categorical(s, np.zeros(3)) == 2
+
+
+def test_streams_are_seeded_per_mechanism():
+    a = _rng.seed_state(np.random.default_rng(5))
+    b = _rng.seed_state(np.random.default_rng(5))
+    c = _rng.seed_state(np.random.default_rng(6))
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+# ----------------------------------------------------------------- compiled vs NumPy rules
+def test_accounting_matches_numpy_exactly(mid):
+    a, b = both(*mid, "accounting")
+    assert np.array_equal(a.record_array, b.record_array)
+    for k in ("pool", "productivity", "innovation_share", "graduate_rate"):
+        assert np.array_equal(getattr(a.city, k), getattr(b.city, k)), k
+
+
+def test_waves_market_matches_and_adaptation_is_the_rule(sc):
+    state, params = state_at(
+        sc,
+        24,
+        disable=CORE_OFF,
+        overrides={f"adaptation_rate_{o}": 1e9 for o in ("toc", "tob", "tog")},
+    )
+    next_tick(state)
+    a, b = both(state, params, "waves")  # every candidate adapts: no randomness left
+    assert np.allclose(a.market, b.market, rtol=1e-13) and np.allclose(
+        a.market_growth, b.market_growth, rtol=1e-13
+    )
+    moved = a.firms.wave != state.firms.wave
+    assert moved.any()
+    assert np.array_equal(a.firms.wave, b.firms.wave)
+    assert np.array_equal(a.firms.capability, b.firms.capability)
+
+
+def test_waves_adaptation_rate_in_distribution(mid):
+    state, params = mid
+    rates = [np.mean(both(state, params, "waves", seed=s)[1].firms.wave != state.firms.wave)
+             for s in range(60)]  # fmt: skip
+    ref = [np.mean(both(state, params, "waves", seed=s)[0].firms.wave != state.firms.wave)
+           for s in range(60)]  # fmt: skip
+    se = np.hypot(np.std(rates), np.std(ref)) / np.sqrt(60)
+    assert np.mean(ref) > 0
+    assert abs(np.mean(rates) - np.mean(ref)) < 4 * se + 1e-12
+
+
+def test_orientation_draws_follow_the_mix(mid):
+    state, params = mid
+    state = clone(state)
+    state.firms.orientation[:] = -1  # every firm chooses again: ~hundreds of draws
+    from innosim.mechanisms.orientation import mix
+
+    f = state.firms
+    expected = mix(state, params, f.city.astype(np.int64), f.wave.astype(np.int64)).sum(axis=0)
+    got = np.zeros(3)
+    for s in range(20):
+        _, b = both(state, params, "orientation", seed=s)
+        assert (b.firms.orientation >= 0).all()
+        got += np.bincount(b.firms.orientation, minlength=3)
+    n = 20 * f.n
+    assert np.allclose(got / n, expected / f.n, atol=4 * np.sqrt(0.25 / n))
+
+
+def test_founding_in_distribution(mid):
+    state, params = mid
+    keys = ("perceivers", "deterred", "restart_candidates", "entries", "separations")
+    res = {"numpy": [], "numba": []}
+    for s in range(80):
+        a, b = both(state, params, "founding", seed=s)
+        for be, st in (("numpy", a), ("numba", b)):
+            res[be].append([getattr(st.flows, k).sum() for k in keys] + [st.firms.n])
+            new = st.firms.n - state.firms.n
+            # founders are linked to their new firms, which start with one person, the founder
+            rows = np.arange(state.firms.n, st.firms.n)
+            assert np.array_equal(st.people.employer[st.firms.founder[rows]], rows)
+            assert (st.people.status[st.firms.founder[rows]] == 2).all()
+            assert (st.firms.employment[rows] == 1).all() and (st.firms.died[rows] == -1).all()
+            assert new == getattr(st.flows, "entries").sum()
+    a, b = np.array(res["numpy"]), np.array(res["numba"])
+    se = np.hypot(a.std(axis=0), b.std(axis=0)) / np.sqrt(len(a))
+    assert a[:, 0].mean() > 10  # a real number of perceivers per tick
+    assert (np.abs(a.mean(axis=0) - b.mean(axis=0)) <= 4 * se + 1e-9).all(), (
+        a.mean(axis=0),
+        b.mean(axis=0),
+    )
+
+
+def test_founding_grows_the_firm_table_and_repeats_the_same_draws(mid):
+    from innosim.engine.state import new_firms_table
+
+    state, params = mid
+    s1, s2 = clone(state), clone(state)
+    full = new_firms_table(state.firms.n)  # no spare row: the kernel must ask for room
+    full.append(state.firms.n, **state.firms.to_dict())
+    assert full.capacity == full.n
+    s1.firms = full
+    step1 = fast.make_step("founding", params, np.random.default_rng(4))
+    step2 = fast.make_step("founding", params, np.random.default_rng(4))
+    step1(s1, params, None)
+    step2(s2, params, None)
+    assert s1.firms.n > state.firms.n and s1.firms.n == s2.firms.n
+    for k in ("id", "city", "wave", "founder", "capability", "cash", "employment"):
+        assert np.array_equal(getattr(s1.firms, k), getattr(s2.firms, k)), k
+    assert np.array_equal(s1.people.employer, s2.people.employer)
+    assert np.array_equal(s1.flows.array, s2.flows.array)
