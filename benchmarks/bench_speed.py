@@ -103,15 +103,33 @@ class _LoopCPU:
         return (self.last - self.first) * self.n / max(self.n - 1, 1)
 
 
-def worker_compare(model: str, agents: int, years: int, seed: int, repeats: int) -> dict:
+def _warm_up(backend: str) -> None:
+    """Load (or compile, on a machine's first run) the compiled kernels with a tiny run, so
+    that neither the loop times nor the memory per agent count the compiler (a fixed cost per
+    process, like the imports: see the module docstring)."""
+    import innosim
+
+    sc = innosim.load_scenario(SCENARIO)
+    persons = float((sc.city["population"] * sc.glob["initial_population_share"]).sum())
+    tiny = sc.with_scale(sc.persons_per_agent / (persons / 300)).with_end_year(sc.start_year + 2)
+    innosim.run(tiny, 0, backend=backend)
+
+
+def worker_compare(
+    model: str, agents: int, years: int, seed: int, repeats: int, backend: str = "auto"
+) -> dict:
     """One model at one size: best loop time over ``repeats`` runs (fresh process)."""
     sys.path.insert(0, str(ROOT))
     from benchmarks.mesa_reference.compare import scaled_scenario
     from benchmarks.mesa_reference.model import DISABLED, InnoModel
 
     import innosim
+    from innosim.mechanisms import fast
 
+    backend = fast.resolve_backend(backend)
     sc = scaled_scenario(SCENARIO, agents, years)
+    if model == "innosim":
+        _warm_up(backend)
     loops, cpus, inits, steps = [], [], [], 0
     for r in range(repeats):
         if model == "mesa":
@@ -128,7 +146,9 @@ def worker_compare(model: str, agents: int, years: int, seed: int, repeats: int)
         else:
             clock = _LoopCPU()
             t0 = time.perf_counter()
-            res = innosim.run(sc, seed + r, disable=sorted(DISABLED), progress=clock)
+            res = innosim.run(
+                sc, seed + r, disable=sorted(DISABLED), progress=clock, backend=backend
+            )
             loop = float(res.meta["wall_seconds"])
             loops.append(loop)
             cpus.append(clock.seconds())
@@ -138,6 +158,7 @@ def worker_compare(model: str, agents: int, years: int, seed: int, repeats: int)
     best_cpu = min(cpus)
     return {
         "model": model,
+        "backend": backend if model == "innosim" else None,
         "agents": agents,
         "years": years,
         "ticks": sc.n_ticks,
@@ -154,13 +175,16 @@ def worker_compare(model: str, agents: int, years: int, seed: int, repeats: int)
     }
 
 
-def worker_throughput(agents: int, years: int | None, seed: int) -> dict:
+def worker_throughput(agents: int, years: int | None, seed: int, backend: str = "auto") -> dict:
     """innosim with every mechanism at one size (fresh process: the peak RSS is this run's)."""
     t0 = time.perf_counter()
     import numpy as np
 
     import innosim
+    from innosim.mechanisms import fast
 
+    backend = fast.resolve_backend(backend)
+    _warm_up(backend)
     sc = innosim.load_scenario(SCENARIO)
     baseline = _max_rss_bytes()
     persons = float((sc.city["population"] * sc.glob["initial_population_share"]).sum())
@@ -176,7 +200,7 @@ def worker_throughput(agents: int, years: int | None, seed: int) -> dict:
             loop_peak.append(_max_rss_bytes())
 
     t1 = time.perf_counter()
-    res = innosim.run(sc, seed, progress=at_last_tick)
+    res = innosim.run(sc, seed, progress=at_last_tick, backend=backend)
     t2 = time.perf_counter()
     peak = _max_rss_bytes()
     meta = res.meta
@@ -184,6 +208,7 @@ def worker_throughput(agents: int, years: int | None, seed: int) -> dict:
     funds = meta["agents_final"]["funds"]
     peak_agents = int(np.max(per_tick) + funds)
     return {
+        "backend": backend,
         "agents_target": agents,
         "start_year": sc.start_year,
         "end_year": sc.end_year,
@@ -237,19 +262,27 @@ def _log(msg: str) -> None:
 # --------------------------------------------------------------------------- measurements
 
 
-def compare(sizes, years: int, seed: int, repeats: int, mesa_budget: float) -> list[dict]:
+def compare(
+    sizes, years: int, seed: int, repeats: int, mesa_budget: float, backend: str = "auto"
+) -> list[dict]:
+    """innosim (``backend``, and the NumPy backend beside it when that is another) and Mesa at
+    each size."""
     import importlib.util
 
     have_mesa = importlib.util.find_spec("mesa") is not None
     rows = []
     for n in sizes:
         rep = repeats if n <= 10_000 else 1
-        _log(f"comparison at {n:,} agents, {years} years: innosim (core) ...")
-        inno = _spawn(
-            ["compare", "--model", "innosim", *_common(n, years, seed), "--repeats", str(rep)]
-        )
+        args = [*_common(n, years, seed), "--repeats", str(rep)]
+        _log(f"comparison at {n:,} agents, {years} years: innosim (core, {backend}) ...")
+        inno = _spawn(["compare", "--model", "innosim", *args, "--backend", backend])
+        inno_np = None
+        if backend != "numpy":
+            _log(f"comparison at {n:,} agents, {years} years: innosim (core, numpy) ...")
+            inno_np = _spawn(["compare", "--model", "innosim", *args, "--backend", "numpy"])
         if not have_mesa:
             row = {"agents": n, "years": years, "innosim": inno, "mesa": None, "ratio": None}
+            row["innosim_numpy"] = inno_np
             row["mesa_status"] = "skipped: mesa not installed (pip install -e '.[bench]')"
             rows.append(row)
             continue
@@ -258,7 +291,8 @@ def compare(sizes, years: int, seed: int, repeats: int, mesa_budget: float) -> l
             ["compare", "--model", "mesa", *_common(n, years, seed), "--repeats", str(rep)],
             timeout=mesa_budget,
         )
-        row = {"agents": n, "years": years, "innosim": inno, "mesa": mesa}
+        row = {"agents": n, "years": years, "innosim": inno, "innosim_numpy": inno_np}
+        row["mesa"] = mesa
         if mesa is None:
             row["mesa_status"] = f"skipped: not finished within {mesa_budget:.0f} s"
             row["ratio"] = None
@@ -266,6 +300,8 @@ def compare(sizes, years: int, seed: int, repeats: int, mesa_budget: float) -> l
             row["mesa_status"] = "ok"
             row["ratio"] = mesa["s_per_year"] / inno["s_per_year"]
             row["ratio_cpu"] = mesa["cpu_s_per_year"] / inno["cpu_s_per_year"]
+            if inno_np:
+                row["ratio_numpy"] = mesa["s_per_year"] / inno_np["s_per_year"]
         rows.append(row)
     return rows
 
@@ -277,11 +313,11 @@ def _common(n: int, years: int | None, seed: int) -> list[str]:
     return out
 
 
-def throughput(sizes, years: int | None, seed: int) -> list[dict]:
+def throughput(sizes, years: int | None, seed: int, backend: str = "auto") -> list[dict]:
     rows = []
     for n in sizes:
-        _log(f"throughput at {n:,} agents (all mechanisms) ...")
-        rows.append(_spawn(["throughput", *_common(n, years, seed)]))
+        _log(f"throughput at {n:,} agents (all mechanisms, backend {backend}) ...")
+        rows.append(_spawn(["throughput", *_common(n, years, seed), "--backend", backend]))
     return rows
 
 
@@ -367,6 +403,11 @@ def summary_of(cmp_rows: list[dict], thr: list[dict], exps: dict) -> dict:
         s[f"ratio_vs_mesa_cpu_{lab}"] = r.get("ratio_cpu") and round(r["ratio_cpu"], 2)
         s[f"mesa_s_per_year_{lab}"] = r["mesa"] and round(r["mesa"]["s_per_year"], 5)
         s[f"innosim_core_s_per_year_{lab}"] = round(r["innosim"]["s_per_year"], 5)
+        if r.get("innosim_numpy"):
+            s[f"ratio_vs_mesa_numpy_backend_{lab}"] = r.get("ratio_numpy") and round(
+                r["ratio_numpy"], 2
+            )
+            s[f"innosim_core_numpy_s_per_year_{lab}"] = round(r["innosim_numpy"]["s_per_year"], 5)
     for r in thr:
         lab = _label(r["agents_target"])
         s[f"agent_steps_per_s_{lab}"] = round(r["agent_steps_per_s"])
@@ -395,6 +436,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mesa-budget", type=float, default=MESA_BUDGET_S)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path)
+    ap.add_argument(
+        "--backend",
+        default="auto",
+        help="innosim backend: auto (numba when installed), numba or numpy",
+    )
     # worker mode (internal)
     ap.add_argument("--worker", choices=("compare", "throughput"), help=argparse.SUPPRESS)
     ap.add_argument("--model", choices=("mesa", "innosim"), help=argparse.SUPPRESS)
@@ -402,16 +448,20 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
 
     if a.worker == "compare":
-        print(json.dumps(worker_compare(a.model, a.agents, a.years, a.seed, a.repeats)))
+        out = worker_compare(a.model, a.agents, a.years, a.seed, a.repeats, a.backend)
+        print(json.dumps(out))
         return 0
     if a.worker == "throughput":
-        print(json.dumps(worker_throughput(a.agents, a.years, a.seed)))
+        print(json.dumps(worker_throughput(a.agents, a.years, a.seed, a.backend)))
         return 0
 
+    from innosim.mechanisms import fast
+
+    a.backend = fast.resolve_backend(a.backend)
     t0 = time.perf_counter()
     load0 = _load()
     if a.city:
-        row = throughput([int(a.city)], a.years, a.seed)[0]
+        row = throughput([int(a.city)], a.years, a.seed, a.backend)[0]
         out = a.out or OUT_DIR / f"city-{_label(a.city)}.json"
         record = {"benchmark": "city", "scenario": SCENARIO, "machine": _machine(), **row}
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -444,8 +494,8 @@ def main(argv: list[str] | None = None) -> int:
     tsizes = a.throughput_sizes
     if tsizes is None:
         tsizes = QUICK_THROUGHPUT_SIZES if a.quick else THROUGHPUT_SIZES
-    cmp_rows = compare(csizes, a.compare_years, a.seed, a.repeats, a.mesa_budget)
-    thr = throughput(tsizes, a.years, a.seed)
+    cmp_rows = compare(csizes, a.compare_years, a.seed, a.repeats, a.mesa_budget, a.backend)
+    thr = throughput(tsizes, a.years, a.seed, a.backend)
     exps: dict = {}
     if len(thr) >= 2:
         exps = {
@@ -480,10 +530,14 @@ def main(argv: list[str] | None = None) -> int:
         _log(f"wrote {out} ({elapsed:.1f} s)")
         return 0
 
-    print(f"innosim vs Mesa reference ({SCENARIO}, {a.compare_years} years, core mechanisms)")
+    print(
+        f"innosim ({a.backend} backend) vs Mesa reference ({SCENARIO}, {a.compare_years} years, "
+        "core mechanisms)"
+    )
     print(
         f"{'agents':>9} {'Mesa s/yr':>10} {'innosim s/yr':>13} {'ratio':>8} "
-        f"{'(CPU s/yr: Mesa':>16} {'innosim':>8} {'ratio)':>7} {'load':>6}"
+        f"{'(CPU s/yr: Mesa':>16} {'innosim':>8} {'ratio)':>7} {'load':>6} "
+        f"{'numpy backend s/yr':>19} {'ratio':>7}"
     )
     for r in cmp_rows:
         mm, ii = r["mesa"], r["innosim"]
@@ -491,9 +545,12 @@ def main(argv: list[str] | None = None) -> int:
         mc = f"{mm['cpu_s_per_year']:.4f}" if mm else "-"
         ratio = f"{r['ratio']:.1f}x" if r["ratio"] else "-"
         rc = f"{r['ratio_cpu']:.1f}x" if r.get("ratio_cpu") else "-"
+        nn = r.get("innosim_numpy")
+        nps = f"{nn['s_per_year']:.4f}" if nn else "-"
+        npr = f"{r['ratio_numpy']:.1f}x" if r.get("ratio_numpy") else "-"
         print(
             f"{r['agents']:>9,} {m:>10} {ii['s_per_year']:>13.4f} {ratio:>8} {mc:>16} "
-            f"{ii['cpu_s_per_year']:>8.4f} {rc:>7} {ii['load_before'][0]:>6.2f}"
+            f"{ii['cpu_s_per_year']:>8.4f} {rc:>7} {ii['load_before'][0]:>6.2f} {nps:>19} {npr:>7}"
         )
     if thr:
         print(f"\ninnosim throughput, all mechanisms, {thr[0]['start_year']}-{thr[0]['end_year']}")

@@ -9,12 +9,10 @@ import pytest
 
 pytest.importorskip("numba")
 
-import innosim  # noqa: E402
-from innosim.errors import ScenarioError  # noqa: E402
-from innosim.mechanisms import fast  # noqa: E402
-from innosim.mechanisms.fast import _rng  # noqa: E402
-
-from _fast import CORE_OFF, both, clone, next_tick, scenario, state_at  # noqa: E402
+from _fast import CORE_OFF, both, clone, next_tick, scenario, state_at
+from innosim.errors import ScenarioError
+from innosim.mechanisms import fast
+from innosim.mechanisms.fast import _rng
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +150,7 @@ def test_founding_in_distribution(mid):
             assert np.array_equal(st.people.employer[st.firms.founder[rows]], rows)
             assert (st.people.status[st.firms.founder[rows]] == 2).all()
             assert (st.firms.employment[rows] == 1).all() and (st.firms.died[rows] == -1).all()
-            assert new == getattr(st.flows, "entries").sum()
+            assert new == st.flows.entries.sum()
     a, b = np.array(res["numpy"]), np.array(res["numba"])
     se = np.hypot(a.std(axis=0), b.std(axis=0)) / np.sqrt(len(a))
     assert a[:, 0].mean() > 10  # a real number of perceivers per tick

@@ -15,6 +15,9 @@ import numpy as np
 
 __all__ = ["Table"]
 
+SHRINK_FLOOR = 1024
+"""Compaction gives memory back only above this many rows of capacity."""
+
 
 class Table:
     """A growable structure-of-arrays table.
@@ -141,9 +144,10 @@ class Table:
         for a in self._cols.values():
             a[:new_n] = a[: self.n][keep]
         self.n = new_n
-        # give memory back when the table has shrunk a lot
-        if self.capacity > 64 and new_n < self.capacity // 4:
-            cap = max(new_n * 2, 64)
+        # give memory back when the table has shrunk a lot (not below SHRINK_FLOOR rows: a
+        # small table that shrinks and regrows would reallocate every few ticks)
+        if self.capacity > SHRINK_FLOOR and new_n < self.capacity // 4:
+            cap = max(new_n * 2, SHRINK_FLOOR)
             for k2, a in self._cols.items():
                 self._cols[k2] = a[:cap].copy()
             self.capacity = cap

@@ -74,13 +74,16 @@ def _kernel(
     innov = np.zeros(n_c)
     wages_here = np.zeros(n_c)
     surplus_here = np.zeros(n_c)
+    per_head = np.empty(f_n)  # wage cost per head of every firm, paid where people work
+    for j in range(f_n):
+        per_head[j] = np.float64(wages[j]) / max(employment[j], 1)
     for i in range(n_people):
         c = p_city[i]
         pool[c] += 1.0
         e = employer[i]
         if e >= 0:
             innov[c] += 1.0
-            wages_here[c] += np.float64(wages[e]) / max(employment[e], 1)
+            wages_here[c] += per_head[e]
     for c in range(n_c):
         pool_out[c] = pool[c]
     unicorn = np.float32(kp[_UNICORN])  # NumPy compares the float32 column in float32
@@ -168,7 +171,6 @@ def _kernel(
         rec[SHARE_TOC, c] = by_o[0, c] / safe_f
         rec[SHARE_TOB, c] = by_o[1, c] / safe_f
         rec[SHARE_TOG, c] = by_o[2, c] / safe_f
-
 
 
 def make(params, rng):
