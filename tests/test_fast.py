@@ -178,3 +178,56 @@ def test_founding_grows_the_firm_table_and_repeats_the_same_draws(mid):
         assert np.array_equal(getattr(s1.firms, k), getattr(s2.firms, k)), k
     assert np.array_equal(s1.people.employer, s2.people.employer)
     assert np.array_equal(s1.flows.array, s2.flows.array)
+
+
+# ------------------------------------------------------------------------------- structure
+# Python-level loops in the compiled modules (outside @njit functions), each reviewed: none may
+# grow with the number of agents; per-agent loops belong inside the kernels.
+ALLOWED_PY_LOOPS = {
+    ("founding.py", "names"): "the firm table's 31 column names, to pass them to the kernel",
+    ("accounting.py", "enumerate(SERIES)"): "the 38 series names, at import",
+    ("accounting.py", "enumerate(FLOW_NAMES)"): "the 20 flow names, at import",
+    ("accounting.py", "_COPIED"): "the 14 flows recorded as they are, at import",
+}
+
+
+def _is_njit(fn) -> bool:
+    for d in fn.decorator_list:
+        target = d.func if isinstance(d, __import__("ast").Call) else d
+        if getattr(target, "id", getattr(target, "attr", None)) == "njit":
+            return True
+    return False
+
+
+def test_compiled_modules_loop_only_inside_kernels():
+    import ast
+    from pathlib import Path
+
+    bad = []
+    for path in sorted(Path(fast.__file__).parent.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        kernels = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and _is_njit(n)]
+        inside = {id(x) for k in kernels for x in ast.walk(k)}
+        for node in ast.walk(tree):
+            if id(node) in inside:
+                continue
+            if isinstance(node, ast.While):
+                bad.append(f"{path.name}:{node.lineno}: while loop outside a kernel")
+            it = node.iter if isinstance(node, ast.For | ast.comprehension) else None
+            if it is None or isinstance(it, ast.Tuple | ast.List):
+                continue
+            if (path.name, ast.unparse(it)) not in ALLOWED_PY_LOOPS:
+                bad.append(f"{path.name}:{getattr(it, 'lineno', 0)}: for ... in {ast.unparse(it)}")
+    assert not bad, "loops outside kernels (see ALLOWED_PY_LOOPS):\n" + "\n".join(bad)
+
+
+def test_every_compiled_mechanism_exists_and_is_a_core_mechanism():
+    from innosim.mechanisms import CORE_MECHANISMS
+
+    assert set(fast.COMPILED) == set(CORE_MECHANISMS)
+    from innosim.engine.state import compile_params
+
+    params = compile_params(scenario(300, 2))
+    for name in fast.COMPILED:
+        assert callable(fast.make_step(name, params, np.random.default_rng(0))), name
+    assert fast.make_step("careers", params, np.random.default_rng(0)) is None

@@ -142,6 +142,7 @@ def simulate(
     check: bool = False,
     progress: Progress | None = None,
     disable: Iterable[str] = (),
+    backend: str | None = None,
 ) -> RunResult:
     """Run one simulation of a scenario.
 
@@ -168,6 +169,11 @@ def simulate(
         cannot be). Switching off every mechanism outside
         :data:`innosim.mechanisms.CORE_MECHANISMS` gives the core model that the Mesa reference
         benchmark implements (``innosim run --core-only``).
+    backend : {"auto", "numba", "numpy"}, optional
+        Compiled or NumPy mechanisms (default ``$INNOSIM_BACKEND``, else ``"auto"``: compiled
+        when Numba is installed); see :mod:`innosim.mechanisms.fast`. The backends draw
+        different random numbers: a seed reproduces a run on the same backend, and
+        ``meta["backend"]`` records which ran.
 
     Returns
     -------
@@ -184,7 +190,7 @@ def simulate(
     """
     seed = _check_seed(seed)
     sc = _prepare(scenario, scale, until)
-    result = run(sc, seed, check=check, progress=progress, disable=disable)
+    result = run(sc, seed, check=check, progress=progress, disable=disable, backend=backend)
     result.meta["scale"] = 1.0 if scale is None else float(scale)
     result.meta["until"] = sc.end_year
     if isinstance(seed, np.random.SeedSequence):
@@ -203,7 +209,8 @@ def _innosim_version() -> str:
 
 def run_id_of(result: RunResult) -> str:
     """The content-derived id of a run: first 16 hex digits of a SHA-256 over the scenario hash,
-    seed (and replicate spawn key), innosim version, scale, final year and disabled mechanisms.
+    seed (and replicate spawn key), innosim version, scale, final year, disabled mechanisms and
+    (for runs of the compiled backend) the backend.
 
     The same scenario, seed and options give the same id, so re-running overwrites the run.
     """
@@ -217,6 +224,8 @@ def run_id_of(result: RunResult) -> str:
         "until": int(meta.get("until", result.scenario.end_year)),
         "disabled": list(meta.get("disabled", [])),
     }
+    if meta.get("backend", "numpy") != "numpy":  # NumPy runs keep the ids they always had
+        material["backend"] = meta["backend"]
     blob = json.dumps(material, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 

@@ -192,20 +192,21 @@ def make(params, rng):
     def step(state, params, rng) -> None:
         p, f, lv = state.people, state.firms, state.levers
         pc = p.raw
-        room = f.capacity - f.n
-        while True:
-            fc = f.raw
-            k = _kernel(
+
+        def call(room: int) -> int:
+            fc = f.raw  # new arrays after the table grew
+            return _kernel(
                 ks, kp, state.t, state.next_firm_id, state.market, state.market_growth,
                 state.city.fit, p.n, pc["city"], pc["status"], pc["employer"], pc["skill"],
                 pc["ventures"], pc["failures"], pc["last_outcome"], f.n, room,
                 lv.failure_tolerance, lv.process_control, lv.private_support, lv.stigma,
                 lv.restart_cost, state.flows.array, *[fc[c] for c in names],
             )  # fmt: skip
-            if k >= 0:
-                break
-            f.reserve(f.n - k)  # not enough free rows: grow, then the same draws again
-            room = f.capacity - f.n
+
+        k = call(f.capacity - f.n)
+        if k < 0:  # not enough free rows: grow, then the same draws again (the stream rewound)
+            f.reserve(f.n - k)
+            k = call(f.capacity - f.n)
         if k:
             f.claim(k)  # the kernel wrote the rows
             state.next_firm_id += k
