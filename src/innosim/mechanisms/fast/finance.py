@@ -1,0 +1,315 @@
+"""Compiled finance (rule: :mod:`innosim.mechanisms.finance`).
+
+One kernel call per tick, in the NumPy step's order:
+
+1. feedback: the funds' track records decay and take in the realisations the exits mechanism
+   left on the state (summed per fund first, as ``np.bincount`` does), appetites move with the
+   clipped log multiple, the cities' fund performance with their pooled multiple, and appetites
+   revert to the city's lever;
+2. commitments per fund (summed per city into the ``lp_inflow`` flow);
+3. deals: one pass over the firms finds those seeking money, draws the fund each pitches from
+   its city's row of probabilities (reach x dry powder, computed in the kernel), reads the
+   signal against the fund's hurdle and prices the round; the accepted candidates are ordered
+   by fund and a random key (one argsort of ``fund + u``), taken while each fund's running sum
+   stays within its dry powder, and then applied to the firms, the funds and the flows, with
+   one ledger row each.
+
+The ledger rows are written by the kernel into the free rows of the ledger's columns: if there
+are fewer free rows than deals, nothing of step 3 is applied, the stream is rewound and ``-k``
+is returned; the caller makes room and calls again with ``deals_only`` set (steps 1 and 2 are
+not repeated; the same draws are taken again). The float32 arithmetic of the NumPy step (the
+firm's cost and the float32 part of its signal) is done in float32 here too.
+"""
+
+from __future__ import annotations
+
+import math
+from operator import itemgetter
+
+import numpy as np
+from numba import njit
+
+from innosim.engine.state import FLOW_NAMES, TOC
+from innosim.mechanisms._util import TPY
+from innosim.mechanisms.fast._rng import categorical, normal, seed_state, uniform
+
+_VC_INVESTED = FLOW_NAMES.index("vc_invested")
+_LP_INFLOW = FLOW_NAMES.index("lp_inflow")
+
+# kp: the run's constants
+(
+    _KEEP, _LEARN, _REVERT, _LP_RATE, _LP_ELAST, _COST, _MAX_ROUNDS, _REPUTATION, _NOISE,
+    _HURDLE, _RELIEF, _TOC_AVERSION, _SEED, _STEP, _DILUTION, _REACH,
+) = range(16)  # fmt: skip
+# kp[_REACH + c * n_cities + c2] = exp(-dist(c, c2) / fund_reach_km)
+
+_FUND_COLS = itemgetter(
+    "city", "base_capital", "capital", "committed", "invested", "appetite", "deals",
+    "track_proceeds", "track_invested",
+)  # fmt: skip
+_FIRM_COLS = itemgetter(
+    "id", "city", "listed", "rounds", "cash", "wages", "revenue", "revenue_year", "capability",
+    "founder_history", "orientation", "valuation", "raised", "post_money", "last_round",
+    "retained",
+)  # fmt: skip
+_LEDGER_COLS = itemgetter(
+    "fund", "firm_id", "firm_city", "tick", "round", "amount", "stake", "retained_entry",
+    "proceeds", "realised", "realised_tick",
+)  # fmt: skip
+
+_NO_FUND = np.zeros(0, np.int64)  # what the step leaves on the state once it read realisations
+_NO_PROCEEDS = np.zeros(0, np.float64)
+_NO_AMOUNT = np.zeros(0, np.float64)
+
+
+@njit(cache=True)
+def _kernel(
+    ks, kp, t, deals_only, r_fund, r_proceeds, r_amount, risk_appetite, fund_performance,
+    flows, n_funds, fu_city, base_capital, capital, committed, invested, appetite, deals,
+    track_proceeds, track_invested, f_n, id_, city, listed, rounds, cash, wages, revenue,
+    revenue_year, capability, founder_history, orientation, valuation, raised, post_money,
+    last_round, retained, led_n, l_fund, l_firm_id, l_firm_city, l_tick, l_round, l_amount,
+    l_stake, l_retained_entry, l_proceeds, l_realised, l_realised_tick,
+):  # fmt: skip
+    """One tick of finance; returns the number k of deals (ledger rows written at ``led_n``).
+
+    If k exceeds the free ledger rows (``len(l_fund) - led_n``) the deals are not applied,
+    the stream is rewound and -k is returned; call again with ``deals_only`` (feedback and
+    commitments are done).
+    """
+    n_c = fund_performance.shape[0]
+    cw = np.zeros((3, n_c))  # per city: commitments, dry powder in reach, invested
+    if not deals_only:
+        # 1. feedback -----------------------------------------------------------------------
+        keep = kp[_KEEP]
+        n_r = r_fund.shape[0]
+        if n_r:
+            got = np.zeros((2, n_funds + n_c))  # proceeds, amounts: per fund, then per city
+            for r in range(n_r):
+                j = r_fund[r]
+                got[0, j] += r_proceeds[r]
+                got[1, j] += r_amount[r]
+                c = n_funds + fu_city[j]
+                got[0, c] += r_proceeds[r]
+                got[1, c] += r_amount[r]
+        for j in range(n_funds):
+            tp = track_proceeds[j] * keep
+            ti = track_invested[j] * keep
+            if n_r:
+                tp += got[0, j]
+                ti += got[1, j]
+            track_proceeds[j] = tp
+            track_invested[j] = ti
+            if ti > 0.0:
+                logm = min(max(math.log(max(tp, 1e-12) / ti), -3.0), 3.0)
+                a = np.float64(appetite[j]) + kp[_LEARN] * logm
+                appetite[j] = min(max(a, 0.0), 1.0)
+        if n_r:
+            for c in range(n_c):
+                paid = got[1, n_funds + c]
+                if paid > 0.0:
+                    mult = min(got[0, n_funds + c] / max(paid, 1e-12), 20.0)
+                    fund_performance[c] = 0.9 * fund_performance[c] + 0.1 * mult
+        # 2. reversion and commitments ------------------------------------------------------
+        perf = cw[1]  # scratch until the deals
+        for c in range(n_c):
+            perf[c] = min(max(fund_performance[c], 0.0) ** kp[_LP_ELAST], 10.0)
+        for j in range(n_funds):
+            c = fu_city[j]
+            a = np.float64(appetite[j])
+            a = a + (risk_appetite[c] - a) * kp[_REVERT] / 4.0
+            appetite[j] = min(max(a, 0.0), 1.0)
+            inflow = base_capital[j] * kp[_LP_RATE] / 4.0 * perf[c]
+            capital[j] = capital[j] + inflow
+            committed[j] = committed[j] + inflow
+            cw[0, c] += inflow
+        for c in range(n_c):
+            flows[_LP_INFLOW, c] += cw[0, c]
+
+    # 3. deals ------------------------------------------------------------------------------
+    if f_n == 0:
+        return 0
+    # the fund a firm of each city pitches: probability ∝ reach x dry powder
+    probs = np.empty((n_c, n_funds))
+    total = cw[1]
+    for c in range(n_c):
+        s = 0.0
+        for j in range(n_funds):
+            w = kp[_REACH + c * n_c + fu_city[j]] * max(capital[j], 0.0)
+            probs[c, j] = w
+            s += w
+        total[c] = s
+        if s > 0.0:
+            for j in range(n_funds):
+                probs[c, j] /= s
+    s0, s1, s2, s3 = ks[0], ks[1], ks[2], ks[3]
+    cost0 = np.float32(kp[_COST])
+    eps32 = np.float32(1e-12)
+    half32 = np.float32(0.5)
+    noise = kp[_NOISE]
+    d = kp[_DILUTION]
+    pre_min = kp[_SEED] * (1.0 - d) / d
+    ci = np.empty((2, f_n), np.int64)  # candidate firm row, fund
+    cf = np.empty((3, f_n))  # amount, pre-money value, sort key
+    m = 0
+    for i in range(f_n):
+        if listed[i] or rounds[i] >= kp[_MAX_ROUNDS]:
+            continue
+        cost = wages[i] + cost0  # float32, as the NumPy step computes it
+        if not cash[i] < np.float32(2.0) * cost:
+            continue
+        c = city[i]
+        if not total[c] > 0.0:
+            continue
+        j = categorical(ks, probs[c])
+        app = np.float64(appetite[j])
+        if revenue_year[i] > 0:
+            growth = revenue[i] / max(revenue_year[i], eps32) - np.float32(1.0)
+        else:
+            growth = np.float32(0.0)
+        growth = min(max(growth, np.float32(-1.0)), np.float32(3.0))
+        s32 = np.log(max(capability[i], eps32)) + half32 * growth
+        signal = np.float64(s32) + kp[_REPUTATION] * (1.0 if founder_history[i] == 2 else 0.0)
+        if noise != 0.0:
+            signal += noise * normal(ks)
+        hurdle = kp[_HURDLE] - kp[_RELIEF] * app
+        if orientation[i] == TOC:
+            hurdle += kp[_TOC_AVERSION] * (1.0 - app)
+        if not signal > hurdle:
+            continue
+        size = kp[_SEED] * kp[_STEP] ** np.float64(rounds[i])
+        pre = max(np.float64(valuation[i]), pre_min)
+        ci[0, m] = i
+        ci[1, m] = j
+        cf[0, m] = min(size, pre * d / (1.0 - d))
+        cf[1, m] = pre
+        cf[2, m] = j + uniform(ks)  # by fund, in random order within a fund
+        m += 1
+    if m == 0:
+        return 0
+    order = np.argsort(cf[2, :m])
+    # budget: within each fund, the running sum (deals taken and refused) within its dry
+    # powder at the start of the deals; once over, the rest of the fund's list is refused
+    k = 0
+    run = 0.0
+    prev = -1
+    for q in range(m):
+        x = order[q]
+        j = ci[1, x]
+        if j != prev:
+            run = 0.0
+            prev = j
+        run += cf[0, x]
+        if run <= capital[j]:
+            k += 1
+        else:
+            order[q] = -1
+    if k > l_fund.shape[0] - led_n:
+        ks[0], ks[1], ks[2], ks[3] = s0, s1, s2, s3
+        return -k
+    # apply, in the order of the ledger rows
+    invested_c = cw[2]
+    r = led_n
+    for q in range(m):
+        x = order[q]
+        if x < 0:
+            continue
+        i = ci[0, x]
+        j = ci[1, x]
+        amount = cf[0, x]
+        post = cf[1, x] + amount
+        stake = amount / post
+        amount32 = np.float32(amount)
+        cash[i] = cash[i] + amount32
+        raised[i] = raised[i] + amount32
+        rnd = rounds[i]
+        rounds[i] = rnd + 1
+        post_money[i] = post
+        valuation[i] = max(np.float64(valuation[i]), post)
+        last_round[i] = t
+        retained[i] = retained[i] * np.float32(1.0 - stake)
+        capital[j] -= amount
+        invested[j] += amount
+        deals[j] += 1
+        c = city[i]
+        invested_c[c] += amount
+        l_fund[r] = j
+        l_firm_id[r] = id_[i]
+        l_firm_city[r] = c
+        l_tick[r] = t
+        l_round[r] = rnd
+        l_amount[r] = amount32
+        l_stake[r] = stake
+        l_retained_entry[r] = retained[i]
+        l_proceeds[r] = 0.0
+        l_realised[r] = False
+        l_realised_tick[r] = -1
+        r += 1
+    for c in range(n_c):
+        flows[_VC_INVESTED, c] += invested_c[c]
+    return k
+
+
+def make(params, rng):
+    g = params.g
+    kp = np.array(
+        [
+            0.5 ** (1.0 / (TPY * g.track_record_years)),
+            g.appetite_learning_rate * g.appetite_sensitivity,
+            g.appetite_reversion,
+            g.lp_inflow_rate,
+            g.lp_performance_elasticity,
+            g.fixed_cost / TPY,
+            g.max_rounds,
+            g.success_reputation,
+            g.signal_noise,
+            g.investment_hurdle,
+            g.appetite_hurdle_relief,
+            g.toc_variance_aversion,
+            g.seed_round,
+            g.round_step,
+            g.round_dilution,
+            *np.exp(-params.dist_km / g.fund_reach_km).ravel(),  # (city, city), row by row
+        ],
+        dtype=np.float64,
+    )
+    ks = seed_state(rng)
+    # the column arrays, looked up again only when a table is another or has been resized (a
+    # Table replaces all its arrays exactly when its capacity changes)
+    cache: dict[str, tuple] = {}
+
+    def columns(name, table, cols):  # cols: the itemgetter of the kernel's columns
+        hit = cache.get(name)
+        if hit is None or hit[0] is not table or hit[1] != table.capacity:
+            raw = table.raw
+            hit = cache[name] = (table, table.capacity, cols(raw))
+        return hit[2]
+
+    def step(state, params, rng) -> None:
+        fu, f, led = state.funds, state.firms, state.ledger
+        r_fund = state.realised_fund
+        fund_cols = columns("funds", fu, _FUND_COLS)
+        firm_cols = columns("firms", f, _FIRM_COLS)
+        k = _kernel(
+            ks, kp, state.t, False, r_fund, state.realised_proceeds, state.realised_amount,
+            state.levers.risk_appetite, state.city.fund_performance, state.flows.array, fu.n,
+            *fund_cols, f.n, *firm_cols, led.n, *columns("ledger", led, _LEDGER_COLS),
+        )  # fmt: skip
+        if r_fund.shape[0]:  # the realisations are read: leave none for the next tick
+            state.realised_fund = _NO_FUND
+            state.realised_proceeds = _NO_PROCEEDS
+            state.realised_amount = _NO_AMOUNT
+        if k < 0:  # not enough free ledger rows: grow, then the same draws again (deals only)
+            led.reserve(led.n - k)
+            k = _kernel(
+                ks, kp, state.t, True, _NO_FUND, _NO_PROCEEDS, _NO_AMOUNT,
+                state.levers.risk_appetite, state.city.fund_performance, state.flows.array,
+                fu.n, *fund_cols, f.n, *firm_cols, led.n, *columns("ledger", led, _LEDGER_COLS),
+            )  # fmt: skip
+        if k:
+            led.claim(k)  # the kernel wrote the rows
+
+    return step
+
+
+__all__ = ["make"]
