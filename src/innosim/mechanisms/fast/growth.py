@@ -1,0 +1,295 @@
+"""Compiled growth (rule: :mod:`innosim.mechanisms.growth`).
+
+One kernel call per tick (two scratch allocations inside). Four passes over the firm rows:
+(1) log capability and each wave's frontier; (2) learning (normal steps drawn two at a time by
+Marsaglia's polar method, only for orientations whose noise is not zero), the new capability
+and the log attraction with its maximum; (3) attraction and its total per segment (segments
+and their demand as ``innosim.mechanisms.growth.segments``); (4) demand, revenue, wages,
+profit, cash, ``revenue_year``, valuation, target employment and the excess staff to lay off.
+Then one pass over the people adds skill and tenure for everyone employed and, for firms with
+excess staff, keeps a uniform random subset of that many of their ``EMPLOYEE`` staff
+(reservoir sampling; the NumPy step's random order within the firm gives the same
+distribution); the chosen are released as ``innosim.engine.ops.release_people`` does (employees
+only: no founder links to clear).
+
+Arithmetic follows the NumPy step: float64 from the float32 columns, the same order of
+operations, float32 stores; values read back after a store (cash for the spare-cash hiring,
+target for the layoffs) are read from the stored float32 value, as there. ``log1p(L)`` and To C
+revenue per head ``pi (1 + L)^s`` are tabulated once per run with NumPy for employment
+``L < 512`` (the NumPy step's own values; computed directly above that), and ``log fit`` once
+per tick per city and wave.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from innosim.engine.state import EMPLOYEE, FLOW_NAMES, TOB, TOC, TOG, WORKER
+from innosim.mechanisms.fast._rng import seed_state, uniform
+
+_SEPARATIONS = FLOW_NAMES.index("separations")
+
+# kp: the run's constants (orientation triples To C, To B, To G); then, from _TABLE,
+# log1p(L) and labour_productivity * (1 + L)^toc_scale_economies for employment L < _K (as NumPy
+# computes them: the same values as the NumPy step's), then wave_toc per wave
+(
+    _SKILL, _LAM, _SIG, _ALPHA, _MULT, _THETA, _LP, _SCALE, _WAGE, _FIXED, _PREMIUM,
+    _RHO, _MARGIN, _RUNWAY, _SPEED, _TABLE,
+) = (0, 1, 4, 7, 10, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23)  # fmt: skip
+_K = 512
+_LOG1P, _TOC_HEAD, _TOC_SHARE = _TABLE, _TABLE + _K, _TABLE + 2 * _K
+
+
+@njit(cache=True, error_model="numpy")
+def _kernel(
+    ks, kp, t, market, pool, fit, subsidy, budget, flows,
+    n_people, employer, status, skill, tenure, p_city,
+    f_n, orientation, wave, city, born, founder, capability, employment, target, demand,
+    revenue, revenue_year, procurement_in, procurement_out, wages, profit, cash, valuation,
+    post_money, last_round, chain_master,
+):  # fmt: skip
+    """One tick of growth; returns the number of people laid off."""
+    sg = np.float32(kp[_SKILL])
+    laid_off = 0
+    if f_n == 0:
+        for i in range(n_people):
+            if employer[i] >= 0:
+                skill[i] += sg
+                tenure[i] += 1
+        return 0
+    n_c, n_w = fit.shape
+    n_seg = n_w + n_w * n_c + n_c
+    tpy = 4.0
+    # scratch (two allocations): log capability, attraction, frontier, segment demand and
+    # attraction totals; segment, excess staff, reservoir offsets and counts
+    fbuf = np.empty(2 * f_n + n_w + 2 * n_seg + n_c * n_w)
+    loga = fbuf[:f_n]
+    att = fbuf[f_n : 2 * f_n]  # log attraction, then attraction
+    frontier = fbuf[2 * f_n : 2 * f_n + n_w]
+    seg_d = fbuf[2 * f_n + n_w : 2 * f_n + n_w + n_seg]
+    total = fbuf[2 * f_n + n_w + n_seg : 2 * f_n + n_w + 2 * n_seg]
+    log_fit = fbuf[2 * f_n + n_w + 2 * n_seg :].reshape((n_c, n_w))
+    ibuf = np.zeros(4 * f_n, np.int64)
+    seg = ibuf[:f_n]
+    excess = ibuf[f_n : 2 * f_n]
+    off = ibuf[2 * f_n : 3 * f_n]
+    seen = ibuf[3 * f_n :]
+
+    # learning: frontier per wave, then the step toward it ---------------------------------
+    frontier[:] = -np.inf
+    for c in range(n_c):
+        for w in range(n_w):
+            log_fit[c, w] = math.log(max(fit[c, w], 1e-12))
+    for r in range(f_n):
+        x = math.log(max(np.float64(capability[r]), 1e-12))
+        loga[r] = x
+        w = wave[r]
+        if x > frontier[w]:
+            frontier[w] = x
+    top = -np.inf
+    have = False  # the second normal of the last pair is waiting
+    z_spare = 0.0
+    for r in range(f_n):
+        o = orientation[r]
+        k = o + 3 if o < 0 else o  # the NumPy step indexes a 3-array by o (-1: the last)
+        w = wave[r]
+        c = city[r]
+        x = loga[r]
+        sig = kp[_SIG + k]
+        z = 0.0
+        if sig != 0.0:
+            if have:
+                z = z_spare
+                have = False
+            else:  # Marsaglia's polar method: two independent normals, no trigonometry
+                while True:
+                    u = 2.0 * uniform(ks) - 1.0
+                    v = 2.0 * uniform(ks) - 1.0
+                    q = u * u + v * v
+                    if 0.0 < q < 1.0:
+                        break
+                scale = math.sqrt(-2.0 * math.log(q) / q)
+                z = u * scale
+                z_spare = v * scale
+                have = True
+        x += kp[_LAM + k] / tpy * (frontier[w] - x) + sig * 0.5 * z
+        x = min(max(x, -20.0), 20.0)
+        loga[r] = x
+        capability[r] = math.exp(x)
+        if o == TOC:
+            seg[r] = w
+        elif o == TOB:
+            seg[r] = n_w + w * n_c + c
+        else:
+            seg[r] = n_w + n_w * n_c + c
+        staff = employment[r]
+        l1p = kp[_LOG1P + staff] if 0 <= staff < _K else math.log1p(np.float64(staff))
+        la = kp[_THETA] * x + kp[_ALPHA + k] * l1p + (0.0 if o == TOG else log_fit[c, w])
+        att[r] = la
+        if la > top:
+            top = la
+
+    # segments: demand per tick, attraction totals ------------------------------------------
+    pool_sum = 0.0
+    for c in range(n_c):
+        pool_sum += pool[c]
+    pool_sum = max(pool_sum, 1.0)
+    for w in range(n_w):
+        share = kp[_TOC_SHARE + w]
+        seg_d[w] = market[w] * share
+        m_b = market[w] * (1.0 - share)
+        for c in range(n_c):
+            seg_d[n_w + w * n_c + c] = m_b * (pool[c] / pool_sum)
+    for c in range(n_c):
+        seg_d[n_w + n_w * n_c + c] = budget[c] * pool[c] / tpy
+    total[:] = 0.0
+    for r in range(f_n):
+        a = math.exp(att[r] - top)
+        att[r] = a
+        total[seg[r]] += a
+
+    # revenue, costs, cash, valuation, target; excess staff ---------------------------------
+    lp = kp[_LP]
+    wage = kp[_WAGE]
+    fixed = kp[_FIXED] / tpy
+    d_pin = max(wage, 1e-9)
+    d_spare = max(wage * kp[_RUNWAY], 1e-9)
+    cap_n = float(n_people)
+    cut = 0
+    for r in range(f_n):
+        o = orientation[r]
+        k = o + 3 if o < 0 else o
+        s = seg[r]
+        d = seg_d[s] * att[r] / max(total[s], 1e-300)
+        demand[r] = d
+        pin = np.float64(procurement_in[r])
+        emp = np.float64(employment[r])
+        if o != TOC:
+            per_head = lp
+        elif 0 <= employment[r] < _K:
+            per_head = kp[_TOC_HEAD + employment[r]]
+        else:
+            per_head = lp * (1.0 + emp) ** kp[_SCALE]
+        capacity = 1.5 * max(emp, 1.0) * per_head / tpy
+        rev = min(d + pin, capacity)
+        sub = subsidy[city[r]] if (t - born[r]) < 3 * 4 else 0.0
+        wage_rate = wage / tpy * (1.0 - sub)
+        paid = max(emp - (1.0 if founder[r] >= 0 else 0.0), 0.0)
+        wg = paid * wage_rate
+        pr = rev - wg - fixed - np.float64(procurement_out[r])
+        revenue[r] = rev
+        wages[r] = wg
+        profit[r] = pr
+        cash[r] = np.float64(cash[r]) + pr
+        prev = np.float64(revenue_year[r])
+        if prev > 0.0:
+            growth = rev / max(prev, 1e-12) - 1.0
+            revenue_year[r] = 0.8 * prev + 0.2 * rev
+        else:
+            growth = 0.0
+            revenue_year[r] = rev
+        val = tpy * rev * (kp[_MULT + k] + kp[_PREMIUM] * min(max(growth, 0.0), 3.0))
+        lr = last_round[r]
+        if lr >= 0 and (t - lr) < 2 * 4:
+            val = max(val, np.float64(post_money[r]))
+        valuation[r] = val
+        rho = kp[_RHO] if chain_master[r] else 0.0
+        need = tpy * d * (1.0 - rho) / per_head
+        need += tpy * pin * (1.0 - kp[_MARGIN]) / d_pin
+        spare = max(np.float64(cash[r]) - 2.0 * (wg + fixed), 0.0)
+        need += spare / d_spare
+        need = min(max(need, 1.0), cap_n)
+        target[r] = emp + kp[_SPEED] * (need - emp)
+        cut_r = math.floor(emp - max(math.ceil(np.float64(target[r])), 1.0))
+        if cut_r > 0:
+            excess[r] = cut_r
+            cut += 1
+
+    # people: skill and tenure; layoffs (a uniform random subset of each firm's employees) ---
+    if cut == 0:
+        for i in range(n_people):
+            if employer[i] >= 0:
+                skill[i] += sg
+                tenure[i] += 1
+        return 0
+    size = 0
+    for r in range(f_n):
+        off[r] = size
+        size += excess[r]
+    chosen = np.empty(size, np.int64)
+    for i in range(n_people):
+        e = employer[i]
+        if e >= 0:
+            skill[i] += sg
+            tenure[i] += 1
+            x_e = excess[e]
+            if x_e > 0 and status[i] == EMPLOYEE:
+                j = seen[e]
+                if j < x_e:
+                    chosen[off[e] + j] = i
+                else:  # reservoir sampling (Algorithm R)
+                    slot = int(uniform(ks) * (j + 1))
+                    if slot < x_e:
+                        chosen[off[e] + slot] = i
+                seen[e] = j + 1
+    for r in range(f_n):
+        fired = min(excess[r], seen[r])
+        for j in range(fired):
+            i = chosen[off[r] + j]
+            employer[i] = -1
+            status[i] = WORKER
+            employment[r] -= 1
+            flows[_SEPARATIONS, p_city[i]] += 1.0
+        laid_off += fired
+    return laid_off
+
+
+def make(params, rng):
+    g = params.g
+    scale = g.toc_scale_economies
+    kp = np.array(
+        [
+            g.skill_growth / 4,
+            g.learning_rate_toc, g.learning_rate_tob, g.learning_rate_tog,
+            g.capability_noise_toc, g.capability_noise_tob, g.capability_noise_tog,
+            g.increasing_returns_toc, g.increasing_returns_tob, g.increasing_returns_tog,
+            g.valuation_multiple_toc, g.valuation_multiple_tob, g.valuation_multiple_tog,
+            g.capability_weight,
+            g.labour_productivity,
+            g.toc_scale_economies,
+            g.innovation_wage,
+            g.fixed_cost,
+            g.growth_premium,
+            g.procurement_share,
+            g.supplier_margin,
+            g.runway_years,
+            g.hiring_speed,
+            *np.log1p(np.arange(_K, dtype=np.float64)),
+            *(g.labour_productivity * (1.0 + np.arange(_K, dtype=np.float64)) ** scale),
+            *np.asarray(params.wave_toc, dtype=np.float64),
+        ],
+        dtype=np.float64,
+    )  # fmt: skip
+    ks = seed_state(rng)
+
+    def step(state, params, rng) -> None:
+        p, f, lv = state.people, state.firms, state.levers
+        pc, fc = p.raw, f.raw
+        _kernel(
+            ks, kp, state.t, state.market, state.city.pool, state.city.fit, lv.subsidy,
+            lv.procurement_budget, state.flows.array,
+            p.n, pc["employer"], pc["status"], pc["skill"], pc["tenure"], pc["city"],
+            f.n, fc["orientation"], fc["wave"], fc["city"], fc["born"], fc["founder"],
+            fc["capability"], fc["employment"], fc["target"], fc["demand"], fc["revenue"],
+            fc["revenue_year"], fc["procurement_in"], fc["procurement_out"], fc["wages"],
+            fc["profit"], fc["cash"], fc["valuation"], fc["post_money"], fc["last_round"],
+            fc["chain_master"],
+        )  # fmt: skip
+
+    return step
+
+
+__all__ = ["make"]
