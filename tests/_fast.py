@@ -8,6 +8,7 @@ of one realistic state and their results compared.
 from __future__ import annotations
 
 import copy
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -17,6 +18,7 @@ from innosim.engine.run import init_state
 from innosim.engine.state import State, compile_params
 from innosim.mechanisms import CORE_MECHANISMS, MECHANISMS, NAMES, fast
 from innosim.mechanisms.accounting import SERIES
+from innosim.params.declarations import LEVERS
 
 CORE_OFF = frozenset(n for n in NAMES if n not in CORE_MECHANISMS)
 
@@ -70,6 +72,7 @@ def clone(state: State) -> State:
     s.flows.data = {k: s.flows.array[i] for i, k in enumerate(s.flows.names)}
     for k in s.flows.names:  # ``fl.x += ...`` in the NumPy mechanisms sets views as attributes
         s.flows.__dict__.pop(k, None)
+    s.levers = SimpleNamespace(**{k: s.lever_array[i] for i, k in enumerate(LEVERS)})
     s.record = {k: s.record_array[i] for i, k in enumerate(state.record)}
     return s
 

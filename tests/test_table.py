@@ -132,7 +132,35 @@ def test_views_are_live_and_exports_are_copies():
 def test_nbytes_counts_capacity():
     t = make(3, capacity=32)
     per_row = sum(np.dtype(d).itemsize for d in COLS.values())
-    assert t.nbytes == t.capacity * per_row
+    # each column is padded to a 64-byte boundary of the table's buffer
+    assert t.capacity * per_row <= t.nbytes < t.capacity * per_row + 64 * len(COLS)
+
+
+def test_columns_are_views_of_one_buffer_at_the_offsets():
+    t = make(5, capacity=40)
+    for i, (name, dtype) in enumerate(COLS.items()):
+        lo, hi = t.offsets[i], t.offsets[i + 1]
+        assert lo % 64 == 0
+        view = t.block[lo:hi].view(np.dtype(dtype))[: t.n]
+        np.testing.assert_array_equal(view, getattr(t, name))
+        assert np.shares_memory(view, t.raw[name])
+    t.append(100, id=np.arange(5, 105))  # grows: a new buffer, the same values
+    assert t.capacity >= 105
+    np.testing.assert_array_equal(t.id, np.arange(105))
+    lo, hi = t.offsets[0], t.offsets[1]
+    np.testing.assert_array_equal(t.block[lo:hi].view(np.int64)[:105], np.arange(105))
+
+
+def test_copies_and_pickles_keep_columns_in_their_own_buffer():
+    import copy
+    import pickle
+
+    t = make(6, capacity=20)
+    for u in (copy.deepcopy(t), pickle.loads(pickle.dumps(t))):
+        np.testing.assert_array_equal(u.id, t.id)
+        u.id[0] = 99
+        assert t.id[0] == 0
+        assert np.shares_memory(u.block, u.raw["id"]) and not np.shares_memory(u.block, t.block)
 
 
 # --------------------------------------------------------------------------- compact

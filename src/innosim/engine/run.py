@@ -28,7 +28,7 @@ from innosim.engine.state import (
     ModelParams,
     State,
     compile_params,
-    lever_defaults,
+    lever_state,
     new_firms_table,
     new_people_table,
 )
@@ -65,6 +65,7 @@ def init_state(params: ModelParams, rng: np.random.Generator) -> State:
     ).astype(np.int64)
     total = int(n0.sum())
     people = new_people_table(int(total * 1.25) + 64)
+    lever_array, levers = lever_state(params)
     state = State(
         t=0,
         people=people,
@@ -84,10 +85,11 @@ def init_state(params: ModelParams, rng: np.random.Generator) -> State:
             vacancies=np.zeros(n_c),
             graduate_rate=c.students_enrolled / g.study_years / np.maximum(c.population, 1.0),
         ),
-        levers=lever_defaults(params),
+        levers=levers,
         market=np.zeros(params.n_waves),
         market_growth=np.zeros(params.n_waves),
         flows=Flows(n_c),
+        lever_array=lever_array,
     )
     grad = rng.random(total) < GRADUATE_SHARE_AT_START
     skill = np.where(grad, g.graduate_skill, g.nongraduate_skill) * rng.lognormal(0.0, 0.3, total)

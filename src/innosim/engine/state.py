@@ -327,6 +327,8 @@ class State:
     firm_years: list[dict[str, np.ndarray]] = field(default_factory=list)
     record: dict[str, np.ndarray] = field(default_factory=dict)
     # the buffer ``record`` views: (len(SERIES), n_cities), row i = series i of accounting.SERIES
+    # the array ``levers`` views: (len(LEVERS), n_cities), row i = lever LEVERS[i]
+    lever_array: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     record_array: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     # this tick's (n_cities, n_cities) city-pair records (origin row, destination column), views
     # into the run's arrays like ``record``: see ``innosim.engine.run.PAIR_SERIES``
@@ -346,3 +348,11 @@ class State:
 def lever_defaults(params: ModelParams) -> SimpleNamespace:
     """Base (pre-policy) lever values per city."""
     return SimpleNamespace(**{k: getattr(params.c, k).copy() for k in LEVERS})
+
+
+def lever_state(params: ModelParams) -> tuple[np.ndarray, SimpleNamespace]:
+    """The levers of a run: one ``(len(LEVERS), n_cities)`` float64 array (row i = lever
+    ``LEVERS[i]``; compiled kernels take it whole) and a namespace of views of its rows
+    (``state.levers.stigma``), both starting at the base values."""
+    arr = np.stack([np.asarray(getattr(params.c, k), dtype=np.float64) for k in LEVERS])
+    return arr, SimpleNamespace(**{k: arr[i] for i, k in enumerate(LEVERS)})

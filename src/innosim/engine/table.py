@@ -1,7 +1,9 @@
 """Structure-of-arrays tables with amortised growth and compaction.
 
 A :class:`Table` holds one NumPy array per column, all of the same capacity; the first ``n`` rows
-are live. Appending doubles the capacity when needed (amortised O(1) per row), and
+are live. The columns are views into one byte buffer (each column starts on a 64-byte boundary),
+so a compiled kernel takes a whole table as two arguments, :attr:`Table.block` and
+:attr:`Table.offsets`, and views its columns itself (``innosim.mechanisms.fast._layout``). Appending doubles the capacity when needed (amortised O(1) per row), and
 :meth:`Table.compact` drops rows and returns the old-to-new row mapping so that other tables'
 integer links can be remapped in one vectorised step. Rows keep their order, so a table whose
 ids come from a counter stays sorted by id (``np.searchsorted`` finds a row by id).
@@ -18,6 +20,8 @@ __all__ = ["Table"]
 SHRINK_FLOOR = 1024
 """Compaction gives memory back only above this many rows of capacity."""
 
+ALIGN = 64  # bytes: every column starts on a cache-line boundary of the buffer
+
 
 class Table:
     """A growable structure-of-arrays table.
@@ -32,7 +36,7 @@ class Table:
         Value new rows take when an append does not give the column (default 0).
     """
 
-    __slots__ = ("_cols", "_fill", "capacity", "dtypes", "n")
+    __slots__ = ("_buf", "_cols", "_fill", "_offsets", "capacity", "dtypes", "n")
 
     def __init__(
         self,
@@ -44,7 +48,37 @@ class Table:
         self.capacity = max(int(capacity), 16)
         self.n = 0
         self._fill = dict(fill or {})
-        self._cols = {k: np.zeros(self.capacity, dtype=d) for k, d in self.dtypes.items()}
+        self._allocate(self.capacity, zero=True)
+
+    def _allocate(self, capacity: int, zero: bool = False) -> dict[str, np.ndarray]:
+        """Give the table a new buffer of ``capacity`` rows; returns the old columns."""
+        old = getattr(self, "_cols", {})
+        sizes = [-(-capacity * d.itemsize // ALIGN) * ALIGN for d in self.dtypes.values()]
+        offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=offsets[1:])
+        buf = (np.zeros if zero else np.empty)(int(offsets[-1]), dtype=np.uint8)
+        self._buf, self._offsets = buf, offsets
+        self._cols = {
+            k: buf[offsets[i] : offsets[i] + capacity * d.itemsize].view(d)
+            for i, (k, d) in enumerate(self.dtypes.items())
+        }
+        self.capacity = capacity
+        return old
+
+    # copies and pickles rebuild the views into their own buffer
+    def __getstate__(self) -> dict[str, object]:
+        return {
+            "dtypes": self.dtypes,
+            "fill": self._fill,
+            "n": self.n,
+            "capacity": self.capacity,
+            "buf": self._buf.copy(),
+        }
+
+    def __setstate__(self, st: dict) -> None:
+        self.dtypes, self._fill, self.n = st["dtypes"], st["fill"], st["n"]
+        self._allocate(st["capacity"])
+        self._buf[:] = st["buf"]
 
     # live views -----------------------------------------------------------------------------
     def __getattr__(self, name: str) -> np.ndarray:
@@ -67,6 +101,18 @@ class Table:
         """
         return self._cols
 
+    @property
+    def block(self) -> np.ndarray:
+        """The byte buffer that holds every column (uint8; see :attr:`offsets`)."""
+        return self._buf
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """Byte offsets of the columns in :attr:`block` (int64, one per column plus the end):
+        column i, in the order of the table's columns, is ``block[offsets[i]:offsets[i + 1]]``
+        viewed as its dtype (its first ``capacity`` rows; the rest is padding)."""
+        return self._offsets
+
     def col(self, name: str) -> np.ndarray:
         """Live view of a column (first ``n`` rows)."""
         return self._cols[name][: self.n]
@@ -77,7 +123,7 @@ class Table:
     @property
     def nbytes(self) -> int:
         """Bytes allocated (capacity, not only live rows)."""
-        return sum(a.nbytes for a in self._cols.values())
+        return int(self._buf.nbytes)
 
     # growth ---------------------------------------------------------------------------------
     def _reserve(self, need: int) -> None:
@@ -86,11 +132,14 @@ class Table:
         cap = self.capacity
         while cap < need:
             cap = int(cap * 1.5) + 16
-        for k, a in self._cols.items():
-            b = np.empty(cap, dtype=a.dtype)
-            b[: self.n] = a[: self.n]
-            self._cols[k] = b
-        self.capacity = cap
+        self._move(cap)
+
+    def _move(self, capacity: int) -> None:
+        """Move the live rows into a new buffer of ``capacity`` rows (views held elsewhere keep
+        the old buffer alive and unchanged; the transient peak is the old plus the new buffer)."""
+        old = self._allocate(capacity)
+        for k, a in old.items():
+            self._cols[k][: self.n] = a[: self.n]
 
     def reserve(self, rows: int) -> None:
         """Make the capacity at least ``rows`` (existing rows are kept)."""
@@ -147,17 +196,13 @@ class Table:
         # give memory back when the table has shrunk a lot (not below SHRINK_FLOOR rows: a
         # small table that shrinks and regrows would reallocate every few ticks)
         if self.capacity > SHRINK_FLOOR and new_n < self.capacity // 4:
-            cap = max(new_n * 2, SHRINK_FLOOR)
-            for k2, a in self._cols.items():
-                self._cols[k2] = a[:cap].copy()
-            self.capacity = cap
+            self._move(max(new_n * 2, SHRINK_FLOOR))
         return mapping
 
     def free(self) -> None:
         """Drop every column (the table is empty and holds no memory afterwards)."""
-        self._cols = {k: a[:0].copy() for k, a in self._cols.items()}
         self.n = 0
-        self.capacity = 0
+        self._allocate(0)
 
     def take(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         """Copies of the given rows of every column."""

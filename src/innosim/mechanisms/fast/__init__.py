@@ -23,9 +23,11 @@ distribution (tests/test_fast.py), not draw by draw. ``meta["backend"]`` records
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from importlib import import_module
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -46,6 +48,41 @@ except ImportError as exc:  # pragma: no cover - depends on the install
     WHY_NOT = f"Numba is not installed ({exc}); install the extra: pip install 'innosim[fast]'"
 
 Step = Callable[[Any, Any, np.random.Generator], None]
+
+_STAMP = "innosim-layout.sha256"
+
+
+def _drop_stale_cache() -> None:
+    """Delete the cached kernels when the state layout they were compiled for has changed.
+
+    Numba re-compiles a cached function when its own source file changes, but not when a
+    constant it took from another module does (column numbers, flow and series rows: see
+    ``_layout``). A stamp of ``_layout.fingerprint()`` beside the cache says which layout the
+    cached kernels were built for.
+    """
+    from innosim.mechanisms.fast import _layout
+
+    try:
+        cache_dir = Path(_layout.f32._cache._cache_path)  # where Numba caches this package
+    except AttributeError:  # pragma: no cover - Numba internals moved
+        cache_dir = Path(__file__).parent / "__pycache__"
+    want = _layout.fingerprint()
+    stamp = cache_dir / _STAMP
+    with contextlib.suppress(OSError):
+        if stamp.is_file() and stamp.read_text().strip() == want:
+            return
+    with contextlib.suppress(OSError):  # a read-only install: Numba then caches elsewhere
+        for path in [*cache_dir.glob("*.nbi"), *cache_dir.glob("*.nbc")]:
+            if path.name.split(".")[0] != "_layout":
+                path.unlink(missing_ok=True)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = cache_dir / f"{_STAMP}.{os.getpid()}.tmp"
+        tmp.write_text(want + "\n")
+        tmp.replace(stamp)
+
+
+if AVAILABLE:
+    _drop_stale_cache()
 
 
 def resolve_backend(backend: str | None = None) -> str:

@@ -16,6 +16,7 @@ from numba import njit
 
 from innosim.engine.state import FLOW_NAMES
 from innosim.mechanisms.accounting import LABOUR_SHARE, SERIES
+from innosim.mechanisms.fast._layout import F, P, U, b1, f32, f64, i8, i32
 
 _S = {name: i for i, (name, _, _) in enumerate(SERIES)}
 _F = {name: i for i, name in enumerate(FLOW_NAMES)}
@@ -64,10 +65,15 @@ _PG, _SPILL, _PPA, _UNICORN, _LS = range(5)
 
 @njit(cache=True)
 def _kernel(
-    kp, copy_rows, n_people, p_city, employer, f_n, f_city, wages, employment, revenue,
-    procurement_out, valuation, orientation, chain_master, n_funds, fu_city, capital, appetite,
-    pool_out, productivity, innovation_share, graduate_rate, flows, rec,
+    kp, copy_rows, pb, po, n_people, fb, fo, f_n, ub, uo, n_funds, pool_out, productivity,
+    innovation_share, graduate_rate, flows, rec,
 ):  # fmt: skip
+    p_city, employer = i8(pb, po, P.city), i32(pb, po, P.employer)
+    f_city, wages, employment = i8(fb, fo, F.city), f32(fb, fo, F.wages), i32(fb, fo, F.employment)
+    revenue, procurement_out = f32(fb, fo, F.revenue), f32(fb, fo, F.procurement_out)
+    valuation, orientation = f32(fb, fo, F.valuation), i8(fb, fo, F.orientation)
+    chain_master = b1(fb, fo, F.chain_master)
+    fu_city, capital, appetite = i8(ub, uo, U.city), f64(ub, uo, U.capital), f32(ub, uo, U.appetite)
     n_c = pool_out.shape[0]
     ppa = kp[_PPA]
     pool = np.zeros(n_c)
@@ -188,12 +194,9 @@ def make(params, rng):
 
     def step(state, params, rng) -> None:
         p, f, fu, cs = state.people, state.firms, state.funds, state.city
-        pc, fc, uc = p.raw, f.raw, fu.raw
         _kernel(
-            kp, _COPY, p.n, pc["city"], pc["employer"], f.n, fc["city"], fc["wages"],
-            fc["employment"], fc["revenue"], fc["procurement_out"], fc["valuation"],
-            fc["orientation"], fc["chain_master"], fu.n, uc["city"], uc["capital"],
-            uc["appetite"], cs.pool, cs.productivity, cs.innovation_share, cs.graduate_rate,
+            kp, _COPY, p.block, p.offsets, p.n, f.block, f.offsets, f.n, fu.block, fu.offsets,
+            fu.n, cs.pool, cs.productivity, cs.innovation_share, cs.graduate_rate,
             state.flows.array, state.record_array,
         )  # fmt: skip
 

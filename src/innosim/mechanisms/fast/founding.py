@@ -14,15 +14,9 @@ import math
 import numpy as np
 from numba import njit
 
-from innosim.engine.state import FIRM_COLUMNS, FLOW_NAMES, FOUNDER
+from innosim.engine.state import FOUNDER
+from innosim.mechanisms.fast._layout import FL, LV, F, P, b1, f32, i8, i16, i32, i64, u8
 from innosim.mechanisms.fast._rng import categorical, normal, seed_state, skip, uniform
-
-_PERCEIVERS = FLOW_NAMES.index("perceivers")
-_DETERRED = FLOW_NAMES.index("deterred")
-_RESTART_CAND = FLOW_NAMES.index("restart_candidates")
-_RESTARTS = FLOW_NAMES.index("restarts")
-_ENTRIES = FLOW_NAMES.index("entries")
-_SEPARATIONS = FLOW_NAMES.index("separations")
 
 # kp: the run's constants
 _RATE, _ETA, _W_SKILL, _W_EXP, _THRESH, _FCOST, _PREMIUM, _CAP0, _CAPDISP = range(9)
@@ -30,18 +24,20 @@ _RATE, _ETA, _W_SKILL, _W_EXP, _THRESH, _FCOST, _PREMIUM, _CAP0, _CAPDISP = rang
 
 @njit(cache=True)
 def _kernel(
-    ks, kp, t, next_id, market, market_growth, fit, n_people, city, status, employer, skill,
-    ventures, failures, last_outcome, f_n, room, tolerance, process_control, private_support,
-    stigma, restart_cost, flows, id_, f_city, branch, orientation, f_wave, born, founder,
-    founder_history, capability, employment, target, demand, revenue, revenue_year,
-    procurement_in, procurement_out, wages, profit, cash, valuation, post_money, last_round,
-    raised, rounds, retained, chain_master, listed, unicorn_ever, success, died, death_kind,
+    ks, kp, t, next_id, market, market_growth, fit, pb, po, n_people, fb, fo, f_n, room,
+    levers, flows,
 ):  # fmt: skip
     """Founders of this tick, written as new firm rows ``f_n ...``; returns their number k.
 
     If k exceeds ``room`` (free rows in the firm columns) nothing is changed, the stream is
     rewound and -k is returned: the caller makes room and calls again (same draws).
     """
+    city, status, employer = i8(pb, po, P.city), i8(pb, po, P.status), i32(pb, po, P.employer)
+    skill, ventures = f32(pb, po, P.skill), u8(pb, po, P.ventures)
+    failures, last_outcome = u8(pb, po, P.failures), i8(pb, po, P.last_outcome)
+    tolerance, process_control = levers[LV.failure_tolerance], levers[LV.process_control]
+    private_support, stigma = levers[LV.private_support], levers[LV.stigma]
+    restart_cost = levers[LV.restart_cost]
     n_c, n_w = fit.shape
     # opportunity per city and the probability of each wave (founding.opportunity)
     total = 0.0
@@ -116,11 +112,40 @@ def _kernel(
         ks[:] = saved
         return -k
     # pass 2: apply
+    id_, f_city, branch, orientation = (
+        i64(fb, fo, F.id),
+        i8(fb, fo, F.city),
+        i8(fb, fo, F.branch),
+        i8(fb, fo, F.orientation),
+    )
+    f_wave, born, founder = i8(fb, fo, F.wave), i16(fb, fo, F.born), i32(fb, fo, F.founder)
+    founder_history, capability = i8(fb, fo, F.founder_history), f32(fb, fo, F.capability)
+    employment, target, demand = (
+        i32(fb, fo, F.employment),
+        f32(fb, fo, F.target),
+        f32(fb, fo, F.demand),
+    )
+    revenue, revenue_year = f32(fb, fo, F.revenue), f32(fb, fo, F.revenue_year)
+    procurement_in, procurement_out = f32(fb, fo, F.procurement_in), f32(fb, fo, F.procurement_out)
+    wages, profit, cash = f32(fb, fo, F.wages), f32(fb, fo, F.profit), f32(fb, fo, F.cash)
+    valuation, post_money = f32(fb, fo, F.valuation), f32(fb, fo, F.post_money)
+    last_round, raised, rounds = (
+        i16(fb, fo, F.last_round),
+        f32(fb, fo, F.raised),
+        i8(fb, fo, F.rounds),
+    )
+    retained, chain_master, listed = (
+        f32(fb, fo, F.retained),
+        b1(fb, fo, F.chain_master),
+        b1(fb, fo, F.listed),
+    )
+    unicorn_ever, success = b1(fb, fo, F.unicorn_ever), b1(fb, fo, F.success)
+    died, death_kind = i16(fb, fo, F.died), i8(fb, fo, F.death_kind)
     for c in range(n_c):
-        flows[_PERCEIVERS, c] += counts[0, c]
-        flows[_DETERRED, c] += counts[1, c]
-        flows[_RESTART_CAND, c] += counts[2, c]
-        flows[_RESTARTS, c] += counts[3, c]
+        flows[FL.perceivers, c] += counts[0, c]
+        flows[FL.deterred, c] += counts[1, c]
+        flows[FL.restart_candidates, c] += counts[2, c]
+        flows[FL.restarts, c] += counts[3, c]
     for j in range(k):
         i = founders[j]
         c = city[i]
@@ -128,7 +153,7 @@ def _kernel(
         e = employer[i]
         if e >= 0:
             employment[e] -= 1
-            flows[_SEPARATIONS, c] += 1.0
+            flows[FL.separations, c] += 1.0
         history = last_outcome[i]
         log_cap = math.log(0.5 + np.float64(skill[i])) + (kp[_PREMIUM] if history == 2 else 0.0)
         r = f_n + j
@@ -166,7 +191,7 @@ def _kernel(
         status[i] = FOUNDER
         employer[i] = r
         ventures[i] = min(int(ventures[i]) + 1, 255)
-        flows[_ENTRIES, c] += 1.0
+        flows[FL.entries, c] += 1.0
     return k
 
 
@@ -187,20 +212,15 @@ def make(params, rng):
         dtype=np.float64,
     )
     ks = seed_state(rng)
-    names = tuple(FIRM_COLUMNS)
 
     def step(state, params, rng) -> None:
-        p, f, lv = state.people, state.firms, state.levers
-        pc = p.raw
+        p, f = state.people, state.firms
 
         def call(room: int) -> int:
-            fc = f.raw  # new arrays after the table grew
             return _kernel(
                 ks, kp, state.t, state.next_firm_id, state.market, state.market_growth,
-                state.city.fit, p.n, pc["city"], pc["status"], pc["employer"], pc["skill"],
-                pc["ventures"], pc["failures"], pc["last_outcome"], f.n, room,
-                lv.failure_tolerance, lv.process_control, lv.private_support, lv.stigma,
-                lv.restart_cost, state.flows.array, *[fc[c] for c in names],
+                state.city.fit, p.block, p.offsets, p.n, f.block, f.offsets, f.n, room,
+                state.lever_array, state.flows.array,
             )  # fmt: skip
 
         k = call(f.capacity - f.n)

@@ -9,13 +9,19 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from innosim.mechanisms.fast._layout import LV, F, i8
 from innosim.mechanisms.fast._rng import categorical, seed_state
 
 
 @njit(cache=True)
-def _kernel(
-    ks, f_n, f_city, f_wave, f_orientation, wave_toc, consumer, enterprise, government, budget
-):  # fmt: skip
+def _kernel(ks, fb, fo, f_n, wave_toc, levers):
+    f_city, f_wave, f_orientation = (
+        i8(fb, fo, F.city),
+        i8(fb, fo, F.wave),
+        i8(fb, fo, F.orientation),
+    )
+    consumer, enterprise = levers[LV.demand_consumer], levers[LV.demand_enterprise]
+    government, budget = levers[LV.demand_government], levers[LV.procurement_budget]
     w = np.empty(3)
     chosen = 0
     for i in range(f_n):
@@ -41,12 +47,8 @@ def make(params, rng):
     toc = params.wave_toc.astype(np.float64)
 
     def step(state, params, rng) -> None:
-        f, lv = state.firms, state.levers
-        fc = f.raw
-        _kernel(
-            ks, f.n, fc["city"], fc["wave"], fc["orientation"], toc, lv.demand_consumer,
-            lv.demand_enterprise, lv.demand_government, lv.procurement_budget,
-        )  # fmt: skip
+        f = state.firms
+        _kernel(ks, f.block, f.offsets, f.n, toc, state.lever_array)
 
     return step
 

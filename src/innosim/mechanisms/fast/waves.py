@@ -12,6 +12,7 @@ import math
 import numpy as np
 from numba import njit
 
+from innosim.mechanisms.fast._layout import F, f32, i8
 from innosim.mechanisms.fast._rng import seed_state, uniform
 
 _MARKET, _DECLINE, _LIFE, _WINDOW, _LOSS, _P_TOC, _P_TOB, _P_TOG = range(8)
@@ -32,9 +33,15 @@ def _demand(kp, wave_start, wave_growth, wave_weight, t, n_agents, out):
 @njit(cache=True, error_model="numpy")
 def _kernel(
     ks, kp, t, n_agents, wave_start, wave_growth, wave_weight, market, market_growth, fit,
-    f_n, f_city, f_wave, f_orientation, capability,
+    fb, fo, f_n,
 ):  # fmt: skip
     """Market and growth of every wave; adaptation of incumbents. Returns firms that moved."""
+    f_city, f_wave, f_orientation = (
+        i8(fb, fo, F.city),
+        i8(fb, fo, F.wave),
+        i8(fb, fo, F.orientation),
+    )
+    capability = f32(fb, fo, F.capability)
     n_c, n_w = fit.shape
     ago = np.empty(n_w)
     _demand(kp, wave_start, wave_growth, wave_weight, t, n_agents, market)
@@ -99,11 +106,9 @@ def make(params, rng):
 
     def step(state, params, rng) -> None:
         f = state.firms
-        fc = f.raw
         _kernel(
             ks, kp, state.t, state.people.n, start, growth, weight, state.market,
-            state.market_growth, state.city.fit, f.n, fc["city"], fc["wave"],
-            fc["orientation"], fc["capability"],
+            state.market_growth, state.city.fit, f.block, f.offsets, f.n,
         )  # fmt: skip
 
     return step
