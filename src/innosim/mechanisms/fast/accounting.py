@@ -16,7 +16,7 @@ from numba import njit
 
 from innosim.engine.state import FLOW_NAMES
 from innosim.mechanisms.accounting import LABOUR_SHARE, SERIES
-from innosim.mechanisms.fast._layout import F, P, U, b1, f32, f64, i8, i32
+from innosim.mechanisms.fast._layout import F, P, U, b1, direct, f32, f64, i8, i32
 
 _S = {name: i for i, (name, _, _) in enumerate(SERIES)}
 _F = {name: i for i, name in enumerate(FLOW_NAMES)}
@@ -192,9 +192,11 @@ def make(params, rng):
         dtype=np.float64,
     )
 
+    kernel = direct(_kernel)
+
     def step(state, params, rng) -> None:
         p, f, fu, cs = state.people, state.firms, state.funds, state.city
-        _kernel(
+        kernel(
             kp, _COPY, p.block, p.offsets, p.n, f.block, f.offsets, f.n, fu.block, fu.offsets,
             fu.n, cs.pool, cs.productivity, cs.innovation_share, cs.graduate_rate,
             state.flows.array, state.record_array,

@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit
 
 from innosim.engine.state import FOUNDER
-from innosim.mechanisms.fast._layout import FL, LV, F, P, b1, f32, i8, i16, i32, i64, u8
+from innosim.mechanisms.fast._layout import FL, LV, F, P, b1, direct, f32, i8, i16, i32, i64, u8
 from innosim.mechanisms.fast._rng import categorical, normal, seed_state, skip, uniform
 
 # kp: the run's constants
@@ -213,11 +213,13 @@ def make(params, rng):
     )
     ks = seed_state(rng)
 
+    kernel = direct(_kernel)
+
     def step(state, params, rng) -> None:
         p, f = state.people, state.firms
 
         def call(room: int) -> int:
-            return _kernel(
+            return kernel(
                 ks, kp, state.t, state.next_firm_id, state.market, state.market_growth,
                 state.city.fit, p.block, p.offsets, p.n, f.block, f.offsets, f.n, room,
                 state.lever_array, state.flows.array,

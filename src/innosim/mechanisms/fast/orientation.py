@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from innosim.mechanisms.fast._layout import LV, F, i8
+from innosim.mechanisms.fast._layout import LV, F, direct, i8
 from innosim.mechanisms.fast._rng import categorical, seed_state
 
 
@@ -46,9 +46,11 @@ def make(params, rng):
     ks = seed_state(rng)
     toc = params.wave_toc.astype(np.float64)
 
+    kernel = direct(_kernel)
+
     def step(state, params, rng) -> None:
         f = state.firms
-        _kernel(ks, f.block, f.offsets, f.n, toc, state.lever_array)
+        kernel(ks, f.block, f.offsets, f.n, toc, state.lever_array)
 
     return step
 

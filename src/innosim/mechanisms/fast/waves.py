@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numba import njit
 
-from innosim.mechanisms.fast._layout import F, f32, i8
+from innosim.mechanisms.fast._layout import F, direct, f32, i8
 from innosim.mechanisms.fast._rng import seed_state, uniform
 
 _MARKET, _DECLINE, _LIFE, _WINDOW, _LOSS, _P_TOC, _P_TOB, _P_TOG = range(8)
@@ -104,9 +104,11 @@ def make(params, rng):
     growth = params.wave_growth.astype(np.float64)
     weight = params.wave_weight.astype(np.float64)
 
+    kernel = direct(_kernel)
+
     def step(state, params, rng) -> None:
         f = state.firms
-        _kernel(
+        kernel(
             ks, kp, state.t, state.people.n, start, growth, weight, state.market,
             state.market_growth, state.city.fit, f.block, f.offsets, f.n,
         )  # fmt: skip
