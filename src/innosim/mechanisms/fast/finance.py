@@ -24,17 +24,14 @@ firm's cost and the float32 part of its signal) is done in float32 here too.
 from __future__ import annotations
 
 import math
-from operator import itemgetter
 
 import numpy as np
 from numba import njit
 
-from innosim.engine.state import FLOW_NAMES, TOC
+from innosim.engine.state import TOC
 from innosim.mechanisms._util import TPY
+from innosim.mechanisms.fast._layout import FL, LV, F, L, U, b1, direct, f32, f64, i8, i16, i32, i64
 from innosim.mechanisms.fast._rng import categorical, normal, seed_state, uniform
-
-_VC_INVESTED = FLOW_NAMES.index("vc_invested")
-_LP_INFLOW = FLOW_NAMES.index("lp_inflow")
 
 # kp: the run's constants
 (
@@ -43,20 +40,6 @@ _LP_INFLOW = FLOW_NAMES.index("lp_inflow")
 ) = range(16)  # fmt: skip
 # kp[_REACH + c * n_cities + c2] = exp(-dist(c, c2) / fund_reach_km)
 
-_FUND_COLS = itemgetter(
-    "city", "base_capital", "capital", "committed", "invested", "appetite", "deals",
-    "track_proceeds", "track_invested",
-)  # fmt: skip
-_FIRM_COLS = itemgetter(
-    "id", "city", "listed", "rounds", "cash", "wages", "revenue", "revenue_year", "capability",
-    "founder_history", "orientation", "valuation", "raised", "post_money", "last_round",
-    "retained",
-)  # fmt: skip
-_LEDGER_COLS = itemgetter(
-    "fund", "firm_id", "firm_city", "tick", "round", "amount", "stake", "retained_entry",
-    "proceeds", "realised", "realised_tick",
-)  # fmt: skip
-
 _NO_FUND = np.zeros(0, np.int64)  # what the step leaves on the state once it read realisations
 _NO_PROCEEDS = np.zeros(0, np.float64)
 _NO_AMOUNT = np.zeros(0, np.float64)
@@ -64,19 +47,48 @@ _NO_AMOUNT = np.zeros(0, np.float64)
 
 @njit(cache=True)
 def _kernel(
-    ks, kp, t, deals_only, r_fund, r_proceeds, r_amount, risk_appetite, fund_performance,
-    flows, n_funds, fu_city, base_capital, capital, committed, invested, appetite, deals,
-    track_proceeds, track_invested, f_n, id_, city, listed, rounds, cash, wages, revenue,
-    revenue_year, capability, founder_history, orientation, valuation, raised, post_money,
-    last_round, retained, led_n, l_fund, l_firm_id, l_firm_city, l_tick, l_round, l_amount,
-    l_stake, l_retained_entry, l_proceeds, l_realised, l_realised_tick,
+    ks, kp, t, deals_only, r_fund, r_proceeds, r_amount, levers, fund_performance, flows,
+    ub, uo, n_funds, fb, fo, f_n, lb, lo, led_n, room,
 ):  # fmt: skip
     """One tick of finance; returns the number k of deals (ledger rows written at ``led_n``).
 
-    If k exceeds the free ledger rows (``len(l_fund) - led_n``) the deals are not applied,
-    the stream is rewound and -k is returned; call again with ``deals_only`` (feedback and
-    commitments are done).
+    If k exceeds the free ledger rows (``room``) the deals are not applied, the stream is
+    rewound and -k is returned; call again with ``deals_only`` (feedback and commitments are
+    done).
     """
+    risk_appetite = levers[LV.risk_appetite]
+    fu_city, base_capital = i8(ub, uo, U.city), f64(ub, uo, U.base_capital)
+    capital, committed, invested = (
+        f64(ub, uo, U.capital),
+        f64(ub, uo, U.committed),
+        f64(ub, uo, U.invested),
+    )
+    appetite, deals = f32(ub, uo, U.appetite), i32(ub, uo, U.deals)
+    track_proceeds, track_invested = f64(ub, uo, U.track_proceeds), f64(ub, uo, U.track_invested)
+    id_, city, listed, rounds = (
+        i64(fb, fo, F.id),
+        i8(fb, fo, F.city),
+        b1(fb, fo, F.listed),
+        i8(fb, fo, F.rounds),
+    )
+    cash, wages, revenue = f32(fb, fo, F.cash), f32(fb, fo, F.wages), f32(fb, fo, F.revenue)
+    revenue_year, capability = f32(fb, fo, F.revenue_year), f32(fb, fo, F.capability)
+    founder_history, orientation = i8(fb, fo, F.founder_history), i8(fb, fo, F.orientation)
+    valuation, raised, post_money = (
+        f32(fb, fo, F.valuation),
+        f32(fb, fo, F.raised),
+        f32(fb, fo, F.post_money),
+    )
+    last_round, retained = i16(fb, fo, F.last_round), f32(fb, fo, F.retained)
+    l_fund, l_firm_id, l_firm_city = (
+        i16(lb, lo, L.fund),
+        i64(lb, lo, L.firm_id),
+        i8(lb, lo, L.firm_city),
+    )
+    l_tick, l_round, l_amount = i16(lb, lo, L.tick), i8(lb, lo, L.round), f32(lb, lo, L.amount)
+    l_stake, l_retained_entry = f32(lb, lo, L.stake), f32(lb, lo, L.retained_entry)
+    l_proceeds, l_realised = f32(lb, lo, L.proceeds), b1(lb, lo, L.realised)
+    l_realised_tick = i16(lb, lo, L.realised_tick)
     n_c = fund_performance.shape[0]
     cw = np.zeros((3, n_c))  # per city: commitments, dry powder in reach, invested
     if not deals_only:
@@ -124,7 +136,7 @@ def _kernel(
             committed[j] = committed[j] + inflow
             cw[0, c] += inflow
         for c in range(n_c):
-            flows[_LP_INFLOW, c] += cw[0, c]
+            flows[FL.lp_inflow, c] += cw[0, c]
 
     # 3. deals ------------------------------------------------------------------------------
     if f_n == 0:
@@ -204,7 +216,7 @@ def _kernel(
             k += 1
         else:
             order[q] = -1
-    if k > l_fund.shape[0] - led_n:
+    if k > room:
         ks[0], ks[1], ks[2], ks[3] = s0, s1, s2, s3
         return -k
     # apply, in the order of the ledger rows
@@ -246,7 +258,7 @@ def _kernel(
         l_realised_tick[r] = -1
         r += 1
     for c in range(n_c):
-        flows[_VC_INVESTED, c] += invested_c[c]
+        flows[FL.vc_invested, c] += invested_c[c]
     return k
 
 
@@ -274,26 +286,16 @@ def make(params, rng):
         dtype=np.float64,
     )
     ks = seed_state(rng)
-    # the column arrays, looked up again only when a table is another or has been resized (a
-    # Table replaces all its arrays exactly when its capacity changes)
-    cache: dict[str, tuple] = {}
-
-    def columns(name, table, cols):  # cols: the itemgetter of the kernel's columns
-        hit = cache.get(name)
-        if hit is None or hit[0] is not table or hit[1] != table.capacity:
-            raw = table.raw
-            hit = cache[name] = (table, table.capacity, cols(raw))
-        return hit[2]
+    kernel = direct(_kernel)
 
     def step(state, params, rng) -> None:
         fu, f, led = state.funds, state.firms, state.ledger
         r_fund = state.realised_fund
-        fund_cols = columns("funds", fu, _FUND_COLS)
-        firm_cols = columns("firms", f, _FIRM_COLS)
-        k = _kernel(
+        k = kernel(
             ks, kp, state.t, False, r_fund, state.realised_proceeds, state.realised_amount,
-            state.levers.risk_appetite, state.city.fund_performance, state.flows.array, fu.n,
-            *fund_cols, f.n, *firm_cols, led.n, *columns("ledger", led, _LEDGER_COLS),
+            state.lever_array, state.city.fund_performance, state.flows.array, fu.block,
+            fu.offsets, fu.n, f.block, f.offsets, f.n, led.block, led.offsets, led.n,
+            led.capacity - led.n,
         )  # fmt: skip
         if r_fund.shape[0]:  # the realisations are read: leave none for the next tick
             state.realised_fund = _NO_FUND
@@ -301,10 +303,10 @@ def make(params, rng):
             state.realised_amount = _NO_AMOUNT
         if k < 0:  # not enough free ledger rows: grow, then the same draws again (deals only)
             led.reserve(led.n - k)
-            k = _kernel(
-                ks, kp, state.t, True, _NO_FUND, _NO_PROCEEDS, _NO_AMOUNT,
-                state.levers.risk_appetite, state.city.fund_performance, state.flows.array,
-                fu.n, *fund_cols, f.n, *firm_cols, led.n, *columns("ledger", led, _LEDGER_COLS),
+            k = kernel(
+                ks, kp, state.t, True, _NO_FUND, _NO_PROCEEDS, _NO_AMOUNT, state.lever_array,
+                state.city.fund_performance, state.flows.array, fu.block, fu.offsets, fu.n,
+                f.block, f.offsets, f.n, led.block, led.offsets, led.n, led.capacity - led.n,
             )  # fmt: skip
         if k:
             led.claim(k)  # the kernel wrote the rows

@@ -27,10 +27,9 @@ import math
 import numpy as np
 from numba import njit
 
-from innosim.engine.state import EMPLOYEE, FLOW_NAMES, TOB, TOC, TOG, WORKER
+from innosim.engine.state import EMPLOYEE, TOB, TOC, TOG, WORKER
+from innosim.mechanisms.fast._layout import FL, LV, F, P, b1, direct, f32, i8, i16, i32
 from innosim.mechanisms.fast._rng import seed_state, uniform
-
-_SEPARATIONS = FLOW_NAMES.index("separations")
 
 # kp: the run's constants (orientation triples To C, To B, To G); then, from _TABLE,
 # log1p(L) and labour_productivity * (1 + L)^toc_scale_economies for employment L < _K (as NumPy
@@ -44,14 +43,27 @@ _LOG1P, _TOC_HEAD, _TOC_SHARE = _TABLE, _TABLE + _K, _TABLE + 2 * _K
 
 
 @njit(cache=True, error_model="numpy")
-def _kernel(
-    ks, kp, t, market, pool, fit, subsidy, budget, flows,
-    n_people, employer, status, skill, tenure, p_city,
-    f_n, orientation, wave, city, born, founder, capability, employment, target, demand,
-    revenue, revenue_year, procurement_in, procurement_out, wages, profit, cash, valuation,
-    post_money, last_round, chain_master,
-):  # fmt: skip
+def _kernel(ks, kp, t, market, pool, fit, levers, flows, pb, po, n_people, fb, fo, f_n):
     """One tick of growth; returns the number of people laid off."""
+    subsidy, budget = levers[LV.subsidy], levers[LV.procurement_budget]
+    employer, status = i32(pb, po, P.employer), i8(pb, po, P.status)
+    skill, tenure, p_city = f32(pb, po, P.skill), i16(pb, po, P.tenure), i8(pb, po, P.city)
+    orientation, wave, city = i8(fb, fo, F.orientation), i8(fb, fo, F.wave), i8(fb, fo, F.city)
+    born, founder, capability = (
+        i16(fb, fo, F.born),
+        i32(fb, fo, F.founder),
+        f32(fb, fo, F.capability),
+    )
+    employment, target, demand = (
+        i32(fb, fo, F.employment),
+        f32(fb, fo, F.target),
+        f32(fb, fo, F.demand),
+    )
+    revenue, revenue_year = f32(fb, fo, F.revenue), f32(fb, fo, F.revenue_year)
+    procurement_in, procurement_out = f32(fb, fo, F.procurement_in), f32(fb, fo, F.procurement_out)
+    wages, profit, cash = f32(fb, fo, F.wages), f32(fb, fo, F.profit), f32(fb, fo, F.cash)
+    valuation, post_money = f32(fb, fo, F.valuation), f32(fb, fo, F.post_money)
+    last_round, chain_master = i16(fb, fo, F.last_round), b1(fb, fo, F.chain_master)
     sg = np.float32(kp[_SKILL])
     laid_off = 0
     if f_n == 0:
@@ -242,7 +254,7 @@ def _kernel(
             employer[i] = -1
             status[i] = WORKER
             employment[r] -= 1
-            flows[_SEPARATIONS, p_city[i]] += 1.0
+            flows[FL.separations, p_city[i]] += 1.0
         laid_off += fired
     return laid_off
 
@@ -274,19 +286,13 @@ def make(params, rng):
         dtype=np.float64,
     )  # fmt: skip
     ks = seed_state(rng)
+    kernel = direct(_kernel)
 
     def step(state, params, rng) -> None:
-        p, f, lv = state.people, state.firms, state.levers
-        pc, fc = p.raw, f.raw
-        _kernel(
-            ks, kp, state.t, state.market, state.city.pool, state.city.fit, lv.subsidy,
-            lv.procurement_budget, state.flows.array,
-            p.n, pc["employer"], pc["status"], pc["skill"], pc["tenure"], pc["city"],
-            f.n, fc["orientation"], fc["wave"], fc["city"], fc["born"], fc["founder"],
-            fc["capability"], fc["employment"], fc["target"], fc["demand"], fc["revenue"],
-            fc["revenue_year"], fc["procurement_in"], fc["procurement_out"], fc["wages"],
-            fc["profit"], fc["cash"], fc["valuation"], fc["post_money"], fc["last_round"],
-            fc["chain_master"],
+        p, f = state.people, state.firms
+        kernel(
+            ks, kp, state.t, state.market, state.city.pool, state.city.fit, state.lever_array,
+            state.flows.array, p.block, p.offsets, p.n, f.block, f.offsets, f.n,
         )  # fmt: skip
 
     return step
