@@ -49,7 +49,22 @@ from innosim.engine.state import (
 )
 from innosim.engine.table import SHRINK_FLOOR
 from innosim.mechanisms._util import TPY, per_tick
-from innosim.mechanisms.fast._layout import FL, F, L, P, U, b1, f32, f64, i8, i16, i32, i64, u8
+from innosim.mechanisms.fast._layout import (
+    FL,
+    F,
+    L,
+    P,
+    U,
+    b1,
+    direct,
+    f32,
+    f64,
+    i8,
+    i16,
+    i32,
+    i64,
+    u8,
+)
 from innosim.mechanisms.fast._rng import seed_state, skip, uniform
 
 # kp: the run's constants
@@ -444,6 +459,7 @@ def make(params, rng):
         dtype=np.float64,
     )
     ks = seed_state(rng)
+    kernel = direct(_kernel)
     # the run's archive table, its first free row and the entry of state.archive that ends
     # there; the realisations' scratch buffer
     box = {
@@ -466,7 +482,7 @@ def make(params, rng):
         out = box["out"]
         if led.n > out.shape[1]:
             out = box["out"] = np.empty((3, 2 * led.n))
-        nd, k = _kernel(
+        nd, k = kernel(
             ks, kp, state.t, state.flows.array, f.block, f.offsets, n, p.block, p.offsets, p.n,
             led.block, led.offsets, led.n, u.block, u.offsets, out, arch.block, arch.offsets, at,
         )  # fmt: skip
