@@ -9,6 +9,7 @@ import pytest
 
 pytest.importorskip("numba")
 
+import innosim
 from _fast import CORE_OFF, both, clone, next_tick, scenario, state_at
 from innosim.errors import ScenarioError
 from innosim.mechanisms import fast
@@ -188,6 +189,10 @@ ALLOWED_PY_LOOPS = {
     ("accounting.py", "enumerate(SERIES)"): "the 38 series names, at import",
     ("accounting.py", "enumerate(FLOW_NAMES)"): "the 20 flow names, at import",
     ("accounting.py", "_COPIED"): "the 14 flows recorded as they are, at import",
+    ("_layout.py", "SERIES"): "the 38 series names, at import and in the fingerprint",
+    ("_layout.py", "enumerate(names)"): "a table's column names, at import",
+    ("_layout.py", "cols.items()"): "a table's column names, in the fingerprint",
+    ("_layout.py", "args"): "a kernel's ~20 arguments, once per run on its first call",
 }
 
 
@@ -231,3 +236,58 @@ def test_every_compiled_mechanism_exists_and_is_a_core_mechanism():
     for name in fast.COMPILED:
         assert callable(fast.make_step(name, params, np.random.default_rng(0))), name
     assert fast.make_step("careers", params, np.random.default_rng(0)) is None
+
+
+# ---------------------------------------------------------------------------- whole runs
+def _outcomes(res) -> dict[str, float]:
+    s, f = res.series, res.firms
+    last = s[s["tick"] == s["tick"].max()]
+    return {
+        "entries": float(s["entries"].sum()),
+        "exits": float(s["exits"].sum()),
+        "failures": float(s["failures"].sum()),
+        "listings": float(s["listings"].sum()),
+        "firms_end": float(last["firms"].sum()),
+        "employment_end": float(last["employment"].sum()),
+        "innovation_va_end": float(last["innovation_value_added"].sum()),
+        "vc_invested": float(s["vc_invested"].sum()),
+        "deterred_share": float(s["deterred"].sum() / max(s["perceivers"].sum(), 1.0)),
+        "to_c_share": float((f["orientation"] == 0).mean()),
+        "unicorns_ever": float(f["unicorn_ever"].sum()),
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("core_only", [True, False], ids=["core", "full"])
+def test_backends_agree_in_distribution(core_only):
+    """The same model on both backends: ensemble means of run outcomes agree (each difference
+    within 4 standard errors; 11 outcomes, so about a 0.1% chance of a false alarm)."""
+    sc = scenario(3000, 14)
+    disable = CORE_OFF if core_only else frozenset()
+    seeds = innosim.replicate_seeds(2024, 24)
+    runs = {
+        be: [_outcomes(innosim.run(sc, s, disable=disable, backend=be)) for s in seeds]
+        for be in ("numpy", "numba")
+    }
+    bad = []
+    for k in runs["numpy"][0]:
+        a = np.array([r[k] for r in runs["numpy"]])
+        b = np.array([r[k] for r in runs["numba"]])
+        se = np.hypot(a.std(ddof=1), b.std(ddof=1)) / np.sqrt(len(seeds))
+        if abs(a.mean() - b.mean()) > 4 * se + 1e-12:
+            bad.append(f"{k}: numpy {a.mean():.4g} vs numba {b.mean():.4g} (se {se:.3g})")
+    assert runs["numpy"][0]["entries"] > 50
+    assert not bad, "\n".join(bad)
+
+
+def test_numba_runs_are_deterministic_and_conserve():
+    sc = scenario(1500, 8)
+    a = innosim.run(sc, 9, backend="numba", check=True)
+    b = innosim.run(sc, 9, backend="numba")
+    c = innosim.run(sc, 10, backend="numba")
+    assert a.meta["backend"] == "numba" and a.meta["compiled"] == list(fast.COMPILED)
+    assert a.series.equals(b.series) and a.firms.equals(b.firms)
+    assert a.investments.equals(b.investments)
+    assert not a.series.equals(c.series)
+    n = innosim.run(sc, 9, backend="numpy")
+    assert n.meta["backend"] == "numpy" and n.meta["compiled"] == []

@@ -114,12 +114,7 @@ def make_step(name: str, params: Any, rng: np.random.Generator) -> Step | None:
     """
     if name not in COMPILED:
         return None
-    try:
-        module = import_module(f"{__name__}.{name}")
-    except ModuleNotFoundError as exc:  # TODO(dev): every COMPILED module exists
-        if exc.name == f"{__name__}.{name}":
-            return None
-        raise
+    module = import_module(f"{__name__}.{name}")
     return module.make(params, rng)
 
 
