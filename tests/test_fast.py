@@ -84,11 +84,16 @@ def test_streams_are_seeded_per_mechanism():
 
 
 # ----------------------------------------------------------------- compiled vs NumPy rules
-def test_accounting_matches_numpy_exactly(mid):
+def test_accounting_matches_numpy(mid):
     a, b = both(*mid, "accounting")
-    assert np.array_equal(a.record_array, b.record_array)
-    for k in ("pool", "productivity", "innovation_share", "graduate_rate"):
-        assert np.array_equal(getattr(a.city, k), getattr(b.city, k)), k
+    # counts exactly; sums of wages to the last bits (the kernel adds them in eight lanes)
+    np.testing.assert_allclose(b.record_array, a.record_array, rtol=1e-12, atol=0)
+    for k in ("agents", "population", "employment", "firms", "unicorns", "entries", "exits"):
+        i = list(a.record).index(k)
+        assert np.array_equal(a.record_array[i], b.record_array[i]), k
+    assert np.array_equal(a.city.pool, b.city.pool)
+    for k in ("productivity", "innovation_share", "graduate_rate"):
+        np.testing.assert_allclose(getattr(b.city, k), getattr(a.city, k), rtol=1e-12, atol=0)
 
 
 def test_waves_market_matches_and_adaptation_is_the_rule(sc):

@@ -51,27 +51,29 @@ LV = _enum("LV", LEVERS)
 """Rows of ``state.lever_array``."""
 
 
+_ENTRY: dict = {}  # dispatcher -> the entry point of the version compiled for the steps
+
+
 def direct(kernel):
     """Call ``kernel`` (a Numba dispatcher) through its compiled entry point.
 
-    The first call goes through the dispatcher, which compiles or loads the kernel for the
-    argument types; later calls go straight to that compiled version, skipping the per-call
-    type dispatch (several microseconds per call, more than some kernels' work at 10^4 agents).
-    The steps pass the same types every tick (the same arrays' dtypes, Python ints); an array
-    of another type is refused by the entry point, and the call then goes through the
-    dispatcher again.
+    The first call in a process goes through the dispatcher, which compiles or loads the kernel
+    for the argument types; later calls (in every run) go straight to that compiled version,
+    skipping the per-call type dispatch (several microseconds per call, more than some kernels'
+    work at 10^4 agents). The steps pass the same types every tick (the same arrays' dtypes,
+    Python ints); an array of another type is refused by the entry point, and the call then
+    goes through the dispatcher again.
     """
-    entry = None
 
     def call(*args):
-        nonlocal entry
+        entry = _ENTRY.get(kernel)
         if entry is not None:
             try:
                 return entry(*args)
             except TypeError:  # another signature: let the dispatcher choose or compile
                 pass
         out = kernel(*args)
-        entry = kernel.overloads[tuple(kernel.typeof_pyval(a) for a in args)].entry_point
+        _ENTRY[kernel] = kernel.overloads[tuple(kernel.typeof_pyval(a) for a in args)].entry_point
         return out
 
     call.kernel = kernel

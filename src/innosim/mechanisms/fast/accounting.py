@@ -76,20 +76,32 @@ def _kernel(
     fu_city, capital, appetite = i8(ub, uo, U.city), f64(ub, uo, U.capital), f32(ub, uo, U.appetite)
     n_c = pool_out.shape[0]
     ppa = kp[_PPA]
-    pool = np.zeros(n_c)
-    innov = np.zeros(n_c)
-    wages_here = np.zeros(n_c)
-    surplus_here = np.zeros(n_c)
+    # one pass over the people; each city's counts and wage sums are kept in eight lanes
+    # (row i adds to lane i % 8) so that consecutive people of one city do not wait for each
+    # other's additions; the lanes are added at the end (the wage sums may therefore differ
+    # from row-order sums in the last bits)
+    heads = np.zeros(n_c * 8, np.int64)
+    linked = np.zeros(n_c * 8, np.int64)
+    paid = np.zeros(n_c * 8)
     per_head = np.empty(f_n)  # wage cost per head of every firm, paid where people work
     for j in range(f_n):
         per_head[j] = np.float64(wages[j]) / max(employment[j], 1)
     for i in range(n_people):
-        c = p_city[i]
-        pool[c] += 1.0
+        k = (np.intp(p_city[i]) << 3) | (i & 7)
+        heads[k] += 1
         e = employer[i]
         if e >= 0:
-            innov[c] += 1.0
-            wages_here[c] += per_head[e]
+            linked[k] += 1
+            paid[k] += per_head[e]
+    pool = np.zeros(n_c)
+    innov = np.zeros(n_c)
+    wages_here = np.zeros(n_c)
+    surplus_here = np.zeros(n_c)
+    for c in range(n_c):
+        for lane in range(8):
+            pool[c] += heads[8 * c + lane]
+            innov[c] += linked[8 * c + lane]
+            wages_here[c] += paid[8 * c + lane]
     for c in range(n_c):
         pool_out[c] = pool[c]
     unicorn = np.float32(kp[_UNICORN])  # NumPy compares the float32 column in float32
