@@ -1,7 +1,12 @@
 """Speed of innosim against its Mesa reference, throughput and memory at 10^4-10^7 agents.
 
 Everything runs on one core: each measurement is a fresh Python process with
-``OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = MKL_NUM_THREADS = 1``, one after another.
+``OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = MKL_NUM_THREADS = 1``, one after another, pinned to
+the same CPU (the first this process may use), so that innosim and Mesa run on the same core.
+innosim runs on the backend ``--backend`` (default: compiled when Numba is installed) and, in
+the comparison, on the NumPy backend beside it; its compiled kernels are loaded by a tiny run
+before anything is timed or the memory baseline is read (a fixed cost per process, like the
+imports).
 
 1. *innosim vs Mesa* (``comparison``): the ``hangzhou-nanjing`` scenario scaled so the starting
    pools add up to N person-agents (N = 10^3, 10^4, 10^5), ``--compare-years`` years (default
@@ -236,9 +241,22 @@ def worker_throughput(agents: int, years: int | None, seed: int, backend: str = 
     }
 
 
+def _bench_cpu() -> int | None:
+    """The one CPU every worker runs on (the first this process may use): innosim and Mesa
+    are timed on the same core, not on whichever core the scheduler picks (on a virtual machine
+    the cores' speeds can differ by tens of percent)."""
+    if not hasattr(os, "sched_getaffinity"):  # pragma: no cover - not Linux
+        return None
+    return min(os.sched_getaffinity(0))
+
+
 def _spawn(args: list[str], timeout: float | None = None) -> dict | None:
-    """Run a worker in a fresh single-threaded process; None if it ran past ``timeout``."""
+    """Run a worker in a fresh single-threaded process on the bench CPU; None if it ran past
+    ``timeout``."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", *args]
+    cpu = _bench_cpu()
+    if cpu is not None:
+        cmd[3:3] = ["--cpu", str(cpu)]
     env = {**os.environ, **dict.fromkeys(SINGLE_THREAD_ENV, "1")}
     load0 = _load()
     try:
@@ -432,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--throughput-sizes", type=lambda s: [int(float(x)) for x in s.split(",") if x])
     ap.add_argument("--compare-years", type=int, default=COMPARE_YEARS)
     ap.add_argument("--years", type=int, help="throughput horizon (default: the scenario's)")
-    ap.add_argument("--repeats", type=int, default=3, help="comparison runs per size <= 10^4")
+    ap.add_argument("--repeats", type=int, default=5, help="comparison runs per size <= 10^4")
     ap.add_argument("--mesa-budget", type=float, default=MESA_BUDGET_S)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path)
@@ -445,8 +463,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--worker", choices=("compare", "throughput"), help=argparse.SUPPRESS)
     ap.add_argument("--model", choices=("mesa", "innosim"), help=argparse.SUPPRESS)
     ap.add_argument("--agents", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--cpu", type=int, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
 
+    if a.worker and a.cpu is not None and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {a.cpu})
     if a.worker == "compare":
         out = worker_compare(a.model, a.agents, a.years, a.seed, a.repeats, a.backend)
         print(json.dumps(out))

@@ -360,16 +360,32 @@ def _record_firm_year(state: State, params: ModelParams) -> None:
     )
 
 
-def _concat(chunks: list[dict[str, np.ndarray]], columns: dict[str, Any]) -> dict[str, np.ndarray]:
-    """Join the chunks column by column, emptying them as it goes.
+def _concat(chunks: list, columns: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Join the chunks (mappings of column arrays, same keys) column by column, emptying the
+    list as it goes.
 
-    Each column's pieces are popped from their chunks before the next column is joined, so the
-    pieces are freed column by column and the peak memory is the joined table plus one column,
-    not twice the table.
+    The joined columns are allocated first (``np.empty``: their pages become resident only as
+    they are written) and each chunk is copied in and dropped in turn, so the peak memory is
+    the joined table plus one chunk, not twice the table, whether a chunk's columns are
+    separate arrays or views of one buffer (the compiled exits step archives firms into
+    shared tables).
     """
     if not chunks:
         return {k: np.zeros(0, dtype=v) for k, v in columns.items()}
-    return {k: np.concatenate([c.pop(k) for c in chunks]) for k in list(chunks[0])}
+    first = chunks[0]
+    names = list(first)
+    total = sum(len(c[names[0]]) for c in chunks)
+    out = {k: np.empty(total, dtype=first[k].dtype) for k in names}
+    at = 0
+    for i in range(len(chunks)):
+        chunk, chunks[i] = chunks[i], None
+        m = len(chunk[names[0]])
+        for k in names:
+            out[k][at : at + m] = chunk[k]
+        at += m
+        del chunk
+    chunks.clear()
+    return out
 
 
 def _assemble(

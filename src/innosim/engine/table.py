@@ -26,6 +26,20 @@ ALIGN = 64  # bytes: every column starts on a cache-line boundary of the buffer
 class Table:
     """A growable structure-of-arrays table.
 
+    Attributes
+    ----------
+    n : int
+        Live rows.
+    capacity : int
+        Rows allocated.
+    block : numpy.ndarray of uint8
+        The byte buffer that holds every column (replaced when the table grows or shrinks).
+    offsets : numpy.ndarray of int64
+        Byte offsets of the columns in ``block``, one per column plus the end: column i, in
+        the order of ``columns``, is ``block[offsets[i]:offsets[i + 1]]`` viewed as its dtype
+        (its first ``capacity`` rows; the rest is padding, so a kernel must never take a
+        column's length for the capacity).
+
     Parameters
     ----------
     columns : mapping of str to dtype
@@ -36,7 +50,7 @@ class Table:
         Value new rows take when an append does not give the column (default 0).
     """
 
-    __slots__ = ("_buf", "_cols", "_fill", "_offsets", "capacity", "dtypes", "n")
+    __slots__ = ("_cols", "_fill", "block", "capacity", "dtypes", "n", "offsets")
 
     def __init__(
         self,
@@ -57,7 +71,7 @@ class Table:
         offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
         np.cumsum(sizes, out=offsets[1:])
         buf = (np.zeros if zero else np.empty)(int(offsets[-1]), dtype=np.uint8)
-        self._buf, self._offsets = buf, offsets
+        self.block, self.offsets = buf, offsets  # plain attributes: read every tick by kernels
         self._cols = {
             k: buf[offsets[i] : offsets[i] + capacity * d.itemsize].view(d)
             for i, (k, d) in enumerate(self.dtypes.items())
@@ -72,13 +86,13 @@ class Table:
             "fill": self._fill,
             "n": self.n,
             "capacity": self.capacity,
-            "buf": self._buf.copy(),
+            "buf": self.block.copy(),
         }
 
     def __setstate__(self, st: dict) -> None:
         self.dtypes, self._fill, self.n = st["dtypes"], st["fill"], st["n"]
         self._allocate(st["capacity"])
-        self._buf[:] = st["buf"]
+        self.block[:] = st["buf"]
 
     # live views -----------------------------------------------------------------------------
     def __getattr__(self, name: str) -> np.ndarray:
@@ -101,18 +115,6 @@ class Table:
         """
         return self._cols
 
-    @property
-    def block(self) -> np.ndarray:
-        """The byte buffer that holds every column (uint8; see :attr:`offsets`)."""
-        return self._buf
-
-    @property
-    def offsets(self) -> np.ndarray:
-        """Byte offsets of the columns in :attr:`block` (int64, one per column plus the end):
-        column i, in the order of the table's columns, is ``block[offsets[i]:offsets[i + 1]]``
-        viewed as its dtype (its first ``capacity`` rows; the rest is padding)."""
-        return self._offsets
-
     def col(self, name: str) -> np.ndarray:
         """Live view of a column (first ``n`` rows)."""
         return self._cols[name][: self.n]
@@ -123,7 +125,7 @@ class Table:
     @property
     def nbytes(self) -> int:
         """Bytes allocated (capacity, not only live rows)."""
-        return int(self._buf.nbytes)
+        return int(self.block.nbytes)
 
     # growth ---------------------------------------------------------------------------------
     def _reserve(self, need: int) -> None:
