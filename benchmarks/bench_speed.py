@@ -14,12 +14,12 @@ imports).
    (``disable=benchmarks.mesa_reference.model.DISABLED``) and the Mesa reference
    (``benchmarks/mesa_reference``), the same rules one object per agent. Time per simulated
    year = the tick loop's seconds / years (initial state and result assembly excluded on both
-   sides). The two run in ``--processes`` processes (``PYTHONHASHSEED`` 0, 1, ...: Mesa's speed
-   depends on it), taking turns within each (Mesa run r, innosim run r, r < ``--repeats``);
-   a process's ratio is Mesa's best loop time over innosim's, and the reported
-   ``ratio_vs_mesa`` is the median over the processes (with its min and max). A process that
-   does not finish within ``--mesa-budget`` seconds is killed and the size recorded as skipped
-   if none finished.
+   sides), the best of ``--repeats`` runs in one process. The comparison is ``--processes``
+   pairs of processes one after the other, Mesa then innosim, both with ``PYTHONHASHSEED`` = k
+   (k = 0, 1, ...: Mesa's speed depends on it); a pair's ratio is Mesa's best over innosim's,
+   and the reported ``ratio_vs_mesa`` is the median over the pairs (with its min and max). A
+   Mesa process that does not finish within ``--mesa-budget`` seconds is killed and the size
+   recorded as skipped if no pair finished.
 2. *Throughput* (``throughput``): innosim with **all** mechanisms, the same scenario scaled to
    N = 10^4 ... 10^7 agents over its full horizon (1999-2030, 128 ticks) unless ``--years``.
    ``agent_steps_per_s`` = ``meta["agent_steps"]`` (people + firms + funds summed over ticks) /
@@ -314,10 +314,12 @@ def compare(
 
     Mesa's speed depends on the process's string-hash seed (its agents are Python objects:
     attribute and dict lookups probe hash tables laid out by it; between hash seeds we measured
-    0.35 to 0.69 s for the same 10-year run), so the pair is measured in ``processes`` processes
-    with ``PYTHONHASHSEED`` = 0, 1, ...; in each, Mesa and innosim take turns (``both``) and
-    the process's ratio is Mesa's best loop time over innosim's. The row's ratio is the median
-    over the processes (``ratio_min`` / ``ratio_max`` beside it).
+    0.35 to 0.69 s for the same 10-year run), and a shared machine's speed drifts, so the
+    comparison is ``processes`` pairs of processes, one after the other: Mesa then innosim, both
+    with ``PYTHONHASHSEED`` = k (k = 0, 1, ...). A pair's ratio is Mesa's best loop time over
+    innosim's; the row's ratio is the median over the pairs (``ratio_min`` / ``ratio_max``
+    beside it). The two never share a process (a Mesa heap left in the process would make
+    innosim's garbage collections scan it).
     """
     import importlib.util
 
@@ -341,17 +343,15 @@ def compare(
         pairs = []
         for k in range(processes):
             _log(
-                f"comparison at {n:,} agents, {years} years: Mesa and innosim (core, {backend}) "
-                f"taking turns, hash seed {k} (budget {mesa_budget:.0f} s) ..."
+                f"comparison at {n:,} agents, {years} years, hash seed {k}: Mesa (budget "
+                f"{mesa_budget:.0f} s), then innosim (core, {backend}) ..."
             )
-            got = _spawn(
-                ["compare", "--model", "both", *args],
-                timeout=mesa_budget,
-                env={"PYTHONHASHSEED": str(k)},
-            )
-            if got is None:
+            env = {"PYTHONHASHSEED": str(k)}
+            mesa = _spawn(["compare", "--model", "mesa", *args], timeout=mesa_budget, env=env)
+            if mesa is None:
                 break
-            pairs.append(got)
+            inno = _spawn(["compare", "--model", "innosim", *args], env=env)
+            pairs.append({"mesa": mesa, "innosim": inno})
         row = {"agents": n, "years": years, "innosim_numpy": inno_np, "processes": []}
         if not pairs:
             row.update(innosim=None, mesa=None, ratio=None)
