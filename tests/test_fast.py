@@ -202,7 +202,7 @@ ALLOWED_PY_LOOPS = {
     ("founding.py", "names"): "the firm table's 31 column names, to pass them to the kernel",
     ("accounting.py", "enumerate(SERIES)"): "the 38 series names, at import",
     ("accounting.py", "enumerate(FLOW_NAMES)"): "the 20 flow names, at import",
-    ("accounting.py", "_COPIED"): "the 14 flows recorded as they are, at import",
+    ("accounting.py", "RECORDED_FLOWS"): "the 14 flows recorded as they are, at import",
     ("_layout.py", "SERIES"): "the 38 series names, at import and in the fingerprint",
     ("_layout.py", "enumerate(names)"): "a table's column names, at import",
     ("_layout.py", "cols.items()"): "a table's column names, in the fingerprint",

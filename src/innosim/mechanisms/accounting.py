@@ -88,24 +88,24 @@ SERIES: tuple[tuple[str, str, str], ...] = (
     ("restarts", "agents/tick", "failed founders who founded again"),
 )
 
-FLOW_SERIES = frozenset(
-    {
-        "people_in",
-        "people_out",
-        "moves_in",
-        "moves_out",
-        "graduate_moves_in",
-        "graduate_moves_out",
-        "entries",
-        "exits",
-        "failures",
-        "listings",
-        "perceivers",
-        "deterred",
-        "restart_candidates",
-        "restarts",
-    }
+RECORDED_FLOWS: tuple[str, ...] = (
+    "people_in",
+    "people_out",
+    "moves_in",
+    "moves_out",
+    "graduate_moves_in",
+    "graduate_moves_out",
+    "entries",
+    "exits",
+    "failures",
+    "listings",
+    "perceivers",
+    "deterred",
+    "restart_candidates",
+    "restarts",
 )
+"""Flows (``state.flows``) recorded as they are, each as the series of the same name."""
+FLOW_SERIES = frozenset(RECORDED_FLOWS)
 """Per-tick flows: a year's value is the sum over its ticks."""
 RATE_SERIES = frozenset(
     {
@@ -167,22 +167,7 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     rec["population"][:] = pool * ppa
     rec["agents"][:] = pool
     rec["graduates"][:] = fl.graduates * TPY * ppa
-    for k in (
-        "people_in",
-        "people_out",
-        "moves_in",
-        "moves_out",
-        "graduate_moves_in",
-        "graduate_moves_out",
-        "entries",
-        "exits",
-        "failures",
-        "listings",
-        "perceivers",
-        "deterred",
-        "restart_candidates",
-        "restarts",
-    ):
+    for k in RECORDED_FLOWS:
         rec[k][:] = getattr(fl, k)
     net = (fl.moves_in - fl.graduate_moves_in) - (fl.moves_out - fl.graduate_moves_out)
     rec["talent_net_inflow_rate"][:] = net * TPY / safe_pool

@@ -15,29 +15,13 @@ import numpy as np
 from numba import njit
 
 from innosim.engine.state import FLOW_NAMES
-from innosim.mechanisms.accounting import LABOUR_SHARE, SERIES
+from innosim.mechanisms.accounting import LABOUR_SHARE, RECORDED_FLOWS, SERIES
 from innosim.mechanisms.fast._layout import F, P, U, b1, direct, f32, f64, i8, i32
 
 _S = {name: i for i, (name, _, _) in enumerate(SERIES)}
 _F = {name: i for i, name in enumerate(FLOW_NAMES)}
-_COPIED = (
-    "people_in",
-    "people_out",
-    "moves_in",
-    "moves_out",
-    "graduate_moves_in",
-    "graduate_moves_out",
-    "entries",
-    "exits",
-    "failures",
-    "listings",
-    "perceivers",
-    "deterred",
-    "restart_candidates",
-    "restarts",
-)
 # (record row, flow row) of the flows recorded as they are
-_COPY = np.array([(_S[k], _F[k]) for k in _COPIED], dtype=np.int64)
+_COPY = np.array([(_S[k], _F[k]) for k in RECORDED_FLOWS], dtype=np.int64)
 
 (
     POPULATION, AGENTS, GRADUATES, TNIR, GNIR, EMPLOYMENT, VA, IVA, VAPC, IPC, PRODUCTIVITY,
