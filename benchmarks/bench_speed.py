@@ -14,7 +14,9 @@ imports).
    (``disable=benchmarks.mesa_reference.model.DISABLED``) and the Mesa reference
    (``benchmarks/mesa_reference``), the same rules one object per agent. Time per simulated
    year = the tick loop's seconds / years (initial state and result assembly excluded on both
-   sides), the best of ``--repeats`` runs in one process. The comparison is ``--processes``
+   sides), the best of ``--repeats`` timings in one process, a timing being the mean over as
+   many identical runs as make it last at least 0.2 s (as ``timeit``'s autorange: at 10^4 one
+   Mesa run, tens of innosim runs). The comparison is ``--processes``
    pairs of processes one after the other, Mesa then innosim, both with ``PYTHONHASHSEED`` = k
    (k = 0, 1, ...: Mesa's speed depends on it); a pair's ratio is Mesa's best over innosim's,
    and the reported ``ratio_vs_mesa`` is the median over the pairs (with its min and max). A
@@ -69,6 +71,7 @@ QUICK_COMPARE_SIZES = (10_000,)
 QUICK_THROUGHPUT_SIZES = (1_000_000,)
 COMPARE_YEARS = 10
 MESA_BUDGET_S = 300.0
+MIN_TIMING_S = 0.2  # a timing lasts at least this long (runs repeated and averaged, as timeit)
 
 
 def _max_rss_bytes() -> int:
@@ -142,33 +145,37 @@ def worker_compare(
     models = ("mesa", "innosim") if model == "both" else (model,)
     if "innosim" in models:
         _warm_up(backend)
-    acc = {m: {"loops": [], "cpus": [], "inits": [], "steps": 0} for m in models}
+    acc = {m: {"loops": [], "cpus": [], "inits": [], "steps": 0, "runs": 1} for m in models}
+
+    def once(m: str, run_seed: int) -> tuple[float, float, float, int]:
+        """(loop s, loop CPU s, other s, agent-steps) of one run of model ``m``."""
+        if m == "mesa":
+            t0 = time.perf_counter()
+            mm = InnoModel(sc, seed=run_seed)
+            t1, c1 = time.perf_counter(), time.process_time()
+            for _ in range(sc.n_ticks):
+                mm.step()
+            loop, cpu = time.perf_counter() - t1, time.process_time() - c1
+            fixed = mm.n_people + len(mm.funds)
+            return loop, cpu, t1 - t0, sum(fixed + rec["firms"] for rec in mm.records)
+        clock = _LoopCPU()
+        t0 = time.perf_counter()
+        res = innosim.run(sc, run_seed, disable=sorted(DISABLED), progress=clock, backend=backend)
+        loop = float(res.meta["wall_seconds"])
+        return loop, clock.seconds(), time.perf_counter() - t0 - loop, int(res.meta["agent_steps"])
+
     for r in range(repeats):
         for m in models:
             a = acc[m]
-            if m == "mesa":
-                t0 = time.perf_counter()
-                mm = InnoModel(sc, seed=seed + r)
-                t1, c1 = time.perf_counter(), time.process_time()
-                for _ in range(sc.n_ticks):
-                    mm.step()
-                a["loops"].append(time.perf_counter() - t1)
-                a["cpus"].append(time.process_time() - c1)
-                a["inits"].append(t1 - t0)
-                fixed = mm.n_people + len(mm.funds)
-                a["steps"] = sum(fixed + rec["firms"] for rec in mm.records)
-                del mm
-            else:
-                clock = _LoopCPU()
-                t0 = time.perf_counter()
-                res = innosim.run(
-                    sc, seed + r, disable=sorted(DISABLED), progress=clock, backend=backend
-                )
-                loop = float(res.meta["wall_seconds"])
-                a["loops"].append(loop)
-                a["cpus"].append(clock.seconds())
-                a["inits"].append(time.perf_counter() - t0 - loop)  # state + result frames
-                a["steps"] = int(res.meta["agent_steps"])
+            loop, cpu, init, a["steps"] = once(m, seed + r)
+            if r == 0:  # as timeit's autorange: runs per timing so that a timing lasts >= 0.2 s
+                a["runs"] = max(1, math.ceil(MIN_TIMING_S / max(loop, 1e-9)))
+            for _ in range(a["runs"] - 1):  # the same run again: the timing is their mean
+                more = once(m, seed + r)
+                loop, cpu, init = loop + more[0], cpu + more[1], init + more[2]
+            a["loops"].append(loop / a["runs"])
+            a["cpus"].append(cpu / a["runs"])
+            a["inits"].append(init / a["runs"])
     out = {}
     for m, a in acc.items():
         best, best_cpu = min(a["loops"]), min(a["cpus"])
@@ -179,6 +186,7 @@ def worker_compare(
             "years": years,
             "ticks": sc.n_ticks,
             "repeats": repeats,
+            "runs_per_timing": a["runs"],
             "hash_seed": os.environ.get("PYTHONHASHSEED"),
             "loop_seconds": a["loops"],
             "loop_cpu_seconds": a["cpus"],
