@@ -306,3 +306,11 @@ def test_numba_runs_are_deterministic_and_conserve():
     assert not a.series.equals(c.series)
     n = innosim.run(sc, 9, backend="numpy")
     assert n.meta["backend"] == "numpy" and n.meta["compiled"] == []
+
+
+def test_warm_up_compiles_every_kernel():
+    from innosim.mechanisms.fast import _layout
+
+    assert fast.warm_up() is True
+    names = {k.py_func.__module__.rsplit(".", 1)[-1] for k in _layout._ENTRY}
+    assert set(fast.COMPILED) <= names

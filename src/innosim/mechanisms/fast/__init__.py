@@ -118,4 +118,22 @@ def make_step(name: str, params: Any, rng: np.random.Generator) -> Step | None:
     return module.make(params, rng)
 
 
-__all__ = ["AVAILABLE", "BACKENDS", "COMPILED", "make_step", "resolve_backend"]
+def warm_up() -> bool:
+    """Compile (or load from the cache) every kernel with a tiny run of the demo scenario.
+
+    The first run on a machine compiles the kernels (about half a minute; they are cached
+    beside the sources, or in Numba's cache directory, for every later process). ``make setup``
+    calls this once, so that neither the demo nor the test workers wait for the compiler.
+    Returns False when Numba is not installed (nothing to do).
+    """
+    if not AVAILABLE:
+        return False
+    from innosim.engine.run import run
+    from innosim.params.scenario import load_scenario
+
+    sc = load_scenario("demo")
+    run(sc.with_scale(0.05).with_end_year(sc.start_year + 2), 0, backend="numba")
+    return True
+
+
+__all__ = ["AVAILABLE", "BACKENDS", "COMPILED", "make_step", "resolve_backend", "warm_up"]
