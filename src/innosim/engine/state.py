@@ -29,6 +29,7 @@ Cities are small arrays on :class:`CityState`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -323,7 +324,9 @@ class State:
     realised_fund: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     realised_proceeds: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
     realised_amount: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
-    archive: list[dict[str, np.ndarray]] = field(default_factory=list)
+    # dead firms: mappings of column arrays (dicts; the compiled exits step appends views of
+    # its archive table, innosim.mechanisms.fast.exits.ArchivedFirms)
+    archive: list[Mapping[str, np.ndarray]] = field(default_factory=list)
     firm_years: list[dict[str, np.ndarray]] = field(default_factory=list)
     record: dict[str, np.ndarray] = field(default_factory=dict)
     # the buffer ``record`` views: (len(SERIES), n_cities), row i = series i of accounting.SERIES
