@@ -8,14 +8,15 @@ views the columns it needs::
     cash = f32(fb, fo, F.cash)   # the firms' cash column (full capacity; rows < n are live)
 
 The numbers here are compiled into the cached kernels; ``fingerprint()`` changes whenever any
-of them would, and ``innosim.mechanisms.fast`` then drops the cached kernels (Numba's cache only
-watches each kernel's own source file).
+of them, or the source of any module of this package, would, and ``innosim.mechanisms.fast``
+then drops the cached kernels (Numba's cache only watches each kernel's own source file).
 """
 
 from __future__ import annotations
 
 import hashlib
 from enum import IntEnum
+from pathlib import Path
 
 import numpy as np
 from numba import njit
@@ -81,12 +82,18 @@ def direct(kernel):
 
 
 def fingerprint() -> str:
-    """SHA-256 of every layout compiled into the kernels (names, order, dtypes)."""
+    """SHA-256 of everything compiled into the cached kernels that Numba's cache does not
+    watch: the layouts (names, order, dtypes of columns, flows, series, levers) and the source
+    of every module of this package (a kernel compiles in the helpers it calls, such as
+    ``_rng.normal``, but Numba re-compiles it only when its own file changes)."""
     parts = []
     for cols in (PEOPLE_COLUMNS, FIRM_COLUMNS, FUND_COLUMNS, LEDGER_COLUMNS):
         parts.append(",".join(f"{k}:{np.dtype(v).str}" for k, v in cols.items()))
     parts += [",".join(FLOW_NAMES), ",".join(n for n, _, _ in SERIES), ",".join(LEVERS)]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    h = hashlib.sha256("\n".join(parts).encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
 
 
 # column views (the buffer's slice for column i, as its dtype) --------------------------------
