@@ -85,6 +85,15 @@ def test_stream_distributions():
     assert _rng.categorical(s, np.zeros(3)) == 2
 
 
+def test_skip_never_wraps_around_for_tiny_probabilities():
+    # p = 2.5e-31 (an opportunity rate at its bounds) once gave skips beyond 2^63 that wrapped
+    # to negative rows and a segmentation fault; now they stop at "never"
+    s = _rng.seed_state(np.random.default_rng(2))
+    for log1m in (-2.5e-31, -1e-300, -5e-324, -0.0):
+        k = [_rng.skip(s, log1m) for _ in range(200)]
+        assert min(k) >= 0 and max(k) <= _rng._NEVER
+
+
 def test_streams_are_seeded_per_mechanism():
     a = _rng.seed_state(np.random.default_rng(5))
     b = _rng.seed_state(np.random.default_rng(5))
@@ -206,7 +215,7 @@ ALLOWED_PY_LOOPS = {
     ("_layout.py", "SERIES"): "the 38 series names, at import and in the fingerprint",
     ("_layout.py", "enumerate(names)"): "a table's column names, at import",
     ("_layout.py", "cols.items()"): "a table's column names, in the fingerprint",
-    ("_layout.py", 'sorted(Path(__file__).parent.glob("*.py"))'): "this package's ~10 files",
+    ("_layout.py", "sorted(Path(__file__).parent.glob('*.py'))"): "this package's ~10 files",
     ("_layout.py", "args"): "a kernel's ~20 arguments, once per run on its first call",
     ("_rng.py", "range(2, layers)"): "the normal ziggurat's 128 layers, at import",
 }

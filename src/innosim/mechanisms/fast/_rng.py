@@ -101,14 +101,21 @@ def normal(s: np.ndarray) -> float:
             return x
 
 
-@njit(cache=True)
+_NEVER = 4_000_000_000_000_000_000  # "no further success": beyond any table (and int64-safe)
+
+
+@njit(cache=True, error_model="numpy")  # log1m_p = -0.0 (p below 5e-324) gives +inf: never
 def skip(s: np.ndarray, log1m_p: float) -> int:
     """Rows to skip before the next success of independent Bernoulli(p) trials (geometric),
     given ``log1m_p = log(1 - p)`` < 0: walking rows by ``1 + skip`` selects each row with
-    probability p in O(selected) random numbers."""
+    probability p in O(selected) random numbers. Tiny p gives astronomically long skips, capped
+    at ``_NEVER`` before any conversion to an integer (``math.floor`` of a float beyond 2^63
+    would wrap around)."""
     u = 1.0 - uniform(s)  # (0, 1]
-    k = math.floor(math.log(u) / log1m_p)
-    return int(min(k, 4.0e18))
+    x = math.log(u) / log1m_p  # >= 0
+    if not x < _NEVER:  # also NaN
+        return _NEVER
+    return int(x)  # x >= 0: truncation is the floor
 
 
 @njit(cache=True)
