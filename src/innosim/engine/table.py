@@ -107,12 +107,9 @@ class Table:
 
     @property
     def raw(self) -> dict[str, np.ndarray]:
-        """The full-capacity column arrays by name (rows ``n`` and above are unused).
-
-        For compiled kernels, which take whole arrays and the live count ``n`` (no view per
-        call); the arrays are replaced when the table grows or shrinks, so read them afresh
-        after any append or compaction.
-        """
+        """The full-capacity column arrays by name (rows ``n`` and above are unused): views of
+        :attr:`block`, replaced when the table grows or shrinks, so read them afresh after any
+        append or compaction."""
         return self._cols
 
     def col(self, name: str) -> np.ndarray:
