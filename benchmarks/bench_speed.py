@@ -130,9 +130,9 @@ def _warm_up(backend: str) -> None:
 def worker_compare(
     model: str, agents: int, years: int, seed: int, repeats: int, backend: str = "auto"
 ) -> dict:
-    """One model (``mesa`` or ``innosim``), or both taking turns (``both``: Mesa run r, then
-    innosim run r, so that both see the same moments of a shared machine), at one size: the
-    best loop time over ``repeats`` runs each (fresh process)."""
+    """One model (``mesa`` or ``innosim``) at one size: the best of ``repeats`` timings
+    (fresh process), a timing being the mean of as many identical runs as make it last at
+    least ``MIN_TIMING_S``."""
     sys.path.insert(0, str(ROOT))
     from benchmarks.mesa_reference.compare import scaled_scenario
     from benchmarks.mesa_reference.model import DISABLED, InnoModel
@@ -142,14 +142,12 @@ def worker_compare(
 
     backend = fast.resolve_backend(backend)
     sc = scaled_scenario(SCENARIO, agents, years)
-    models = ("mesa", "innosim") if model == "both" else (model,)
-    if "innosim" in models:
+    if model == "innosim":
         _warm_up(backend)
-    acc = {m: {"loops": [], "cpus": [], "inits": [], "steps": 0, "runs": 1} for m in models}
 
-    def once(m: str, run_seed: int) -> tuple[float, float, float, int]:
-        """(loop s, loop CPU s, other s, agent-steps) of one run of model ``m``."""
-        if m == "mesa":
+    def once(run_seed: int) -> tuple[float, float, float, int]:
+        """(loop s, loop CPU s, other s, agent-steps) of one run."""
+        if model == "mesa":
             t0 = time.perf_counter()
             mm = InnoModel(sc, seed=run_seed)
             t1, c1 = time.perf_counter(), time.process_time()
@@ -164,41 +162,37 @@ def worker_compare(
         loop = float(res.meta["wall_seconds"])
         return loop, clock.seconds(), time.perf_counter() - t0 - loop, int(res.meta["agent_steps"])
 
+    loops, cpus, inits, steps, runs = [], [], [], 0, 1
     for r in range(repeats):
-        for m in models:
-            a = acc[m]
-            loop, cpu, init, a["steps"] = once(m, seed + r)
-            if r == 0:  # as timeit's autorange: runs per timing so that a timing lasts >= 0.2 s
-                a["runs"] = max(1, math.ceil(MIN_TIMING_S / max(loop, 1e-9)))
-            for _ in range(a["runs"] - 1):  # the same run again: the timing is their mean
-                more = once(m, seed + r)
-                loop, cpu, init = loop + more[0], cpu + more[1], init + more[2]
-            a["loops"].append(loop / a["runs"])
-            a["cpus"].append(cpu / a["runs"])
-            a["inits"].append(init / a["runs"])
-    out = {}
-    for m, a in acc.items():
-        best, best_cpu = min(a["loops"]), min(a["cpus"])
-        out[m] = {
-            "model": m,
-            "backend": backend if m == "innosim" else None,
-            "agents": agents,
-            "years": years,
-            "ticks": sc.n_ticks,
-            "repeats": repeats,
-            "runs_per_timing": a["runs"],
-            "hash_seed": os.environ.get("PYTHONHASHSEED"),
-            "loop_seconds": a["loops"],
-            "loop_cpu_seconds": a["cpus"],
-            "other_seconds": a["inits"],
-            "s_per_year": best / years,
-            "cpu_s_per_year": best_cpu / years,
-            "ms_per_tick": 1e3 * best / sc.n_ticks,
-            "agent_steps": a["steps"],
-            "agent_steps_per_s": a["steps"] / best,
-            "peak_rss_bytes": _max_rss_bytes(),
-        }
-    return out if model == "both" else out[model]
+        loop, cpu, init, steps = once(seed + r)
+        if r == 0:  # as timeit's autorange: runs per timing so that a timing lasts >= 0.2 s
+            runs = max(1, math.ceil(MIN_TIMING_S / max(loop, 1e-9)))
+        for _ in range(runs - 1):  # the same run again: the timing is their mean
+            more = once(seed + r)
+            loop, cpu, init = loop + more[0], cpu + more[1], init + more[2]
+        loops.append(loop / runs)
+        cpus.append(cpu / runs)
+        inits.append(init / runs)
+    best, best_cpu = min(loops), min(cpus)
+    return {
+        "model": model,
+        "backend": backend if model == "innosim" else None,
+        "agents": agents,
+        "years": years,
+        "ticks": sc.n_ticks,
+        "repeats": repeats,
+        "runs_per_timing": runs,
+        "hash_seed": os.environ.get("PYTHONHASHSEED"),
+        "loop_seconds": loops,
+        "loop_cpu_seconds": cpus,
+        "other_seconds": inits,
+        "s_per_year": best / years,
+        "cpu_s_per_year": best_cpu / years,
+        "ms_per_tick": 1e3 * best / sc.n_ticks,
+        "agent_steps": steps,
+        "agent_steps_per_s": steps / best,
+        "peak_rss_bytes": _max_rss_bytes(),
+    }
 
 
 def worker_throughput(agents: int, years: int | None, seed: int, backend: str = "auto") -> dict:
@@ -538,7 +532,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     # worker mode (internal)
     ap.add_argument("--worker", choices=("compare", "throughput"), help=argparse.SUPPRESS)
-    ap.add_argument("--model", choices=("mesa", "innosim", "both"), help=argparse.SUPPRESS)
+    ap.add_argument("--model", choices=("mesa", "innosim"), help=argparse.SUPPRESS)
     ap.add_argument("--agents", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--cpu", type=int, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)

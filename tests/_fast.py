@@ -8,7 +8,6 @@ of one realistic state and their results compared.
 from __future__ import annotations
 
 import copy
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -18,7 +17,6 @@ from innosim.engine.run import init_state
 from innosim.engine.state import State, compile_params
 from innosim.mechanisms import CORE_MECHANISMS, MECHANISMS, NAMES, fast
 from innosim.mechanisms.accounting import SERIES
-from innosim.params.declarations import LEVERS
 
 CORE_OFF = frozenset(n for n in NAMES if n not in CORE_MECHANISMS)
 
@@ -67,14 +65,8 @@ def next_tick(state: State) -> None:
 
 
 def clone(state: State) -> State:
-    """A deep copy whose flow and record views point into its own arrays."""
-    s = copy.deepcopy(state)
-    s.flows.data = {k: s.flows.array[i] for i, k in enumerate(s.flows.names)}
-    for k in s.flows.names:  # ``fl.x += ...`` in the NumPy mechanisms sets views as attributes
-        s.flows.__dict__.pop(k, None)
-    s.levers = SimpleNamespace(**{k: s.lever_array[i] for i, k in enumerate(LEVERS)})
-    s.record = {k: s.record_array[i] for i, k in enumerate(state.record)}
-    return s
+    """A deep copy (its flows, records and levers view its own arrays)."""
+    return copy.deepcopy(state)
 
 
 def both(state: State, params, name: str, seed: int = 11) -> tuple[State, State]:

@@ -622,3 +622,20 @@ def test_city_pairs_agree_with_the_per_city_flows(result):
     assert (cp["procurement"] >= 0).all()
     assert (cp["procurement"].sum() > 0) == (s["chain_masters"].sum() > 0)
     assert "city_pairs" in result.tables()
+
+
+def test_state_copies_keep_flows_records_and_levers_in_their_own_buffers():
+    import copy
+    import pickle
+
+    from _fast import scenario, state_at
+
+    st, _ = state_at(scenario(500, 3), 6)
+    st.flows.entries += 1.0  # a mechanism's ``fl.x += v`` leaves the view as an attribute
+    for c in (copy.deepcopy(st), pickle.loads(pickle.dumps(st))):
+        assert np.shares_memory(c.flows.entries, c.flows.array)
+        assert not np.shares_memory(c.flows.array, st.flows.array)
+        np.testing.assert_array_equal(c.flows.array, st.flows.array)
+        assert np.shares_memory(c.record["firms"], c.record_array)
+        assert np.shares_memory(c.levers.stigma, c.lever_array)
+        assert np.shares_memory(c.people.raw["city"], c.people.block)

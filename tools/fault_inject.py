@@ -298,13 +298,20 @@ def trial_loop(command: str, trials: int, rnd: random.Random, work: Path, log: C
         if command == "sweep":
             shutil.rmtree(shared, ignore_errors=True)
             kills = 2
-        broken = False
-        for _ in range(kills):
+
+        def state_or_none(when: str) -> object | None:
+            """The store's state, or None (counted as corrupted) if it cannot be read."""
             try:
-                before = _state(command, shared)
+                return _state(command, shared)
             except Corrupt as e:
                 tally.corrupted += 1
-                tally.notes.append(f"trial {i}: before: {e}")
+                tally.notes.append(f"trial {i} ({when}): {e}")  # noqa: B023 - used at once
+                return None
+
+        broken = False
+        for _ in range(kills):
+            before = state_or_none("before")
+            if before is None:
                 broken = True
                 break
             delay = rnd.uniform(0.0, 1.2 * duration)
@@ -312,11 +319,8 @@ def trial_loop(command: str, trials: int, rnd: random.Random, work: Path, log: C
                 tally.killed += 1
             else:
                 tally.finished_first += 1
-            try:
-                after = _state(command, shared)
-            except Corrupt as e:
-                tally.corrupted += 1
-                tally.notes.append(f"trial {i} (kill at {delay:.2f}s): {e}")
+            after = state_or_none(f"kill at {delay:.2f}s")
+            if after is None:
                 broken = True
                 break
             if not _kept(command, before, after):

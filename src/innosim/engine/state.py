@@ -298,6 +298,15 @@ class Flows:
     def reset(self) -> None:
         self.array.fill(0.0)
 
+    # copies and pickles keep the views into their own array (``fl.x += v`` in a mechanism
+    # also leaves the view as an instance attribute, which is not carried over)
+    def __getstate__(self) -> dict:
+        return {"n": self.n, "names": self.names, "array": self.array}
+
+    def __setstate__(self, st: dict) -> None:
+        self.n, self.names, self.array = st["n"], st["names"], st["array"]
+        self.data = {k: self.array[i] for i, k in enumerate(self.names)}
+
     def __getattr__(self, name: str) -> np.ndarray:
         try:
             return object.__getattribute__(self, "data")[name]
@@ -336,6 +345,17 @@ class State:
     # this tick's (n_cities, n_cities) city-pair records (origin row, destination column), views
     # into the run's arrays like ``record``: see ``innosim.engine.run.PAIR_SERIES``
     pairs: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __setstate__(self, st: dict) -> None:
+        # a copy or pickle copies views as arrays of their own: point ``record`` and ``levers``
+        # back into the buffers they view
+        self.__dict__.update(st)
+        rec, arr = self.record, self.record_array
+        if rec and arr.shape[0] == len(rec):
+            self.record = {k: arr[i] for i, k in enumerate(rec)}
+        names = list(vars(self.levers))
+        if names and self.lever_array.shape[0] == len(names):
+            self.levers = SimpleNamespace(**{k: self.lever_array[i] for i, k in enumerate(names)})
 
     def new_person_ids(self, k: int) -> np.ndarray:
         ids = np.arange(self.next_person_id, self.next_person_id + k, dtype=np.int64)

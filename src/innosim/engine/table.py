@@ -191,12 +191,19 @@ class Table:
         mapping[keep] = np.arange(new_n, dtype=np.int32)
         for a in self._cols.values():
             a[:new_n] = a[: self.n][keep]
-        self.n = new_n
-        # give memory back when the table has shrunk a lot (not below SHRINK_FLOOR rows: a
-        # small table that shrinks and regrows would reallocate every few ticks)
-        if self.capacity > SHRINK_FLOOR and new_n < self.capacity // 4:
-            self._move(max(new_n * 2, SHRINK_FLOOR))
+        self.truncate(new_n)
         return mapping
+
+    def truncate(self, n: int) -> None:
+        """Keep the first ``n`` rows (as after a compaction done in place, e.g. by a compiled
+        kernel) and give memory back when the table has shrunk a lot: to twice the rows when
+        they fill less than a quarter of the capacity, never below ``SHRINK_FLOOR`` rows (a
+        small table that shrinks and regrows would reallocate every few ticks)."""
+        if not 0 <= n <= self.n:
+            raise ValueError(f"cannot truncate {self.n} rows to {n}")
+        self.n = int(n)
+        if self.capacity > SHRINK_FLOOR and self.n < self.capacity // 4:
+            self._move(max(self.n * 2, SHRINK_FLOOR))
 
     def free(self) -> None:
         """Drop every column (the table is empty and holds no memory afterwards)."""

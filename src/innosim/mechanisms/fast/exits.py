@@ -25,8 +25,8 @@ The archive table is a firm table (same columns, order and dtypes) filled from a
 grows; a full one is replaced by a new one, never overwritten. The entry of ``state.archive``
 is an :class:`ArchivedFirms`, the mapping of views of its rows that ``Table.take`` would give as
 copies, extended tick after tick while the table lasts, so that a tick does not create 31
-arrays. The firm table's ``n`` is then set, and the table shrinks as ``Table.compact`` would
-shrink it, on the ticks where it would.
+arrays. The firm table is then truncated to its live rows (``Table.truncate``, which gives
+memory back as ``Table.compact`` does).
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ from innosim.engine.state import (
     WORKER,
     new_firms_table,
 )
-from innosim.engine.table import SHRINK_FLOOR
 from innosim.mechanisms._util import TPY, per_tick
 from innosim.mechanisms.fast._layout import (
     FL,
@@ -507,9 +506,7 @@ def make(params, rng):
                 box["entry"] = entry = ArchivedFirms(arch.raw, at, at + nd)
                 archive.append(entry)
             box["at"] = at + nd
-            f.n = n - nd
-            if f.capacity > SHRINK_FLOOR and f.n < f.capacity // 4:  # as Table.compact does
-                f.compact(np.ones(f.n, dtype=bool))
+            f.truncate(n - nd)  # the kernel compacted the rows; the table may give memory back
 
     return step
 
