@@ -338,26 +338,27 @@ def run(
     )
 
 
+_FIRM_YEAR_COLUMNS = (
+    "id", "city", "orientation", "wave", "employment", "revenue", "profit", "procurement_in",
+    "procurement_out", "valuation", "chain_master", "listed",
+)  # fmt: skip
+"""Firm columns copied as they are into the firm-year panel (with ``year`` and ``age_years``)."""
+
+
 def _record_firm_year(state: State, params: ModelParams) -> None:
+    """Append this year's rows of the firm-year panel (one copy per column of the live rows,
+    read from the table's full-capacity columns: at 10^4 agents this runs in about half the
+    time of attribute access, which makes a view per column)."""
     f = state.firms
-    state.firm_years.append(
-        {
-            "id": f.id.copy(),
-            "year": np.full(f.n, params.year_of(state.t), dtype=np.int16),
-            "age_years": ((state.t - f.born) / TPY).astype(np.float32),
-            "city": f.city.copy(),
-            "orientation": f.orientation.copy(),
-            "wave": f.wave.copy(),
-            "employment": f.employment.copy(),
-            "revenue": f.revenue.copy(),
-            "profit": f.profit.copy(),
-            "procurement_in": f.procurement_in.copy(),
-            "procurement_out": f.procurement_out.copy(),
-            "valuation": f.valuation.copy(),
-            "chain_master": f.chain_master.copy(),
-            "listed": f.listed.copy(),
-        }
-    )
+    n, raw = f.n, f.raw
+    chunk = {
+        "id": raw["id"][:n].copy(),
+        "year": np.full(n, params.year_of(state.t), dtype=np.int16),
+        "age_years": ((state.t - raw["born"][:n]) / TPY).astype(np.float32),
+    }
+    for k in _FIRM_YEAR_COLUMNS[1:]:
+        chunk[k] = raw[k][:n].copy()
+    state.firm_years.append(chunk)
 
 
 def _concat(chunks: list, columns: dict[str, Any]) -> dict[str, np.ndarray]:
