@@ -218,6 +218,10 @@ ALLOWED_PY_LOOPS = {
     ("_layout.py", "sorted(Path(__file__).parent.glob('*.py'))"): "this package's ~10 files",
     ("_layout.py", "args"): "a kernel's ~20 arguments, once per run on its first call",
     ("_rng.py", "range(2, layers)"): "the normal ziggurat's 128 layers, at import",
+    ("tick.py", "ORDER"): "the 7 fusable mechanisms, once per run",
+    ("tick.py", "run"): "the steps of one fused group (at most 7), once per run",
+    ("tick.py", "steps"): "the engine's 12 steps, once per run",
+    ("tick.py", "range(3)"): "a fused call, and at most two more after a table grew",
 }
 
 
@@ -323,4 +327,52 @@ def test_warm_up_compiles_every_kernel():
 
     assert fast.warm_up() is True
     names = {k.py_func.__module__.rsplit(".", 1)[-1] for k in _layout._ENTRY}
-    assert set(fast.COMPILED) <= names
+    assert set(fast.COMPILED) | {"tick"} <= names  # each kernel alone, and fused
+
+
+# ------------------------------------------------------------------------------- fused tick
+def _fused_steps(monkeypatch):
+    """Record the steps the engine fuses (their ``retries`` counters)."""
+    made = []
+    real = fast.fuse
+
+    def spy(steps):
+        out = real(steps)
+        made.append(out)
+        return out
+
+    monkeypatch.setattr(fast, "fuse", spy)
+    return made
+
+
+@pytest.mark.parametrize("core_only", [True, False])
+def test_fused_tick_is_the_unfused_run_bit_for_bit(monkeypatch, core_only):
+    """Consecutive compiled mechanisms run as one call per tick; ``profile=True`` runs them one
+    by one. The runs are identical, including the ticks where a table grew within the call
+    (the fused call stops, the table grows, the call resumes at that mechanism)."""
+    made = _fused_steps(monkeypatch)
+    sc = scenario(2000, 10)
+    disable = sorted(CORE_OFF) if core_only else []
+    import innosim.engine.run as engine
+
+    real_state = engine.init_state
+
+    def small_tables(params, rng):
+        st = real_state(params, rng)
+        for t in (st.firms, st.ledger):  # no spare row: founding and finance must ask for room
+            t._move(max(t.n, 1))
+        return st
+
+    monkeypatch.setattr(engine, "init_state", small_tables)
+    fused = innosim.run(sc, 21, disable=disable, backend="numba", check=True)
+    single = innosim.run(sc, 21, disable=disable, backend="numba", profile=True)
+    names = [name for name, _, _ in made[0]]
+    if core_only:
+        assert names == ["+".join(fast.COMPILED)]
+    else:
+        assert "founding+orientation+growth" in names and "finance+exits+accounting" in names
+        assert "waves" in names  # alone between NumPy mechanisms: not fused
+    assert sum(getattr(s, "retries", 0) for _, s, _ in made[0]) > 0
+    assert fused.series.equals(single.series)
+    assert fused.firms.equals(single.firms) and fused.firm_years.equals(single.firm_years)
+    assert fused.investments.equals(single.investments)

@@ -118,6 +118,14 @@ def make_step(name: str, params: Any, rng: np.random.Generator) -> Step | None:
     return module.make(params, rng)
 
 
+def fuse(steps: list[tuple]) -> list[tuple]:
+    """The engine's (name, step, rng) list with each run of consecutive compiled steps fused
+    into one call per tick (see :mod:`innosim.mechanisms.fast.tick`)."""
+    from innosim.mechanisms.fast.tick import fuse as _fuse
+
+    return _fuse(steps)
+
+
 def warm_up() -> bool:
     """Compile (or load from the cache) every kernel with a tiny run of the demo scenario.
 
@@ -131,9 +139,11 @@ def warm_up() -> bool:
     from innosim.engine.run import run
     from innosim.params.scenario import load_scenario
 
-    sc = load_scenario("demo")
-    run(sc.with_scale(0.05).with_end_year(sc.start_year + 2), 0, backend="numba")
+    sc = load_scenario("demo").with_scale(0.05)
+    sc = sc.with_end_year(sc.start_year + 2)
+    run(sc, 0, backend="numba")  # the kernels, fused into one call per run of them
+    run(sc, 0, backend="numba", profile=True)  # and one by one
     return True
 
 
-__all__ = ["AVAILABLE", "BACKENDS", "COMPILED", "make_step", "resolve_backend", "warm_up"]
+__all__ = ["AVAILABLE", "BACKENDS", "COMPILED", "fuse", "make_step", "resolve_backend", "warm_up"]

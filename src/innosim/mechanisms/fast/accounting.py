@@ -198,6 +198,7 @@ def make(params, rng):
             state.flows.array, state.record_array,
         )  # fmt: skip
 
+    step.parts = (kp, _COPY)  # for the fused tick (fast.tick)
     return step
 
 

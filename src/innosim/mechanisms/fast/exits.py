@@ -473,42 +473,57 @@ def make(params, rng):
         n = f.n
         if n == 0:
             return
-        arch, at = box["arch"], box["at"]
-        if at + n > arch.capacity:  # a new table (the archived rows keep the old one)
-            arch = box["arch"] = new_firms_table(max(_ARCHIVE_ROWS, 4 * n))
-            at = box["at"] = 0
+        arch, at, out = room(box, n, state.ledger.n)
         p, led, u = state.people, state.ledger, state.funds
-        out = box["out"]
-        if led.n > out.shape[1]:
-            out = box["out"] = np.empty((3, 2 * led.n))
         nd, k = kernel(
             ks, kp, state.t, state.flows.array, f.block, f.offsets, n, p.block, p.offsets, p.n,
             led.block, led.offsets, led.n, u.block, u.offsets, out, arch.block, arch.offsets, at,
         )  # fmt: skip
-        if k:  # this tick's realisations, for finance next tick
-            fund, got, paid = out[0, :k].astype(np.int64), out[1, :k].copy(), out[2, :k].copy()
-            if state.realised_fund.size:
-                fund = np.concatenate((state.realised_fund, fund))
-                got = np.concatenate((state.realised_proceeds, got))
-                paid = np.concatenate((state.realised_amount, paid))
-            state.realised_fund, state.realised_proceeds, state.realised_amount = fund, got, paid
-        if nd:
-            entry, archive = box["entry"], state.archive
-            if (
-                archive
-                and archive[-1] is entry
-                and entry._own is None
-                and entry._cols is arch.raw
-                and entry.stop == at
-            ):
-                entry.stop = at + nd  # the rows follow the entry's in the same table
-            else:
-                box["entry"] = entry = ArchivedFirms(arch.raw, at, at + nd)
-                archive.append(entry)
-            box["at"] = at + nd
-            f.truncate(n - nd)  # the kernel compacted the rows; the table may give memory back
+        finish(state, box, n, nd, k)
 
+    step.parts = (ks, kp, box)  # for the fused tick (fast.tick)
     return step
 
 
-__all__ = ["ArchivedFirms", "make"]
+def room(box: dict, firms: int, ledger: int):
+    """(archive table, its first free row, realisations buffer) with room for ``firms`` dead
+    firms and ``ledger`` realisations: a new archive table when the current one is too full
+    (the archived rows keep the old one), a larger buffer when needed."""
+    if box["at"] + firms > box["arch"].capacity:
+        box["arch"] = new_firms_table(max(_ARCHIVE_ROWS, 4 * firms))
+        box["at"] = 0
+    if ledger > box["out"].shape[1]:
+        box["out"] = np.empty((3, 2 * ledger))
+    return box["arch"], box["at"], box["out"]
+
+
+def finish(state, box: dict, n: int, nd: int, k: int) -> None:
+    """After the kernel (``n`` firm rows, ``nd`` of them dead, ``k`` realisations): keep the
+    realisations for finance next tick, record the archived rows in ``state.archive`` and
+    truncate the firm table to its live rows."""
+    arch, at, out = box["arch"], box["at"], box["out"]
+    if k:  # this tick's realisations, for finance next tick
+        fund, got, paid = out[0, :k].astype(np.int64), out[1, :k].copy(), out[2, :k].copy()
+        if state.realised_fund.size:
+            fund = np.concatenate((state.realised_fund, fund))
+            got = np.concatenate((state.realised_proceeds, got))
+            paid = np.concatenate((state.realised_amount, paid))
+        state.realised_fund, state.realised_proceeds, state.realised_amount = fund, got, paid
+    if nd:
+        entry, archive = box["entry"], state.archive
+        if (
+            archive
+            and archive[-1] is entry
+            and entry._own is None
+            and entry._cols is arch.raw
+            and entry.stop == at
+        ):
+            entry.stop = at + nd  # the rows follow the entry's in the same table
+        else:
+            box["entry"] = entry = ArchivedFirms(arch.raw, at, at + nd)
+            archive.append(entry)
+        box["at"] = at + nd
+        state.firms.truncate(n - nd)  # the kernel compacted the rows; the table may shrink
+
+
+__all__ = ["ArchivedFirms", "finish", "make", "room"]

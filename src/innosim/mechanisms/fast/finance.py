@@ -297,10 +297,7 @@ def make(params, rng):
             fu.offsets, fu.n, f.block, f.offsets, f.n, led.block, led.offsets, led.n,
             led.capacity - led.n,
         )  # fmt: skip
-        if r_fund.shape[0]:  # the realisations are read: leave none for the next tick
-            state.realised_fund = _NO_FUND
-            state.realised_proceeds = _NO_PROCEEDS
-            state.realised_amount = _NO_AMOUNT
+        realisations_read(state)
         if k < 0:  # not enough free ledger rows: grow, then the same draws again (deals only)
             led.reserve(led.n - k)
             k = kernel(
@@ -311,7 +308,16 @@ def make(params, rng):
         if k:
             led.claim(k)  # the kernel wrote the rows
 
+    step.parts = (ks, kp)  # for the fused tick (fast.tick)
     return step
 
 
-__all__ = ["make"]
+def realisations_read(state) -> None:
+    """The kernel read last tick's realisations: leave none for the next tick."""
+    if state.realised_fund.shape[0]:
+        state.realised_fund = _NO_FUND
+        state.realised_proceeds = _NO_PROCEEDS
+        state.realised_amount = _NO_AMOUNT
+
+
+__all__ = ["make", "realisations_read"]

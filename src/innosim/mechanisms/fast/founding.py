@@ -229,11 +229,17 @@ def make(params, rng):
         if k < 0:  # not enough free rows: grow, then the same draws again (the stream rewound)
             f.reserve(f.n - k)
             k = call(f.capacity - f.n)
-        if k:
-            f.claim(k)  # the kernel wrote the rows
-            state.next_firm_id += k
+        founded(state, k)
 
+    step.parts = (ks, kp)  # for the fused tick (fast.tick)
     return step
 
 
-__all__ = ["make"]
+def founded(state, k: int) -> None:
+    """The kernel wrote ``k`` new firm rows: the table and the id counter take them."""
+    if k:
+        state.firms.claim(k)
+        state.next_firm_id += k
+
+
+__all__ = ["founded", "make"]

@@ -299,6 +299,7 @@ def make(params, rng):
             state.flows.array, p.block, p.offsets, p.n, f.block, f.offsets, f.n,
         )  # fmt: skip
 
+    step.parts = (ks, kp)  # for the fused tick (fast.tick)
     return step
 
 

@@ -52,6 +52,7 @@ def make(params, rng):
         f = state.firms
         kernel(ks, f.block, f.offsets, f.n, toc, state.lever_array)
 
+    step.parts = (ks, toc)  # for the fused tick (fast.tick)
     return step
 
 

@@ -113,6 +113,7 @@ def make(params, rng):
             state.market_growth, state.city.fit, f.block, f.offsets, f.n,
         )  # fmt: skip
 
+    step.parts = (ks, kp, start, growth, weight)  # for the fused tick (fast.tick)
     return step
 
 
