@@ -94,6 +94,38 @@ def test_skip_never_wraps_around_for_tiny_probabilities():
         assert min(k) >= 0 and max(k) <= _rng._NEVER
 
 
+def test_vector_selection_and_counts_match_numpy():
+    """rows_at_least and count_each (vector code with a scalar tail) against NumPy, at sizes
+    around the vector widths, thresholds below, inside and above the values."""
+    from numba import njit
+
+    from innosim.mechanisms.fast._select import count_each, rows_at_least
+
+    @njit
+    def select(col, n, threshold, out):
+        return rows_at_least(col, n, threshold, out)
+
+    @njit
+    def count(col, n, out):
+        count_each(col, n, out)
+
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 15, 16, 17, 63, 64, 65, 1000, 4099):
+        col = np.where(rng.random(n) < 0.2, rng.integers(0, 50, n), -1).astype(np.int32)
+        for threshold in (-5, -1, 0, 7, 49, 50):
+            out = np.full(n, -9, np.int32)
+            k = select(col, n, threshold, out)
+            assert np.array_equal(out[:k], np.flatnonzero(col >= threshold)), (n, threshold)
+            assert (out[k:] == -9).all()  # nothing written beyond the selected rows
+        cities = rng.integers(0, 7, n).astype(np.int8)
+        got = np.zeros(5, np.int64)  # values 5 and 6 are not counted
+        count(cities, n, got)
+        assert np.array_equal(got, np.bincount(cities, minlength=7)[:5]), n
+        m = n // 2  # only the first rows
+        count(cities, m, got)
+        assert np.array_equal(got, np.bincount(cities[:m], minlength=7)[:5]), n
+
+
 def test_streams_are_seeded_per_mechanism():
     a = _rng.seed_state(np.random.default_rng(5))
     b = _rng.seed_state(np.random.default_rng(5))
@@ -218,6 +250,8 @@ ALLOWED_PY_LOOPS = {
     ("_layout.py", "sorted(Path(__file__).parent.glob('*.py'))"): "this package's ~10 files",
     ("_layout.py", "args"): "a kernel's ~20 arguments, once per run on its first call",
     ("_rng.py", "range(2, layers)"): "the normal ziggurat's 128 layers, at import",
+    ("_select.py", "range(_LANES)"): "the 16 lanes of a vector constant, while compiling",
+    ("_select.py", "range(_BYTES)"): "the 64 lanes of a vector constant, while compiling",
     ("tick.py", "ORDER"): "the 7 fusable mechanisms, once per run",
     ("tick.py", "run"): "the steps of one fused group (at most 7), once per run",
     ("tick.py", "steps"): "the engine's 12 steps, once per run",

@@ -17,6 +17,7 @@ from numba import njit
 from innosim.engine.state import FLOW_NAMES
 from innosim.mechanisms.accounting import LABOUR_SHARE, RECORDED_FLOWS, SERIES
 from innosim.mechanisms.fast._layout import F, P, U, b1, direct, f32, f64, i8, i32
+from innosim.mechanisms.fast._select import count_each, rows_at_least
 
 _S = {name: i for i, (name, _, _) in enumerate(SERIES)}
 _F = {name: i for i, name in enumerate(FLOW_NAMES)}
@@ -60,31 +61,31 @@ def _kernel(
     fu_city, capital, appetite = i8(ub, uo, U.city), f64(ub, uo, U.capital), f32(ub, uo, U.appetite)
     n_c = pool_out.shape[0]
     ppa = kp[_PPA]
-    # one pass over the people; each city's counts and wage sums are kept in eight lanes
-    # (row i adds to lane i % 8) so that consecutive people of one city do not wait for each
-    # other's additions; the lanes are added at the end (the wage sums may therefore differ
-    # from row-order sums in the last bits)
-    heads = np.zeros(n_c * 8, np.int64)
-    linked = np.zeros(n_c * 8, np.int64)
+    # the people: heads per city (64-byte compares per city), then the employed (found sixteen
+    # rows at a time): their number and wage cost per city; the wage sums are kept in eight
+    # lanes (row i adds to lane i % 8), added at the end (so they may differ from row-order
+    # sums in the last bits)
+    heads = np.zeros(n_c, np.int64)
+    count_each(p_city, n_people, heads)
+    linked = np.zeros(n_c, np.int64)
     paid = np.zeros(n_c * 8)
     per_head = np.empty(f_n)  # wage cost per head of every firm, paid where people work
     for j in range(f_n):
         per_head[j] = np.float64(wages[j]) / max(employment[j], 1)
-    for i in range(n_people):
-        k = (np.intp(p_city[i]) << 3) | (i & 7)
-        heads[k] += 1
-        e = employer[i]
-        if e >= 0:
-            linked[k] += 1
-            paid[k] += per_head[e]
+    rows = np.empty(n_people, np.int32)
+    for q in range(rows_at_least(employer, n_people, 0, rows)):
+        i = rows[q]
+        c = np.intp(p_city[i])
+        linked[c] += 1
+        paid[(c << 3) | (i & 7)] += per_head[employer[i]]
     pool = np.zeros(n_c)
     innov = np.zeros(n_c)
     wages_here = np.zeros(n_c)
     surplus_here = np.zeros(n_c)
     for c in range(n_c):
+        pool[c] = heads[c]
+        innov[c] = linked[c]
         for lane in range(8):
-            pool[c] += heads[8 * c + lane]
-            innov[c] += linked[8 * c + lane]
             wages_here[c] += paid[8 * c + lane]
     for c in range(n_c):
         pool_out[c] = pool[c]

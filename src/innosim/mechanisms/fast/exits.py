@@ -65,6 +65,7 @@ from innosim.mechanisms.fast._layout import (
     u8,
 )
 from innosim.mechanisms.fast._rng import seed_state, skip, uniform
+from innosim.mechanisms.fast._select import rows_at_least
 
 # kp: the run's constants
 _UNICORN, _LISTING, _MIN_AGE, _P_EXIT, _P_ACQ = range(5)
@@ -364,10 +365,11 @@ def _kernel(
         if fd >= 0:
             new_row[r] = -1 if dead[r] else r - j
     half = np.float32(kp[_HALF])
-    for i in range(p_n):
+    # the people of the firms from the first dead row on (the others keep their rows)
+    rows = np.empty(p_n, np.int32)
+    for q in range(rows_at_least(employer, p_n, fd, rows)):
+        i = rows[q]
         e = employer[i]
-        if e < fd:  # no employer, or a firm before the first dead one: keeps its row
-            continue
         if dead[e]:
             skill[i] += half
             if founder[e] == i:

@@ -30,6 +30,7 @@ from numba import njit
 from innosim.engine.state import EMPLOYEE, TOB, TOC, TOG, WORKER
 from innosim.mechanisms.fast._layout import FL, LV, F, P, b1, direct, f32, i8, i16, i32
 from innosim.mechanisms.fast._rng import seed_state, uniform
+from innosim.mechanisms.fast._select import rows_at_least
 
 # kp: the run's constants (orientation triples To C, To B, To G); then, from _TABLE,
 # log1p(L) and labour_productivity * (1 + L)^toc_scale_economies for employment L < _K (as NumPy
@@ -43,13 +44,15 @@ _LOG1P, _TOC_HEAD, _TOC_SHARE = _TABLE, _TABLE + _K, _TABLE + 2 * _K
 
 
 @njit(cache=True)
-def _work(employer, skill, tenure, n_people, sg):
-    """Skill and tenure grow for everyone who works in an innovative firm: a masked add over
-    every row (adding 0 leaves the others bit for bit; no branch, so the loop vectorises)."""
-    for i in range(n_people):
-        w = employer[i] >= 0
-        skill[i] += sg * np.float32(w)
-        tenure[i] += np.int16(w)
+def _work(employer, skill, tenure, n_people, sg, rows):
+    """Skill and tenure grow for everyone who works in an innovative firm; their rows, in
+    order, are written to ``rows`` (returns their number)."""
+    m = rows_at_least(employer, n_people, 0, rows)
+    for j in range(m):
+        i = rows[j]
+        skill[i] += sg
+        tenure[i] += 1
+    return m
 
 
 @njit(cache=True, error_model="numpy")
@@ -76,8 +79,9 @@ def _kernel(ks, kp, t, market, pool, fit, levers, flows, pb, po, n_people, fb, f
     last_round, chain_master = i16(fb, fo, F.last_round), b1(fb, fo, F.chain_master)
     sg = np.float32(kp[_SKILL])
     laid_off = 0
+    rows = np.empty(n_people, np.int32)  # the people employed
     if f_n == 0:
-        _work(employer, skill, tenure, n_people, sg)
+        _work(employer, skill, tenure, n_people, sg, rows)
         return 0
     n_c, n_w = fit.shape
     n_seg = n_w + n_w * n_c + n_c
@@ -228,29 +232,27 @@ def _kernel(ks, kp, t, market, pool, fit, levers, flows, pb, po, n_people, fb, f
             cut += 1
 
     # people: skill and tenure; layoffs (a uniform random subset of each firm's employees) ---
+    m = _work(employer, skill, tenure, n_people, sg, rows)
     if cut == 0:
-        _work(employer, skill, tenure, n_people, sg)
         return 0
     size = 0
     for r in range(f_n):
         off[r] = size
         size += excess[r]
     chosen = np.empty(size, np.int64)
-    for i in range(n_people):
+    for q in range(m):
+        i = rows[q]
         e = employer[i]
-        if e >= 0:
-            skill[i] += sg
-            tenure[i] += 1
-            x_e = excess[e]
-            if x_e > 0 and status[i] == EMPLOYEE:
-                j = seen[e]
-                if j < x_e:
-                    chosen[off[e] + j] = i
-                else:  # reservoir sampling (Algorithm R)
-                    slot = int(uniform(ks) * (j + 1))
-                    if slot < x_e:
-                        chosen[off[e] + slot] = i
-                seen[e] = j + 1
+        x_e = excess[e]
+        if x_e > 0 and status[i] == EMPLOYEE:
+            j = seen[e]
+            if j < x_e:
+                chosen[off[e] + j] = i
+            else:  # reservoir sampling (Algorithm R)
+                slot = int(uniform(ks) * (j + 1))
+                if slot < x_e:
+                    chosen[off[e] + slot] = i
+            seen[e] = j + 1
     for r in range(f_n):
         fired = min(excess[r], seen[r])
         for j in range(fired):
