@@ -110,6 +110,12 @@ def fingerprint() -> str:
 # guarantees: a kernel never reallocates a table and its views never outlive the call.
 
 
+def is_vector(a, dtype) -> bool:
+    """Whether the Numba type ``a`` is a contiguous 1-D array of ``dtype`` (the intrinsics
+    address its elements from its data pointer)."""
+    return isinstance(a, types.Array) and a.ndim == 1 and a.layout == "C" and a.dtype == dtype
+
+
 def _borrow(nbtype):
     """An intrinsic ``view(buf, start, stop)``: bytes ``[start, stop)`` of the uint8 array ``buf``
     as a 1-D C array of ``nbtype``, borrowed (see above). No bounds check: the offsets come from
@@ -118,9 +124,7 @@ def _borrow(nbtype):
     @intrinsic
     def view(typingctx, buf, start, stop):
         if not (
-            isinstance(buf, types.Array)
-            and buf.ndim == 1
-            and buf.dtype == types.uint8
+            is_vector(buf, types.uint8)
             and isinstance(start, types.Integer)
             and isinstance(stop, types.Integer)
         ):
@@ -217,5 +221,6 @@ __all__ = [
     "i16",
     "i32",
     "i64",
+    "is_vector",
     "u8",
 ]  # fmt: skip

@@ -22,6 +22,8 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 from numba.np.arrayobj import make_array
 
+from innosim.mechanisms.fast._layout import is_vector
+
 _LANES = 16  # int32 rows per compress
 _BYTES = 64  # int8 rows per compare
 
@@ -32,12 +34,8 @@ def _compress16(typingctx, col, i, threshold, out, k):
     (int32) from ``out[k]`` on, in order; returns ``k`` plus their number. No bounds check: the
     caller keeps ``i + 16 <= len(col)`` and ``k <= i``, ``len(out) >= len(col)``."""
     if not (
-        isinstance(col, types.Array)
-        and col.ndim == 1
-        and col.dtype == types.int32
-        and isinstance(out, types.Array)
-        and out.ndim == 1
-        and out.dtype == types.int32
+        is_vector(col, types.int32)
+        and is_vector(out, types.int32)
         and all(isinstance(a, types.Integer) for a in (i, threshold, k))
     ):
         return None
@@ -63,9 +61,7 @@ def _compress16(typingctx, col, i, threshold, out, k):
         src = builder.bitcast(cgutils.gep(builder, c_arr.data, row), vec.as_pointer())
         values = builder.load(src, align=4)
         mask = builder.icmp_signed(">=", values, splat(thr))
-        rows = builder.add(
-            splat(builder.trunc(row, i32)), ir.Constant(vec, list(range(_LANES)))
-        )
+        rows = builder.add(splat(builder.trunc(row, i32)), ir.Constant(vec, list(range(_LANES))))
         module = builder.module
         store = cgutils.get_or_insert_function(
             module,
@@ -106,9 +102,7 @@ def _count64(typingctx, col, i, value):
     """How many of rows ``i ... i + 63`` of ``col`` (int8) equal ``value``. No bounds check:
     the caller keeps ``i + 64 <= len(col)``."""
     if not (
-        isinstance(col, types.Array)
-        and col.ndim == 1
-        and col.dtype == types.int8
+        is_vector(col, types.int8)
         and isinstance(i, types.Integer)
         and isinstance(value, types.Integer)
     ):
@@ -117,7 +111,6 @@ def _count64(typingctx, col, i, value):
 
     def codegen(context, builder, signature, args):
         c_arr = make_array(signature.args[0])(context, builder, args[0])
-        intp = context.get_value_type(types.intp)
         i8 = ir.IntType(8)
         vec = ir.VectorType(i8, _BYTES)
         row = context.cast(builder, args[1], signature.args[1], types.intp)

@@ -62,6 +62,7 @@ from innosim.mechanisms.fast._layout import (
     i16,
     i32,
     i64,
+    is_vector,
     u8,
 )
 from innosim.mechanisms.fast._rng import seed_state, skip, uniform
@@ -85,15 +86,11 @@ def _credit(fo, successes, last_outcome):
         last_outcome[fo] = 2
 
 
-def _is_bytes(a) -> bool:
-    return isinstance(a, types.Array) and a.ndim == 1 and a.layout == "C" and a.dtype == types.uint8
-
-
 @intrinsic
 def _memmove(typingctx, dst, d, src, s, nbytes):
     """``dst[d:d + nbytes] = src[s:s + nbytes]`` for byte arrays, as one ``memmove`` (the
     ranges may overlap). No bounds check: the caller keeps both ranges inside the arrays."""
-    if not (_is_bytes(dst) and _is_bytes(src)):
+    if not (is_vector(dst, types.uint8) and is_vector(src, types.uint8)):
         return None
     sig = types.void(dst, types.intp, src, types.intp, types.intp)
 

@@ -42,6 +42,16 @@ ORDER = ("waves", "founding", "orientation", "growth", "finance", "exits", "acco
 _STOP, _NEED, _FOUNDED, _DEALS, _READ, _DEAD, _REALISED = range(7)
 
 
+@njit(cache=True, inline="always")
+def _asks_room(res, phase, k):
+    """A kernel's -k (it needs k more rows): record where the call stopped and what for."""
+    if k >= 0:
+        return False
+    res[_STOP] = phase
+    res[_NEED] = -k
+    return True
+
+
 @njit(cache=True)
 def _tick(
     first, on, res, t, levers, flows, rec, market, market_growth, fit, pool, productivity,
@@ -70,9 +80,7 @@ def _tick(
             fo_ks, fo_kp, t, next_id, market, market_growth, fit, pb, po, p_n, fb, fo, f_n,
             f_room, levers, flows,
         )  # fmt: skip
-        if k < 0:
-            res[_STOP] = 1
-            res[_NEED] = -k
+        if _asks_room(res, 1, k):
             return
         res[_FOUNDED] = k
         f_n += k
@@ -88,9 +96,7 @@ def _tick(
             fund_performance, flows, ub, uo, u_n, fb, fo, f_n, lb, lo, l_n, l_room,
         )  # fmt: skip
         res[_READ] = 1
-        if k < 0:
-            res[_STOP] = 4
-            res[_NEED] = -k
+        if _asks_room(res, 4, k):
             return
         res[_DEALS] = k
         l_n += k
@@ -196,8 +202,10 @@ def fuse(steps: list[tuple]) -> list[tuple]:
 
     for entry in steps:
         name, s, _ = entry
-        if name in ORDER and hasattr(s, "parts") and (
-            not run or ORDER.index(name) > ORDER.index(run[-1][0])
+        if (
+            name in ORDER
+            and hasattr(s, "parts")
+            and (not run or ORDER.index(name) > ORDER.index(run[-1][0]))
         ):
             run.append(entry)
         else:
