@@ -60,10 +60,10 @@ def _drop_stale_cache() -> None:
     ``_layout``). A stamp of ``_layout.fingerprint()`` beside the cache says which layout the
     cached kernels were built for.
     """
-    from innosim.mechanisms.fast import _layout
+    from innosim.mechanisms.fast import _layout, _rng
 
     try:
-        cache_dir = Path(_layout.f32._cache._cache_path)  # where Numba caches this package
+        cache_dir = Path(_rng.uniform._cache._cache_path)  # where Numba caches this package
     except AttributeError:  # pragma: no cover - Numba internals moved
         cache_dir = Path(__file__).parent / "__pycache__"
     want = _layout.fingerprint()
@@ -73,8 +73,7 @@ def _drop_stale_cache() -> None:
             return
     with contextlib.suppress(OSError):  # a read-only install: Numba then caches elsewhere
         for path in [*cache_dir.glob("*.nbi"), *cache_dir.glob("*.nbc")]:
-            if path.name.split(".")[0] != "_layout":
-                path.unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = cache_dir / f"{_STAMP}.{os.getpid()}.tmp"
         tmp.write_text(want + "\n")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 from numba.np.arrayobj import make_array, populate_array
@@ -116,29 +116,32 @@ def is_vector(a, dtype) -> bool:
     return isinstance(a, types.Array) and a.ndim == 1 and a.layout == "C" and a.dtype == dtype
 
 
-def _borrow(nbtype):
-    """An intrinsic ``view(buf, start, stop)``: bytes ``[start, stop)`` of the uint8 array ``buf``
-    as a 1-D C array of ``nbtype``, borrowed (see above). No bounds check: the offsets come from
-    the table and are multiples of 64 within the buffer."""
+def _column(nbtype):
+    """An intrinsic ``view(buf, off, i)``: column ``i`` of a table (bytes ``off[i]`` to
+    ``off[i + 1]`` of its uint8 buffer ``buf``) as a 1-D C array of ``nbtype``, borrowed (see
+    above). No bounds check: the offsets come from the table and are multiples of 64 within the
+    buffer, and ``i`` is a column number of this module."""
 
     @intrinsic
-    def view(typingctx, buf, start, stop):
+    def view(typingctx, buf, off, i):
         if not (
             is_vector(buf, types.uint8)
-            and isinstance(start, types.Integer)
-            and isinstance(stop, types.Integer)
+            and is_vector(off, types.int64)
+            and isinstance(i, types.Integer | types.IntEnumMember)
         ):
             return None
         retty = types.Array(nbtype, 1, "C")
 
         def codegen(context, builder, signature, args):
             src = make_array(signature.args[0])(context, builder, args[0])
+            offsets = make_array(signature.args[1])(context, builder, args[1])
             out = make_array(retty)(context, builder)
             intp = context.get_value_type(types.intp)
             elem = context.get_data_type(nbtype)
             size = context.get_abi_sizeof(elem)
-            lo = context.cast(builder, args[1], signature.args[1], types.intp)
-            hi = context.cast(builder, args[2], signature.args[2], types.intp)
+            col = context.cast(builder, args[2], signature.args[2], types.intp)
+            lo = builder.load(cgutils.gep(builder, offsets.data, col))
+            hi = builder.load(cgutils.gep(builder, offsets.data, builder.add(col, col.type(1))))
             data = builder.bitcast(cgutils.gep(builder, src.data, lo), elem.as_pointer())
             n = builder.sdiv(builder.sub(hi, lo), ir.Constant(intp, size))
             populate_array(
@@ -151,57 +154,18 @@ def _borrow(nbtype):
             )
             return out._getvalue()
 
-        return retty(buf, start, stop), codegen
+        return retty(buf, off, i), codegen
 
+    view.__doc__ = f"Column ``i`` of a table (``buf``, ``off``) as {nbtype} (borrowed view)."
     return view
 
 
-_v_i8, _v_u8, _v_i16, _v_i32, _v_i64, _v_f32, _v_f64, _v_b1 = map(
-    _borrow,
+i8, u8, i16, i32, i64, f32, f64, b1 = map(
+    _column,
     (types.int8, types.uint8, types.int16, types.int32, types.int64, types.float32,
      types.float64, types.boolean),
 )  # fmt: skip
-
-
-@njit(cache=True, inline="always")
-def i8(buf, off, i):
-    """Column ``i`` of the table (buffer ``buf``, offsets ``off``) as int8 (borrowed view)."""
-    return _v_i8(buf, off[i], off[i + 1])
-
-
-@njit(cache=True, inline="always")
-def u8(buf, off, i):
-    return _v_u8(buf, off[i], off[i + 1])
-
-
-@njit(cache=True, inline="always")
-def i16(buf, off, i):
-    return _v_i16(buf, off[i], off[i + 1])
-
-
-@njit(cache=True, inline="always")
-def i32(buf, off, i):
-    return _v_i32(buf, off[i], off[i + 1])
-
-
-@njit(cache=True, inline="always")
-def i64(buf, off, i):
-    return _v_i64(buf, off[i], off[i + 1])
-
-
-@njit(cache=True, inline="always")
-def f32(buf, off, i):
-    return _v_f32(buf, off[i], off[i + 1])
-
-
-@njit(cache=True, inline="always")
-def f64(buf, off, i):
-    return _v_f64(buf, off[i], off[i + 1])
-
-
-@njit(cache=True, inline="always")
-def b1(buf, off, i):
-    return _v_b1(buf, off[i], off[i + 1])
+"""Column views by dtype: ``f32(fb, fo, F.cash)`` is the firms' cash column (full capacity)."""
 
 
 __all__ = [
