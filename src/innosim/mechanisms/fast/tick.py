@@ -133,9 +133,9 @@ def _fused(parts: dict[str, tuple]):
     e_ks, e_kp, box = parts["exits"] if has_exits else (dummy_u, dummy_f, None)
     a = parts.get("accounting", (dummy_f, accounting._COPY))
     consts = (*w, *fo_, *or_, *g, *fi, e_ks, e_kp, *a)
+    no_out = dummy_f.reshape(1, 1)
     tick = direct(_tick)
-    reads = grows_l = bool(on[4])
-    grows_f = bool(on[1])
+    has_founding, has_finance = bool(on[1]), bool(on[4])  # they add firm and ledger rows
 
     def step(state, params, rng) -> None:
         first, deals_only = 0, False
@@ -143,17 +143,18 @@ def _fused(parts: dict[str, tuple]):
             p, f, u, led, cs = state.people, state.firms, state.funds, state.ledger, state.city
             if has_exits:  # room for the rows founding and finance may add within the call
                 arch, at, out = exits.room(
-                    box, f.capacity if grows_f else f.n, led.capacity if grows_l else led.n
+                    box,
+                    f.capacity if has_founding else f.n,
+                    led.capacity if has_finance else led.n,
                 )
                 ab, ao = arch.block, arch.offsets
             else:
-                at, out, ab, ao = 0, dummy_f.reshape(1, 1), p.block, p.offsets
+                at, out, ab, ao = 0, no_out, p.block, p.offsets
             realised = (
                 (state.realised_fund, state.realised_proceeds, state.realised_amount)
-                if reads and not deals_only
+                if has_finance and not deals_only
                 else _EMPTY
             )
-            n0 = f.n
             tick(
                 first, on, res, state.t, state.lever_array, state.flows.array,
                 state.record_array, state.market, state.market_growth, cs.fit, cs.pool,
@@ -167,9 +168,8 @@ def _fused(parts: dict[str, tuple]):
                 finance.realisations_read(state)
             if res[_DEALS]:
                 led.claim(int(res[_DEALS]))
-            if has_exits and (res[_DEAD] or res[_REALISED]):
-                n = n0 + int(res[_FOUNDED])
-                exits.finish(state, box, n, int(res[_DEAD]), int(res[_REALISED]))
+            if has_exits and (res[_DEAD] or res[_REALISED]):  # f.n: the rows exits saw
+                exits.finish(state, box, f.n, int(res[_DEAD]), int(res[_REALISED]))
             stop = int(res[_STOP])
             if stop < 0:
                 return
@@ -202,18 +202,13 @@ def fuse(steps: list[tuple]) -> list[tuple]:
 
     for entry in steps:
         name, s, _ = entry
-        if (
-            name in ORDER
-            and hasattr(s, "parts")
-            and (not run or ORDER.index(name) > ORDER.index(run[-1][0]))
-        ):
-            run.append(entry)
-        else:
+        if not (name in ORDER and hasattr(s, "parts")):  # a NumPy step ends the run
             flush()
-            if name in ORDER and hasattr(s, "parts"):
-                run.append(entry)
-            else:
-                out.append(entry)
+            out.append(entry)
+            continue
+        if run and ORDER.index(name) <= ORDER.index(run[-1][0]):
+            flush()
+        run.append(entry)
     flush()
     return out
 
