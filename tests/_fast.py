@@ -1,22 +1,24 @@
-"""Helpers for the compiled-mechanism tests: a mid-run state, and one step on both backends.
+"""Helpers for the compiled-mechanism tests: a mid-run state, and one step of a mechanism's
+kernel and of its oracle.
 
-``state_at`` advances a run to a given tick with the NumPy mechanisms (the same loop as
-``innosim.engine.run.run``), so that a compiled step and the NumPy step can be applied to copies
-of one realistic state and their results compared.
+``state_at`` advances a run to a given tick with NumPy steps (the oracles for the compiled
+mechanisms; the same loop as ``innosim.model.runner.run``), so that a kernel and its NumPy oracle (``tests/oracle``)
+can be applied to copies of one realistic state and their results compared.
 """
 
 from __future__ import annotations
 
 import copy
+from importlib import import_module
 
 import numpy as np
 
 import innosim
 from innosim.engine.rng import stream
-from innosim.engine.run import init_state
 from innosim.engine.state import State, compile_params
-from innosim.mechanisms import CORE_MECHANISMS, MECHANISMS, NAMES, fast
-from innosim.mechanisms.accounting import SERIES
+from innosim.model import CORE_MECHANISMS, MECHANISMS, NAMES
+from innosim.model.runner import init_state
+from innosim.schema import SERIES
 
 CORE_OFF = frozenset(n for n in NAMES if n not in CORE_MECHANISMS)
 
@@ -33,13 +35,15 @@ def scenario(agents: int = 3000, years: int = 12, name: str = "hangzhou-nanjing"
 def state_at(
     sc, ticks: int, seed: int = 3, disable: frozenset[str] = frozenset(), overrides=None
 ) -> tuple[State, object]:
-    """(state, params) after ``ticks`` ticks of the NumPy mechanisms (``overrides``: global
-    parameter values to set on ``params.g`` before the run)."""
+    """(state, params) after ``ticks`` ticks of the NumPy steps (:func:`numpy_step`;
+    ``overrides``: global parameter values to set on ``params.g`` before the run)."""
     params = compile_params(sc, frozenset(disable))
     for k, v in (overrides or {}).items():
         setattr(params.g, k, float(v))
     root = np.random.SeedSequence(seed)
-    steps = [(m.NAME, m.step, stream(root, m.NAME)) for m in MECHANISMS if m.NAME not in disable]
+    steps = [
+        (m.NAME, numpy_step(m), stream(root, m.NAME)) for m in MECHANISMS if m.NAME not in disable
+    ]
     state = init_state(params, stream(root, "init"))
     names = [s[0] for s in SERIES]
     state.record_array = np.zeros((len(names), params.n_cities))
@@ -69,10 +73,25 @@ def clone(state: State) -> State:
     return copy.deepcopy(state)
 
 
+def numpy_step(mechanism):
+    """The NumPy ``step`` of a mechanism: its own for the NumPy mechanisms, the oracle's
+    (``tests/oracle``) for the compiled ones."""
+    if hasattr(mechanism, "step"):
+        return mechanism.step
+    return import_module(f"oracle.{mechanism.NAME}").step
+
+
+def compiled_step(name: str, params, rng: np.random.Generator):
+    """The kernel step of compiled mechanism ``name`` for one run (its stream seeded from
+    ``rng``)."""
+    return import_module(f"innosim.mechanisms.{name}").make(params, rng)
+
+
 def both(state: State, params, name: str, seed: int = 11) -> tuple[State, State]:
-    """Copies of ``state`` after mechanism ``name``'s NumPy step and its compiled step."""
-    module = next(m for m in MECHANISMS if m.NAME == name)
+    """Copies of ``state`` after mechanism ``name``'s oracle step (NumPy, ``tests/oracle``)
+    and its compiled step."""
+    oracle = import_module(f"oracle.{name}")
     a, b = clone(state), clone(state)
-    module.step(a, params, np.random.default_rng(seed))
-    fast.make_step(name, params, np.random.default_rng(seed))(b, params, None)
+    oracle.step(a, params, np.random.default_rng(seed))
+    compiled_step(name, params, np.random.default_rng(seed))(b, params, None)
     return a, b

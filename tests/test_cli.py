@@ -454,7 +454,7 @@ def test_public_api_is_exported() -> None:
 
 
 def test_run_core_only_switches_the_non_core_mechanisms_off(tmp_path):
-    from innosim.mechanisms import CORE_MECHANISMS, NAMES
+    from innosim.model import CORE_MECHANISMS, NAMES
 
     r = runner.invoke(
         app,
@@ -478,27 +478,3 @@ def test_run_core_only_switches_the_non_core_mechanisms_off(tmp_path):
         app, ["run", "demo", "--disable", "careers,nope", "--until", "2002", "--out", str(tmp_path)]
     )
     assert r.exit_code == 2 and "nope" in r.output and "Traceback" not in r.output
-
-
-def test_run_backend_option_is_recorded_and_checked(tmp_path: Path) -> None:
-    import json
-
-    from innosim.mechanisms import fast
-
-    out = tmp_path / "res"
-    backends = ["numpy", "numba"] if fast.AVAILABLE else ["numpy"]
-    ids = []
-    for b in backends:
-        code, text, _ = cli("run", "demo", "--until", "2003", "--backend", b, "--out", out)
-        assert code == 0, text
-        ids = _run_ids(out)
-        meta = json.loads((out / "runs" / ids[-1] / "meta.json").read_text())
-        if b == "numba":  # the latest run is the numba one
-            metas = [json.loads((out / "runs" / i / "meta.json").read_text()) for i in ids]
-            assert sorted(m["backend"] for m in metas) == ["numba", "numpy"]
-        else:
-            assert meta["backend"] == "numpy"
-    assert len(set(_run_ids(out))) == len(backends)  # the backend is part of the run id
-    code, _, err = cli("run", "demo", "--until", "2003", "--backend", "fortran", "--out", out)
-    assert code == 2
-    assert "backend" in err and "fortran" in err and "Traceback" not in err

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from innosim.mechanisms._util import SMALL_CODES, count_codes
+from innosim.mechanisms.sampling import SMALL_CODES, count_codes
 
 
 @settings(max_examples=200, deadline=None)

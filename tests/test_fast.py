@@ -1,19 +1,23 @@
-"""The compiled backend (innosim.mechanisms.fast): backend selection, its random streams, the
-compiled waves, founding, orientation and accounting against their NumPy rules, and whole runs
-(determinism, conservation, agreement in distribution with the NumPy backend)."""
+"""The compiled kernels: their random streams and vector selection, the waves, founding,
+orientation and accounting kernels against their oracles (``tests/oracle``), whole runs
+(determinism, conservation), the fused tick, the kernel cache and uncompiled debugging."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-pytest.importorskip("numba")
-
 import innosim
-from _fast import CORE_OFF, both, clone, next_tick, scenario, state_at
-from innosim.errors import ScenarioError
-from innosim.mechanisms import fast
-from innosim.mechanisms.fast import _rng
+import innosim.model.runner as engine
+from _fast import CORE_OFF, both, clone, compiled_step, next_tick, scenario, state_at
+from innosim.engine.kernels import cache, layout
+from innosim.engine.kernels import rng as _rng
+from innosim.model import fuse as fuse_module
+from innosim.model.order import COMPILED
 
 
 @pytest.fixture(scope="module")
@@ -27,27 +31,6 @@ def mid(sc):
     state, params = state_at(sc, 24, disable=CORE_OFF)
     next_tick(state)
     return state, params
-
-
-# ------------------------------------------------------------------------ backend selection
-def test_backend_resolution(monkeypatch):
-    assert fast.resolve_backend("numpy") == "numpy"
-    assert fast.resolve_backend("NUMBA") == "numba"
-    assert fast.resolve_backend("auto") == "numba"
-    monkeypatch.setenv("INNOSIM_BACKEND", "numpy")
-    assert fast.resolve_backend(None) == "numpy"
-    monkeypatch.setenv("INNOSIM_BACKEND", "gpu")
-    with pytest.raises(ScenarioError, match="INNOSIM_BACKEND"):
-        fast.resolve_backend(None)
-    with pytest.raises(ScenarioError, match="backend"):
-        fast.resolve_backend("fortran")
-
-
-def test_numba_unavailable_is_a_clean_error(monkeypatch):
-    monkeypatch.setattr(fast, "AVAILABLE", False)
-    assert fast.resolve_backend("auto") == "numpy"
-    with pytest.raises(ScenarioError, match="not available"):
-        fast.resolve_backend("numba")
 
 
 # ------------------------------------------------------------------------------ the stream
@@ -99,7 +82,7 @@ def test_vector_selection_and_counts_match_numpy():
     around the vector widths, thresholds below, inside and above the values."""
     from numba import njit
 
-    from innosim.mechanisms.fast._select import count_each, rows_at_least
+    from innosim.engine.kernels.select import count_each, rows_at_least
 
     @njit
     def select(col, n, threshold, out):
@@ -134,7 +117,7 @@ def test_streams_are_seeded_per_mechanism():
 
 
 # ----------------------------------------------------------------- compiled vs NumPy rules
-def test_accounting_matches_numpy(mid):
+def test_accounting_matches_the_oracle(mid):
     a, b = both(*mid, "accounting")
     # counts exactly; sums of wages to the last bits (the kernel adds them in eight lanes)
     np.testing.assert_allclose(b.record_array, a.record_array, rtol=1e-12, atol=0)
@@ -179,7 +162,7 @@ def test_orientation_draws_follow_the_mix(mid):
     state, params = mid
     state = clone(state)
     state.firms.orientation[:] = -1  # every firm chooses again: ~hundreds of draws
-    from innosim.mechanisms.orientation import mix
+    from oracle.orientation import mix
 
     f = state.firms
     expected = mix(state, params, f.city.astype(np.int64), f.wave.astype(np.int64)).sum(axis=0)
@@ -195,10 +178,10 @@ def test_orientation_draws_follow_the_mix(mid):
 def test_founding_in_distribution(mid):
     state, params = mid
     keys = ("perceivers", "deterred", "restart_candidates", "entries", "separations")
-    res = {"numpy": [], "numba": []}
+    res = {"oracle": [], "kernel": []}
     for s in range(80):
         a, b = both(state, params, "founding", seed=s)
-        for be, st in (("numpy", a), ("numba", b)):
+        for be, st in (("oracle", a), ("kernel", b)):
             res[be].append([getattr(st.flows, k).sum() for k in keys] + [st.firms.n])
             new = st.firms.n - state.firms.n
             # founders are linked to their new firms, which start with one person, the founder
@@ -207,7 +190,7 @@ def test_founding_in_distribution(mid):
             assert (st.people.status[st.firms.founder[rows]] == 2).all()
             assert (st.firms.employment[rows] == 1).all() and (st.firms.died[rows] == -1).all()
             assert new == st.flows.entries.sum()
-    a, b = np.array(res["numpy"]), np.array(res["numba"])
+    a, b = np.array(res["oracle"]), np.array(res["kernel"])
     se = np.hypot(a.std(axis=0), b.std(axis=0)) / np.sqrt(len(a))
     assert a[:, 0].mean() > 10  # a real number of perceivers per tick
     assert (np.abs(a.mean(axis=0) - b.mean(axis=0)) <= 4 * se + 1e-9).all(), (
@@ -225,8 +208,8 @@ def test_founding_grows_the_firm_table_and_repeats_the_same_draws(mid):
     full.append(state.firms.n, **state.firms.to_dict())
     assert full.capacity == full.n
     s1.firms = full
-    step1 = fast.make_step("founding", params, np.random.default_rng(4))
-    step2 = fast.make_step("founding", params, np.random.default_rng(4))
+    step1 = compiled_step("founding", params, np.random.default_rng(4))
+    step2 = compiled_step("founding", params, np.random.default_rng(4))
     step1(s1, params, None)
     step2(s2, params, None)
     assert s1.firms.n > state.firms.n and s1.firms.n == s2.firms.n
@@ -237,25 +220,22 @@ def test_founding_grows_the_firm_table_and_repeats_the_same_draws(mid):
 
 
 # ------------------------------------------------------------------------------- structure
-# Python-level loops in the compiled modules (outside @njit functions), each reviewed: none may
+# Python-level loops in the kernel modules (outside @njit functions), each reviewed: none may
 # grow with the number of agents; per-agent loops belong inside the kernels.
 ALLOWED_PY_LOOPS = {
     ("founding.py", "names"): "the firm table's 31 column names, to pass them to the kernel",
     ("accounting.py", "enumerate(SERIES)"): "the 38 series names, at import",
     ("accounting.py", "enumerate(FLOW_NAMES)"): "the 20 flow names, at import",
     ("accounting.py", "RECORDED_FLOWS"): "the 14 flows recorded as they are, at import",
-    ("_layout.py", "SERIES"): "the 38 series names, at import and in the fingerprint",
-    ("_layout.py", "enumerate(names)"): "a table's column names, at import",
-    ("_layout.py", "cols.items()"): "a table's column names, in the fingerprint",
-    ("_layout.py", "sorted(Path(__file__).parent.glob('*.py'))"): "this package's ~10 files",
-    ("_layout.py", "args"): "a kernel's ~20 arguments, once per run on its first call",
-    ("_rng.py", "range(2, layers)"): "the normal ziggurat's 128 layers, at import",
-    ("_select.py", "range(_LANES)"): "the 16 lanes of a vector constant, while compiling",
-    ("_select.py", "range(_BYTES)"): "the 64 lanes of a vector constant, while compiling",
-    ("tick.py", "ORDER"): "the 7 fusable mechanisms, once per run",
-    ("tick.py", "run"): "the steps of one fused group (at most 7), once per run",
-    ("tick.py", "steps"): "the engine's 12 steps, once per run",
-    ("tick.py", "range(3)"): "a fused call, and at most two more after a table grew",
+    ("layout.py", "enumerate(names)"): "a table's column names, at import",
+    ("layout.py", "args"): "a kernel's ~20 arguments, once per run on its first call",
+    ("rng.py", "range(2, layers)"): "the normal ziggurat's 128 layers, at import",
+    ("select.py", "range(_LANES)"): "the 16 lanes of a vector constant, while compiling",
+    ("select.py", "range(_BYTES)"): "the 64 lanes of a vector constant, while compiling",
+    ("fuse.py", "ORDER"): "the 7 fusable mechanisms, once per run",
+    ("fuse.py", "run"): "the steps of one fused group (at most 7), once per run",
+    ("fuse.py", "steps"): "the engine's 12 steps, once per run",
+    ("fuse.py", "range(3)"): "a fused call, and at most two more after a table grew",
 }
 
 
@@ -267,12 +247,26 @@ def _is_njit(fn) -> bool:
     return False
 
 
-def test_compiled_modules_loop_only_inside_kernels():
-    import ast
+def _kernel_files():
     from pathlib import Path
 
+    import innosim.mechanisms
+
+    mech = Path(innosim.mechanisms.__file__).parent
+    return [
+        *(mech / f"{name}.py" for name in COMPILED),
+        *sorted(Path(layout.__file__).parent.glob("*.py")),
+        Path(fuse_module.__file__),
+    ]
+
+
+def test_kernel_modules_loop_only_inside_kernels():
+    import ast
+
     bad = []
-    for path in sorted(Path(fast.__file__).parent.glob("*.py")):
+    for path in _kernel_files():
+        if path.name in ("cache.py", "__init__.py"):  # no kernels: files and hashes
+            continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         kernels = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and _is_njit(n)]
         inside = {id(x) for k in kernels for x in ast.walk(k)}
@@ -289,93 +283,112 @@ def test_compiled_modules_loop_only_inside_kernels():
     assert not bad, "loops outside kernels (see ALLOWED_PY_LOOPS):\n" + "\n".join(bad)
 
 
-def test_every_compiled_mechanism_exists_and_is_a_core_mechanism():
-    from innosim.mechanisms import CORE_MECHANISMS
-
-    assert set(fast.COMPILED) == set(CORE_MECHANISMS)
+def test_the_core_mechanisms_are_the_compiled_ones():
     from innosim.engine.state import compile_params
+    from innosim.model import CORE_MECHANISMS, MECHANISMS
 
+    assert set(COMPILED) == set(CORE_MECHANISMS)
     params = compile_params(scenario(300, 2))
-    for name in fast.COMPILED:
-        assert callable(fast.make_step(name, params, np.random.default_rng(0))), name
-    assert fast.make_step("careers", params, np.random.default_rng(0)) is None
+    for m in MECHANISMS:
+        # one implementation each: a kernel prepared per run, or a NumPy step, never both
+        assert hasattr(m, "make") != hasattr(m, "step"), m.NAME
+        if m.NAME in COMPILED:
+            assert callable(m.make(params, np.random.default_rng(0))), m.NAME
 
 
 # ---------------------------------------------------------------------------- whole runs
-def _outcomes(res) -> dict[str, float]:
-    s, f = res.series, res.firms
-    last = s[s["tick"] == s["tick"].max()]
-    return {
-        "entries": float(s["entries"].sum()),
-        "exits": float(s["exits"].sum()),
-        "failures": float(s["failures"].sum()),
-        "listings": float(s["listings"].sum()),
-        "firms_end": float(last["firms"].sum()),
-        "employment_end": float(last["employment"].sum()),
-        "innovation_va_end": float(last["innovation_value_added"].sum()),
-        "vc_invested": float(s["vc_invested"].sum()),
-        "deterred_share": float(s["deterred"].sum() / max(s["perceivers"].sum(), 1.0)),
-        "to_c_share": float((f["orientation"] == 0).mean()),
-        "unicorns_ever": float(f["unicorn_ever"].sum()),
-    }
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("core_only", [True, False], ids=["core", "full"])
-def test_backends_agree_in_distribution(core_only):
-    """The same model on both backends: ensemble means of run outcomes agree (each difference
-    within 4 standard errors; 11 outcomes, so about a 0.1% chance of a false alarm)."""
-    sc = scenario(3000, 14)
-    disable = CORE_OFF if core_only else frozenset()
-    seeds = innosim.replicate_seeds(2024, 24)
-    runs = {
-        be: [_outcomes(innosim.run(sc, s, disable=disable, backend=be)) for s in seeds]
-        for be in ("numpy", "numba")
-    }
-    bad = []
-    for k in runs["numpy"][0]:
-        a = np.array([r[k] for r in runs["numpy"]])
-        b = np.array([r[k] for r in runs["numba"]])
-        se = np.hypot(a.std(ddof=1), b.std(ddof=1)) / np.sqrt(len(seeds))
-        if abs(a.mean() - b.mean()) > 4 * se + 1e-12:
-            bad.append(f"{k}: numpy {a.mean():.4g} vs numba {b.mean():.4g} (se {se:.3g})")
-    assert runs["numpy"][0]["entries"] > 50
-    assert not bad, "\n".join(bad)
-
-
-def test_numba_runs_are_deterministic_and_conserve():
+def test_runs_are_deterministic_and_conserve():
     sc = scenario(1500, 8)
-    a = innosim.run(sc, 9, backend="numba", check=True)
-    b = innosim.run(sc, 9, backend="numba")
-    c = innosim.run(sc, 10, backend="numba")
-    assert a.meta["backend"] == "numba" and a.meta["compiled"] == list(fast.COMPILED)
+    a = innosim.run(sc, 9, check=True)
+    b = innosim.run(sc, 9)
+    c = innosim.run(sc, 10)
+    assert a.meta["backend"] == "numba" and a.meta["compiled"] == list(COMPILED)
     assert a.series.equals(b.series) and a.firms.equals(b.firms)
     assert a.investments.equals(b.investments)
     assert not a.series.equals(c.series)
-    n = innosim.run(sc, 9, backend="numpy")
-    assert n.meta["backend"] == "numpy" and n.meta["compiled"] == []
 
 
 def test_warm_up_compiles_every_kernel():
-    from innosim.mechanisms.fast import _layout
+    innosim.model.warm_up()
+    names = {k.py_func.__module__.rsplit(".", 1)[-1] for k in layout._ENTRY}
+    assert set(COMPILED) | {"fuse"} <= names  # each kernel alone, and fused
 
-    assert fast.warm_up() is True
-    names = {k.py_func.__module__.rsplit(".", 1)[-1] for k in _layout._ENTRY}
-    assert set(fast.COMPILED) | {"tick"} <= names  # each kernel alone, and fused
+
+# ---------------------------------------------------------------------------- kernel cache
+def test_stale_kernel_cache_is_dropped_and_stamped(tmp_path, monkeypatch):
+    """Cached kernels stamped with another fingerprint are deleted; a fresh stamp is kept."""
+    d = tmp_path / "__pycache__"
+    d.mkdir()
+    monkeypatch.setattr(cache, "cache_dirs", lambda: [d])
+    (d / "founding.kernel-60.py311.nbi").write_bytes(b"index")
+    (d / "founding.kernel-60.py311.1.nbc").write_bytes(b"code")
+    (d / "founding.cpython-311.pyc").write_bytes(b"bytecode")
+    (d / cache.STAMP).write_text("another layout\n")
+    assert cache.drop_stale() is True
+    assert sorted(p.name for p in d.iterdir()) == sorted([cache.STAMP, "founding.cpython-311.pyc"])
+    assert (d / cache.STAMP).read_text().strip() == cache.fingerprint()
+    (d / "growth.kernel-90.py311.nbi").write_bytes(b"index")
+    assert cache.drop_stale() is False  # same fingerprint: the cache is kept
+    assert (d / "growth.kernel-90.py311.nbi").exists()
+
+
+def test_fingerprint_covers_kernel_sources_and_layouts():
+    names = {str(p.relative_to(p.parents[1])) for p in cache.sources()}
+    for f in ("mechanisms/founding.py", "kernels/rng.py", "model/fuse.py", "engine/state.py"):
+        assert any(n.endswith(f) for n in names), f
+    assert len(cache.fingerprint()) == 64
+
+
+def test_import_does_no_kernel_housekeeping():
+    """``import innosim`` only imports: no kernel cache is touched, no kernel module loaded."""
+    code = (
+        "import sys, innosim.engine.kernels.cache as c\n"
+        "called = []\n"
+        "c.drop_stale = lambda: called.append(1)\n"
+        "import innosim\n"
+        "assert not called\n"
+        "print(sorted(m for m in sys.modules if m.startswith('innosim.mechanisms.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.returncode == 0
+
+
+def test_uncompiled_debugging_runs_the_same_rules():
+    """``NUMBA_DISABLE_JIT=1`` runs every kernel as Python (intrinsics fall back to NumPy): a
+    short run gives the compiled run's results."""
+    code = (
+        "import innosim, sys\n"
+        "sc = innosim.load_scenario('demo').with_scale(0.02)\n"
+        "sc = sc.with_end_year(sc.start_year)\n"
+        "r = innosim.run(sc, 5, check=True)\n"
+        "r.series.to_pickle(sys.argv[1])\n"
+    )
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "series.pkl")
+        subprocess.run([sys.executable, "-c", code, path], env=env, check=True, timeout=600)
+        import pandas as pd
+
+        slow = pd.read_pickle(path)
+    sc = innosim.load_scenario("demo").with_scale(0.02)
+    fast_run = innosim.run(sc.with_end_year(sc.start_year), 5)
+    pd.testing.assert_frame_equal(slow, fast_run.series, rtol=1e-9, atol=0)
 
 
 # ------------------------------------------------------------------------------- fused tick
 def _fused_steps(monkeypatch):
     """Record the steps the engine fuses (their ``retries`` counters)."""
     made = []
-    real = fast.fuse
+    real = engine.fuse
 
     def spy(steps):
         out = real(steps)
         made.append(out)
         return out
 
-    monkeypatch.setattr(fast, "fuse", spy)
+    monkeypatch.setattr(engine, "fuse", spy)
     return made
 
 
@@ -387,8 +400,6 @@ def test_fused_tick_is_the_unfused_run_bit_for_bit(monkeypatch, core_only):
     made = _fused_steps(monkeypatch)
     sc = scenario(2000, 10)
     disable = sorted(CORE_OFF) if core_only else []
-    import innosim.engine.run as engine
-
     real_state = engine.init_state
 
     def small_tables(params, rng):
@@ -398,11 +409,11 @@ def test_fused_tick_is_the_unfused_run_bit_for_bit(monkeypatch, core_only):
         return st
 
     monkeypatch.setattr(engine, "init_state", small_tables)
-    fused = innosim.run(sc, 21, disable=disable, backend="numba", check=True)
-    single = innosim.run(sc, 21, disable=disable, backend="numba", profile=True)
+    fused = innosim.run(sc, 21, disable=disable, check=True)
+    single = innosim.run(sc, 21, disable=disable, profile=True)
     names = [name for name, _, _ in made[0]]
     if core_only:
-        assert names == ["+".join(fast.COMPILED)]
+        assert names == ["+".join(COMPILED)]
     else:
         assert "founding+orientation+growth" in names and "finance+exits+accounting" in names
         assert "waves" in names  # alone between NumPy mechanisms: not fused

@@ -1,4 +1,4 @@
-"""The compiled exits (innosim.mechanisms.fast.exits) against the NumPy rule
+"""The compiled exits (innosim.mechanisms.exits) against its NumPy oracle (tests/oracle)
 (innosim.mechanisms.exits): the same state after one step with every hazard at zero or at one
 (no draw decides anything: exact agreement), counts in distribution with the hazards on, and
 whole runs (determinism, conservation, the firm registry)."""
@@ -16,19 +16,15 @@ import pytest
 pytest.importorskip("numba")
 
 import innosim
-from _fast import CORE_OFF, both, clone, next_tick, scenario, state_at
+from _fast import CORE_OFF, both, clone, compiled_step, next_tick, numpy_step, scenario, state_at
 from innosim.engine.state import DEATH_ACQUIRED, FIRM_COLUMNS, new_firms_table
 from innosim.engine.table import SHRINK_FLOOR
-from innosim.mechanisms import MECHANISMS, fast
-from innosim.mechanisms.fast import exits as fexits
+from innosim.mechanisms import exits as fexits
+from innosim.model import MECHANISMS
+from oracle import exits as oracle_exits
 
 HAZARDS_OFF = {"base_hazard": 0.0, "exit_rate": 0.0, "acquisition_rate": 0.0}
 CERTAIN = 1e9  # a yearly rate whose per-tick probability is 1.0: every eligible firm goes
-
-
-@pytest.fixture(autouse=True)
-def only_exits_compiled(monkeypatch):
-    monkeypatch.setattr(fast, "COMPILED", ("exits",))
 
 
 def with_g(params, **values):
@@ -44,7 +40,7 @@ def before_exits(state, params, seed=0):
         if m.NAME == "exits":
             return
         if m.NAME not in params.disabled:
-            m.step(state, params, rng)
+            numpy_step(m)(state, params, rng)
 
 
 def after_exits(state, params, seed=0):
@@ -52,7 +48,7 @@ def after_exits(state, params, seed=0):
     after = False
     for m in MECHANISMS:
         if after and m.NAME not in params.disabled:
-            m.step(state, params, rng)
+            numpy_step(m)(state, params, rng)
         after = after or m.NAME == "exits"
 
 
@@ -143,8 +139,7 @@ def test_same_state_same_result_when_no_draw_decides(late):
                     minlength=ids.size,
                 )  # fmt: skip
                 seen["capped"] += int((owed > price).sum())
-        exits = next(m for m in MECHANISMS if m.NAME == "exits")
-        exits.step(state, params, np.random.default_rng(tick))
+        oracle_exits.step(state, params, np.random.default_rng(tick))
         after_exits(state, params, seed=tick)
     # every branch of the rule ran
     assert all(v > 0 for v in seen.values()), seen
@@ -241,7 +236,7 @@ def test_archive_entry_is_a_mapping_of_views_that_grows_then_fixes():
 def test_archive_entries_across_ticks_and_state_copies(late):
     params = with_g(late[1], base_hazard=0.5)
     state = clone(late[0])
-    step = fast.make_step("exits", params, np.random.default_rng(1))
+    step = compiled_step("exits", params, np.random.default_rng(1))
     n_before = len(state.archive)
     for tick in range(3):
         before_exits(state, params, seed=tick)
@@ -268,21 +263,19 @@ def small():
 
 
 def test_runs_are_deterministic(small, monkeypatch):
-    monkeypatch.setattr(fast, "COMPILED", ("exits",))
-    r1 = innosim.run(small, 5, backend="numba", disable=CORE_OFF)
-    r2 = innosim.run(small, 5, backend="numba", disable=CORE_OFF)
+    r1 = innosim.run(small, 5, disable=CORE_OFF)
+    r2 = innosim.run(small, 5, disable=CORE_OFF)
     assert r1.series.equals(r2.series)
     assert r1.firms.equals(r2.firms) and r1.investments.equals(r2.investments)
 
 
 def test_run_conserves_and_keeps_a_whole_registry(small, monkeypatch):
-    monkeypatch.setattr(fast, "COMPILED", ("exits",))
-    r = innosim.run(small, 3, backend="numba", check=True)
+    r = innosim.run(small, 3, check=True)
     f = r.firms
     assert f["id"].is_unique and f["id"].is_monotonic_increasing
     assert (~f["alive"]).sum() > 0 and (f.loc[~f["alive"], "died"] >= 0).all()
     assert (f.loc[f["alive"], "died"] == -1).all()
     inv = r.investments
     assert inv["realised"].any() and (inv.loc[~inv["realised"], "realised_tick"] == -1).all()
-    r = innosim.run(small, 4, backend="numba", check=True, disable=CORE_OFF)
+    r = innosim.run(small, 4, check=True, disable=CORE_OFF)
     assert (~r.firms["alive"]).sum() > 0

@@ -1,4 +1,4 @@
-"""The compiled finance step (innosim.mechanisms.fast.finance) against the NumPy rule
+"""The compiled finance step (innosim.mechanisms.finance) against its NumPy oracle (tests/oracle)
 (innosim.mechanisms.finance): feedback and commitments exactly, the deals exactly where no draw
 decides them, in distribution where the fund drawn and the signal noise do; its ledger rows, the
 retry when the ledger is full, determinism and conservation of money in whole runs."""
@@ -11,18 +11,11 @@ import pytest
 pytest.importorskip("numba")
 
 import innosim
-from _fast import CORE_OFF, both, clone, next_tick, scenario, state_at
+from _fast import CORE_OFF, both, clone, compiled_step, next_tick, scenario, state_at
 from innosim.engine.state import LEDGER_COLUMNS, TOC
-from innosim.mechanisms import fast
-from innosim.mechanisms.fast import finance as fast_finance
+from innosim.mechanisms import finance as fast_finance
 
 FIRM_COLS = ("cash", "raised", "rounds", "post_money", "valuation", "last_round", "retained")
-
-
-@pytest.fixture(autouse=True)
-def only_finance(monkeypatch):
-    """Only finance compiled (the other mechanisms run their NumPy rule)."""
-    monkeypatch.setattr(fast, "COMPILED", ("finance",))
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +66,7 @@ def test_feedback_and_commitments_match_numpy(sc):
     # the realisations are consumed (the compiled step leaves its shared empty arrays)
     for s in (a, b):
         assert s.realised_fund.size == s.realised_proceeds.size == s.realised_amount.size == 0
-    assert b.realised_fund is fast_finance._NO_FUND
+    assert b.realised_fund is fast_finance.NO_FUND
 
 
 def test_no_realisations_leave_the_arrays_alone(sc):
@@ -84,7 +77,7 @@ def test_no_realisations_leave_the_arrays_alone(sc):
     before = state.realised_fund
     s = clone(state)
     s.realised_fund = before
-    fast.make_step("finance", params, np.random.default_rng(1))(s, params, None)
+    compiled_step("finance", params, np.random.default_rng(1))(s, params, None)
     assert s.realised_fund is before
     a, b = both(state, params, "finance")
     np.testing.assert_allclose(b.funds.appetite, a.funds.appetite, rtol=1e-6, atol=1e-7)
@@ -202,7 +195,7 @@ def test_full_ledger_is_grown_and_the_same_deals_taken(sc):
     tl.capacity = tl.n
     roomy, n0 = clone(state), led.n
     for s in (tight, roomy):
-        fast.make_step("finance", params, np.random.default_rng(8))(s, params, None)
+        compiled_step("finance", params, np.random.default_rng(8))(s, params, None)
     assert roomy.ledger.n - n0 > 0 and tight.ledger.n == roomy.ledger.n
     assert tight.ledger.capacity >= tight.ledger.n
     for c in LEDGER_COLUMNS:
@@ -218,7 +211,7 @@ def test_the_step_follows_tables_that_grow(sc):
     """The step keeps the column arrays between ticks: after a table has grown (new arrays)
     it must write into the new ones."""
     state, params = _at(sc, investment_hurdle=0.5)
-    step = fast.make_step("finance", params, np.random.default_rng(3))
+    step = compiled_step("finance", params, np.random.default_rng(3))
     step(state, params, None)
     n0 = state.ledger.n
     for table in (state.firms, state.funds, state.ledger):
@@ -241,8 +234,8 @@ def test_the_step_follows_tables_that_grow(sc):
 # ---------------------------------------------------------------------------- whole runs
 def test_runs_are_deterministic_and_conserve_money():
     sc = scenario(3000, 12)
-    r1 = innosim.run(sc, 5, backend="numba", disable=CORE_OFF, check=True)
-    r2 = innosim.run(sc, 5, backend="numba", disable=CORE_OFF)
+    r1 = innosim.run(sc, 5, disable=CORE_OFF, check=True)
+    r2 = innosim.run(sc, 5, disable=CORE_OFF)
     assert r1.meta["backend"] == "numba"
     assert r1.series.equals(r2.series)
     assert r1.investments.equals(r2.investments)
@@ -251,5 +244,5 @@ def test_runs_are_deterministic_and_conserve_money():
 
 def test_full_model_conserves_money():
     sc = scenario(3000, 8)
-    r = innosim.run(sc, 7, backend="numba", check=True)
+    r = innosim.run(sc, 7, check=True)
     assert len(r.investments) > 0

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 import innosim
-from innosim.engine.run import RunResult
 from innosim.errors import InputError
-from innosim.mechanisms.accounting import SERIES
+from innosim.model.runner import RunResult
+from innosim.schema import SERIES
 from innosim.stats import BURN_IN_YEARS, CATALOG, REQUIRED, ArgSpec, Statistic, check_args
 
 END = 2020

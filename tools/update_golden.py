@@ -22,26 +22,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden"
 
-# (name, scenario, scale, end year, seed, backend): small enough for the test suite, long
-# enough that every mechanism acts (waves start, firms fund, list, fail; chain masters appear in
-# the full-horizon demo). Each backend has its own files: the compiled mechanisms draw other
-# random numbers (innosim.mechanisms.fast).
+# (name, scenario, scale, end year, seed): small enough for the test suite, long enough that
+# every mechanism acts (waves start, firms fund, list, fail; chain masters appear in the
+# full-horizon demo). The "-numba" in the names dates from the two backends of innosim <= 0.1;
+# the files are those the compiled backend wrote then, unchanged.
 CASES = (
-    ("demo-seed7", "demo", 1.0, None, 7, "numpy"),
-    ("hangzhou-nanjing-0.2-2012-seed3", "hangzhou-nanjing", 0.2, 2012, 3, "numpy"),
-    ("demo-seed7-numba", "demo", 1.0, None, 7, "numba"),
-    ("hangzhou-nanjing-0.2-2012-seed3-numba", "hangzhou-nanjing", 0.2, 2012, 3, "numba"),
+    ("demo-seed7-numba", "demo", 1.0, None, 7),
+    ("hangzhou-nanjing-0.2-2012-seed3-numba", "hangzhou-nanjing", 0.2, 2012, 3),
 )
 
 
-def platform_key(backend: str = "numpy") -> str:
-    """What decides the floating-point bits besides the code: NumPy's version and SIMD targets
-    (and for the compiled backend Numba's version and the C library, whose ``exp`` and ``log``
-    the kernels call).
+def platform_key() -> str:
+    """What may decide the floating-point bits besides the code: NumPy's version and SIMD
+    targets, Numba's version and the C library (whose ``exp`` and ``log`` the kernels call).
 
     NumPy dispatches ufuncs such as ``exp`` and ``log`` to SIMD kernels chosen at run time, and
     kernels for different instruction sets may differ in the last bit; a simulation amplifies
-    one bit into different draws. The golden files are therefore exact for one platform key.
+    one bit into different draws. The key is recorded with the golden files and named in the
+    test's failure message, so that a mismatch on another platform says where to look.
     """
     import platform
 
@@ -51,19 +49,10 @@ def platform_key(backend: str = "numpy") -> str:
     enabled = [t for t in getattr(m, "__cpu_dispatch__", []) if m.__cpu_features__.get(t)]
     major_minor = ".".join(np.__version__.split(".")[:2])
     key = f"{platform.machine()} numpy-{major_minor} simd-{'+'.join(enabled) or 'baseline'}"
-    if backend == "numba":
-        import numba
+    import numba
 
-        libc = "-".join(platform.libc_ver()) or "libc-unknown"
-        key += f" numba-{'.'.join(numba.__version__.split('.')[:2])} {libc}"
-    return key
-
-
-def available(case) -> bool:
-    """Whether this install can run the case's backend."""
-    from innosim.mechanisms import fast
-
-    return case[5] == "numpy" or fast.AVAILABLE
+    libc = "-".join(platform.libc_ver()) or "libc-unknown"
+    return key + f" numba-{'.'.join(numba.__version__.split('.')[:2])} {libc}"
 
 
 def frame_digest(df) -> str:
@@ -84,11 +73,11 @@ def produce(case) -> tuple[str, dict]:
     """The golden CSV text of one case's per-tick series, and digests of its other tables."""
     import innosim
 
-    _name, scenario, scale, end, seed, backend = case
+    _name, scenario, scale, end, seed = case
     sc = innosim.load_scenario(scenario).with_scale(scale)
     if end is not None:
         sc = sc.with_end_year(end)
-    res = innosim.run(sc, seed, backend=backend)
+    res = innosim.run(sc, seed)
     buf = io.StringIO()
     # repr floats (the default) round-trip float64 exactly, so equal text means equal bits
     res.series.to_csv(buf, index=False, lineterminator="\n")
@@ -98,7 +87,7 @@ def produce(case) -> tuple[str, dict]:
         "firm_years": frame_digest(res.firm_years),
         "investments": frame_digest(res.investments),
         "agent_steps": int(res.meta["agent_steps"]),
-        "platform": platform_key(backend),
+        "platform": platform_key(),
     }
     return buf.getvalue(), digests
 
@@ -110,9 +99,6 @@ def main(argv: list[str] | None = None) -> int:
     GOLDEN.mkdir(parents=True, exist_ok=True)
     changed = []
     for case in CASES:
-        if not available(case):
-            print(f"skipped {case[0]}: backend {case[5]} is not installed")
-            continue
         csv_text, digests = produce(case)
         csv_path = GOLDEN / f"{case[0]}.series.csv"
         dig_path = GOLDEN / f"{case[0]}.digests.json"

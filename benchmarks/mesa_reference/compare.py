@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from statistics import NormalDist
 
 import numpy as np
-from benchmarks.mesa_reference.model import DISABLED, TPY, InnoModel
+from benchmarks.mesa_reference.model import DISABLED, TICKS_PER_YEAR, InnoModel
 
 import innosim
 
@@ -47,7 +47,7 @@ def scaled_scenario(name: str, agents: int, years: int) -> innosim.Scenario:
 
 
 def _survival(born: np.ndarray, died: np.ndarray, tick_end: int, age_years: int) -> float:
-    h = TPY * age_years
+    h = TICKS_PER_YEAR * age_years
     seen = born + h <= tick_end
     if not seen.any():
         return math.nan

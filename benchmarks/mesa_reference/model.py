@@ -1,7 +1,7 @@
 """innosim's core model written idiomatically in Mesa: one Python object per agent.
 
 This is the reference for issue 6 ("100x Mesa on the same model"). It applies the rules of the
-core mechanisms (``innosim.mechanisms.CORE_MECHANISMS``: waves, founding, orientation, growth,
+core mechanisms (``innosim.model.CORE_MECHANISMS``: waves, founding, orientation, growth,
 finance, exits, accounting) in the engine's order, agent by agent, with Python loops and
 Python's ``random`` (``Model.random``), the way a Mesa user would write it. The switched-off
 mechanisms (policy, place, talent, careers, chains) keep their values from the start of the
@@ -24,11 +24,11 @@ import mesa
 import numpy as np
 
 from innosim.engine.state import Flows, compile_params, lever_defaults
-from innosim.mechanisms import CORE_MECHANISMS, NAMES
+from innosim.model import CORE_MECHANISMS, NAMES
 from innosim.params.scenario import Scenario
+from innosim.schema import TICKS_PER_YEAR
 
-TPY = 4  # ticks per year (a quarter per tick)
-GRADUATE_SHARE_AT_START = 0.15  # as innosim.engine.run.GRADUATE_SHARE_AT_START
+GRADUATE_SHARE_AT_START = 0.15  # as innosim.model.runner.GRADUATE_SHARE_AT_START
 
 WORKER, EMPLOYEE, FOUNDER = 0, 1, 2
 TOC, TOB, TOG = 0, 1, 2
@@ -40,7 +40,7 @@ DISABLED = frozenset(n for n in NAMES if n not in CORE_MECHANISMS)
 
 def per_tick(rate_per_year: float) -> float:
     """Probability per tick of an event with the given yearly hazard rate."""
-    return -math.expm1(-rate_per_year / TPY)
+    return -math.expm1(-rate_per_year / TICKS_PER_YEAR)
 
 
 def _pick(rnd, cum: list[float]) -> int:
@@ -135,7 +135,7 @@ class Person(mesa.Agent):
     def work(self) -> None:
         """Skill grows with work in innovative firms (growth mechanism)."""
         if self.employer is not None:
-            self.skill += self.model.g.skill_growth / TPY
+            self.skill += self.model.g.skill_growth / TICKS_PER_YEAR
             self.tenure += 1
 
 
@@ -213,8 +213,8 @@ class Firm(mesa.Agent):
         lam = (g.learning_rate_toc, g.learning_rate_tob, g.learning_rate_tog)[o]
         sig = (g.capability_noise_toc, g.capability_noise_tob, g.capability_noise_tog)[o]
         loga = math.log(max(self.capability, 1e-12))
-        loga += lam / TPY * (m.frontier[self.wave] - loga) + sig * math.sqrt(
-            1.0 / TPY
+        loga += lam / TICKS_PER_YEAR * (m.frontier[self.wave] - loga) + sig * math.sqrt(
+            1.0 / TICKS_PER_YEAR
         ) * m.random.gauss(0.0, 1.0)
         self.loga = min(max(loga, -20.0), 20.0)
         self.capability = math.exp(self.loga)
@@ -244,13 +244,17 @@ class Firm(mesa.Agent):
         emp = float(self.employment)
         per_head = g.labour_productivity * ((1.0 + emp) ** g.toc_scale_economies if o == TOC else 1)
         self.per_head = per_head
-        capacity = 1.5 * max(emp, 1.0) * per_head / TPY
+        capacity = 1.5 * max(emp, 1.0) * per_head / TICKS_PER_YEAR
         revenue = min(demand, capacity)  # no supplier purchases (chains is off)
-        young = (m.t - self.born) < 3 * TPY
-        wage_rate = g.innovation_wage / TPY * (1.0 - (m.levers.subsidy[self.city] if young else 0))
+        young = (m.t - self.born) < 3 * TICKS_PER_YEAR
+        wage_rate = (
+            g.innovation_wage
+            / TICKS_PER_YEAR
+            * (1.0 - (m.levers.subsidy[self.city] if young else 0))
+        )
         paid = max(emp - (self.founder is not None), 0.0)
         wages = paid * wage_rate
-        fixed = g.fixed_cost / TPY
+        fixed = g.fixed_cost / TICKS_PER_YEAR
         profit = revenue - wages - fixed
         self.revenue, self.wages, self.profit = revenue, wages, profit
         self.cash += profit
@@ -258,10 +262,10 @@ class Firm(mesa.Agent):
         growth_rate = revenue / max(prev, 1e-12) - 1.0 if prev > 0 else 0.0
         self.revenue_year = 0.8 * prev + 0.2 * revenue if prev > 0 else revenue
         mult = (g.valuation_multiple_toc, g.valuation_multiple_tob, g.valuation_multiple_tog)[o]
-        val = TPY * revenue * (mult + g.growth_premium * min(max(growth_rate, 0.0), 3.0))
-        recent = self.last_round >= 0 and m.t - self.last_round < 2 * TPY
+        val = TICKS_PER_YEAR * revenue * (mult + g.growth_premium * min(max(growth_rate, 0.0), 3.0))
+        recent = self.last_round >= 0 and m.t - self.last_round < 2 * TICKS_PER_YEAR
         self.valuation = max(val, self.post_money) if recent else val
-        need = TPY * demand / per_head
+        need = TICKS_PER_YEAR * demand / per_head
         spare = max(self.cash - 2.0 * (wages + fixed), 0.0)
         need += spare / max(g.innovation_wage * g.runway_years, 1e-9)
         need = min(max(need, 1.0), float(m.n_people))
@@ -276,7 +280,7 @@ class Firm(mesa.Agent):
     # finance (C9) ------------------------------------------------------------------------
     def seek_funding(self) -> None:
         m, g = self.model, self.model.g
-        cost = self.wages + g.fixed_cost / TPY
+        cost = self.wages + g.fixed_cost / TICKS_PER_YEAR
         if self.listed or self.rounds >= g.max_rounds or self.cash >= 2.0 * cost:
             return
         cum = m.fund_cum[self.city]
@@ -307,7 +311,7 @@ class Firm(mesa.Agent):
             if not self.success:
                 self.success = True
                 self.credit_founder()
-        age_years = (t - self.born) / TPY
+        age_years = (t - self.born) / TICKS_PER_YEAR
         if (
             not self.listed
             and self.valuation >= g.listing_valuation
@@ -440,7 +444,7 @@ class Fund(mesa.Agent):
     def update_appetite(self) -> None:
         """Track record, appetite feedback and reversion, LP commitments."""
         g = self.model.g
-        keep = 0.5 ** (1.0 / (TPY * g.track_record_years))
+        keep = 0.5 ** (1.0 / (TICKS_PER_YEAR * g.track_record_years))
         self.track_proceeds *= keep
         self.track_invested *= keep
         for p, a in self.realised_now:
@@ -458,10 +462,13 @@ class Fund(mesa.Agent):
         m, g = self.model, self.model.g
         base = m.levers.risk_appetite[self.city]
         self.appetite = min(
-            max(self.appetite + (base - self.appetite) * g.appetite_reversion / TPY, 0.0), 1.0
+            max(
+                self.appetite + (base - self.appetite) * g.appetite_reversion / TICKS_PER_YEAR, 0.0
+            ),
+            1.0,
         )
         perf = max(m.fund_performance[self.city], 0.0) ** g.lp_performance_elasticity
-        inflow = self.base_capital * g.lp_inflow_rate / TPY * min(perf, 10.0)
+        inflow = self.base_capital * g.lp_inflow_rate / TICKS_PER_YEAR * min(perf, 10.0)
         self.capital += inflow
         self.committed += inflow
         m.flows["lp_inflow"][self.city] += inflow
@@ -579,7 +586,7 @@ class InnoModel(mesa.Model):
         g, p = self.g, self.params
         out = []
         for w in range(self.n_waves):
-            age = (t - self.wave_start[w]) / TPY
+            age = (t - self.wave_start[w]) / TICKS_PER_YEAR
             if age < 0:
                 out.append(0.0)
                 continue
@@ -587,20 +594,27 @@ class InnoModel(mesa.Model):
             s = 1.0 / (1.0 + math.exp(-gr * (age - 4.0 / gr)))
             decline = math.exp(-g.wave_decline_rate * max(0.0, age - g.wave_life_years))
             out.append(
-                float(p.wave_weight[w]) * g.market_per_agent * self.n_people / TPY * s * decline
+                float(p.wave_weight[w])
+                * g.market_per_agent
+                * self.n_people
+                / TICKS_PER_YEAR
+                * s
+                * decline
             )
         return out
 
     # -- mechanisms, in innosim's order ----------------------------------------------------
     def waves(self) -> None:
-        now, year_ago = self._demand(self.t), self._demand(self.t - TPY)
+        now, year_ago = self._demand(self.t), self._demand(self.t - TICKS_PER_YEAR)
         self.market = now
         self.market_growth = [max(a - b, 0.0) for a, b in zip(now, year_ago, strict=True)]
         firms = self.firms
         if len(firms) == 0:
             return
         g = self.g
-        open_w = [0 <= (self.t - s) / TPY <= g.adaptation_window_years for s in self.wave_start]
+        open_w = [
+            0 <= (self.t - s) / TICKS_PER_YEAR <= g.adaptation_window_years for s in self.wave_start
+        ]
         if not any(open_w):
             return
         self.best_wave = []
@@ -665,7 +679,8 @@ class InnoModel(mesa.Model):
             for c in range(self.n_cities):
                 seg.append(self.market[w] * (1.0 - self.wave_toc[w]) * self.pool[c] / pool_total)
         seg += [
-            self.levers.procurement_budget[c] * self.pool[c] / TPY for c in range(self.n_cities)
+            self.levers.procurement_budget[c] * self.pool[c] / TICKS_PER_YEAR
+            for c in range(self.n_cities)
         ]
         self.segment_demand = seg
         firms.do("operate")
@@ -717,7 +732,7 @@ class InnoModel(mesa.Model):
             surplus[f.city] += f.revenue - f.wages
         va, share = [], []
         for c in range(n_c):
-            bg = (pool[c] - innov[c]) * self.productivity[c] / TPY
+            bg = (pool[c] - innov[c]) * self.productivity[c] / TICKS_PER_YEAR
             v = bg + wages_here[c] + surplus[c]
             va.append(v)
             share.append(min(max((wages_here[c] + surplus[c]) / (v if v > 0 else 1.0), 0.0), 1.0))
@@ -725,7 +740,8 @@ class InnoModel(mesa.Model):
         mean_share = sum(s * w for s, w in zip(share, safe, strict=True)) / sum(safe)
         for c in range(n_c):
             self.productivity[c] *= math.exp(
-                (g.productivity_growth + g.spillover_elasticity * (share[c] - mean_share)) / TPY
+                (g.productivity_growth + g.spillover_elasticity * (share[c] - mean_share))
+                / TICKS_PER_YEAR
             )
         self.records.append(
             {

@@ -20,14 +20,14 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from benchmarks.mesa_reference.compare import scaled_scenario
-from benchmarks.mesa_reference.model import DISABLED, TPY, InnoModel
+from benchmarks.mesa_reference.model import DISABLED, TICKS_PER_YEAR, InnoModel
 
 import innosim
 
 
 def _survival(born_died: list[tuple[int, int]], tick_end: int, age_years: int) -> float:
     """Share of firms old enough to be seen at ``age_years`` that lived that long."""
-    h = TPY * age_years
+    h = TICKS_PER_YEAR * age_years
     cohort = [(b, d) for b, d in born_died if b + h <= tick_end]
     if not cohort:
         return math.nan
@@ -49,9 +49,9 @@ def table(
     secs: list[float],
 ) -> list[dict]:
     rows = []
-    for y in range(len(ticks) // TPY):
-        q = ticks[y * TPY : (y + 1) * TPY]
-        end = (y + 1) * TPY
+    for y in range(len(ticks) // TICKS_PER_YEAR):
+        q = ticks[y * TICKS_PER_YEAR : (y + 1) * TICKS_PER_YEAR]
+        end = (y + 1) * TICKS_PER_YEAR
         # a firm's state at the end of year y: died after ``end`` counts as alive then
         bd = [(b, d if 0 <= d < end else -1) for b, d in born_died if b < end]
         rows.append(
@@ -64,7 +64,9 @@ def table(
                 "surv1": _survival(bd, end, 1),
                 "surv5": _survival(bd, end, 5),
                 "fund_x": _multiple(realised, end),
-                "s/yr": sum(secs[y * TPY : (y + 1) * TPY]) if secs else math.nan,
+                "s/yr": sum(secs[y * TICKS_PER_YEAR : (y + 1) * TICKS_PER_YEAR])
+                if secs
+                else math.nan,
             }
         )
     return rows

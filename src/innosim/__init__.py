@@ -22,7 +22,6 @@ from innosim.api import (
 )
 from innosim.data import conflicts, coverage, load_dataset, resolve
 from innosim.engine.rng import replicate_seeds
-from innosim.engine.run import RunResult, run, yearly
 from innosim.errors import InnosimError, InputError, InvariantError, ScenarioError, StoreError
 from innosim.experiments import load_targets, validate
 from innosim.experiments.calibrate import calibrate
@@ -31,6 +30,7 @@ from innosim.experiments.executor import Executor
 from innosim.experiments.explain import explain
 from innosim.experiments.sensitivity import sensitivity
 from innosim.experiments.sweep import sweep, sweep_summary
+from innosim.model.runner import RunResult, run, yearly
 from innosim.params.declarations import PARAMS
 from innosim.params.scenario import Scenario, list_scenarios, load_scenario
 from innosim.report.html import report as write_report

@@ -29,12 +29,12 @@ import numpy as np
 import pandas as pd
 
 from innosim.engine.rng import replicate_seeds
-from innosim.engine.run import RunResult, run, yearly
 from innosim.errors import InputError, StoreError
-from innosim.mechanisms.accounting import SERIES
+from innosim.model.runner import RunResult, run, yearly
 from innosim.params.declarations import BY_NAME, PARAMS
 from innosim.params.scenario import Scenario, load_scenario
 from innosim.params.spec import Group
+from innosim.schema import SERIES
 
 if TYPE_CHECKING:
     from innosim.store import RunStore
@@ -142,7 +142,6 @@ def simulate(
     check: bool = False,
     progress: Progress | None = None,
     disable: Iterable[str] = (),
-    backend: str | None = None,
 ) -> RunResult:
     """Run one simulation of a scenario.
 
@@ -165,15 +164,10 @@ def simulate(
     progress : callable, optional
         Called as ``progress(ticks_done, n_ticks)`` after every tick.
     disable : iterable of str
-        Mechanisms to switch off (names in :data:`innosim.mechanisms.NAMES`; ``accounting``
+        Mechanisms to switch off (names in :data:`innosim.model.NAMES`; ``accounting``
         cannot be). Switching off every mechanism outside
-        :data:`innosim.mechanisms.CORE_MECHANISMS` gives the core model that the Mesa reference
+        :data:`innosim.model.CORE_MECHANISMS` gives the core model that the Mesa reference
         benchmark implements (``innosim run --core-only``).
-    backend : {"auto", "numba", "numpy"}, optional
-        Compiled or NumPy mechanisms (default ``$INNOSIM_BACKEND``, else ``"auto"``: compiled
-        when Numba is installed); see :mod:`innosim.mechanisms.fast`. The backends draw
-        different random numbers: a seed reproduces a run on the same backend, and
-        ``meta["backend"]`` records which ran.
 
     Returns
     -------
@@ -190,7 +184,7 @@ def simulate(
     """
     seed = _check_seed(seed)
     sc = _prepare(scenario, scale, until)
-    result = run(sc, seed, check=check, progress=progress, disable=disable, backend=backend)
+    result = run(sc, seed, check=check, progress=progress, disable=disable)
     result.meta["scale"] = 1.0 if scale is None else float(scale)
     result.meta["until"] = sc.end_year
     if isinstance(seed, np.random.SeedSequence):
@@ -210,7 +204,7 @@ def _innosim_version() -> str:
 def run_id_of(result: RunResult) -> str:
     """The content-derived id of a run: first 16 hex digits of a SHA-256 over the scenario hash,
     seed (and replicate spawn key), innosim version, scale, final year, disabled mechanisms and
-    (for runs of the compiled backend) the backend.
+    the implementation (``meta["backend"]``: always "numba" since the NumPy twin was removed).
 
     The same scenario, seed and options give the same id, so re-running overwrites the run.
     """
@@ -224,7 +218,7 @@ def run_id_of(result: RunResult) -> str:
         "until": int(meta.get("until", result.scenario.end_year)),
         "disabled": list(meta.get("disabled", [])),
     }
-    if meta.get("backend", "numpy") != "numpy":  # NumPy runs keep the ids they always had
+    if meta.get("backend", "numpy") != "numpy":  # runs of the removed NumPy twin had none
         material["backend"] = meta["backend"]
     blob = json.dumps(material, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(blob).hexdigest()[:16]

@@ -283,18 +283,9 @@ def run_cmd(
             "switch off policy, place, talent, careers and chains.",
         ),
     ] = False,
-    backend: Annotated[
-        str | None,
-        typer.Option(
-            "--backend",
-            help="auto (compiled when Numba is installed), numba or numpy "
-            "(default: $INNOSIM_BACKEND or auto).",
-            show_default=False,
-        ),
-    ] = None,
 ) -> None:
     """Run one simulation, store it and print a per-city summary of its last year."""
-    from innosim.mechanisms import CORE_MECHANISMS, NAMES
+    from innosim.model import CORE_MECHANISMS, NAMES
     from innosim.report.figures import timeseries_figure
 
     off = {n.strip() for n in (disable or "").split(",") if n.strip()}
@@ -312,7 +303,6 @@ def run_cmd(
             check=check,
             progress=progress,
             disable=sorted(off),
-            backend=backend,
         )
     run_id, path = api.save_run(result, out)
     window = int(result.scenario.glob.get("volatility_window_years", 5))

@@ -29,8 +29,8 @@ from typing import Any, Final, Literal
 import numpy as np
 import pandas as pd
 
-from innosim.engine.run import run as run_model
 from innosim.errors import InputError
+from innosim.model.runner import run as run_model
 from innosim.params.declarations import BY_NAME
 from innosim.params.scenario import Scenario, list_scenarios, load_scenario
 from innosim.params.spec import ParamSpec

@@ -37,12 +37,12 @@ import numpy as np
 
 from innosim.engine.table import Table
 from innosim.params.declarations import CITY_NAMES, GLOBAL_NAMES, LEVERS
-from innosim.params.scenario import TICKS_PER_YEAR, Scenario
+from innosim.params.scenario import Scenario
 from innosim.params.waves import REQUIREMENTS
+from innosim.schema import FLOW_NAMES, TICKS_PER_YEAR
 
 __all__ = [
     "EMPLOYEE",
-    "FLOW_NAMES",
     "FOUNDER",
     "TOB",
     "TOC",
@@ -58,8 +58,6 @@ __all__ = [
 
 WORKER, EMPLOYEE, FOUNDER = 0, 1, 2
 TOC, TOB, TOG = 0, 1, 2
-ORIENTATIONS = ("To C", "To B", "To G")
-HISTORY = ("first_time", "after_failure", "after_success")
 DEATH_NONE, DEATH_FAILURE, DEATH_CLOSURE, DEATH_ACQUIRED = 0, 1, 2, 3
 
 PEOPLE_COLUMNS = {
@@ -253,31 +251,6 @@ class CityState:
     graduate_rate: np.ndarray  # graduates per person-agent per year (smoothed)
 
 
-FLOW_NAMES: tuple[str, ...] = (
-    "people_in",
-    "people_out",
-    "graduates",
-    "moves_in",
-    "moves_out",
-    "graduate_moves_in",
-    "graduate_moves_out",
-    "entries",
-    "exits",
-    "failures",
-    "listings",
-    "perceivers",
-    "deterred",
-    "restart_candidates",
-    "restarts",
-    "vc_invested",
-    "vc_returned",
-    "lp_inflow",
-    "hires",
-    "separations",
-)
-"""The per-tick flows per city, in the row order of :attr:`Flows.array`."""
-
-
 @dataclass
 class Flows:
     """Per-tick flows per city, reset at the start of every tick.
@@ -338,12 +311,12 @@ class State:
     archive: list[Mapping[str, np.ndarray]] = field(default_factory=list)
     firm_years: list[dict[str, np.ndarray]] = field(default_factory=list)
     record: dict[str, np.ndarray] = field(default_factory=dict)
-    # the buffer ``record`` views: (len(SERIES), n_cities), row i = series i of accounting.SERIES
+    # the buffer ``record`` views: (len(SERIES), n_cities), row i = series i of innosim.schema.SERIES
     # the array ``levers`` views: (len(LEVERS), n_cities), row i = lever LEVERS[i]
     lever_array: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     record_array: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     # this tick's (n_cities, n_cities) city-pair records (origin row, destination column), views
-    # into the run's arrays like ``record``: see ``innosim.engine.run.PAIR_SERIES``
+    # into the run's arrays like ``record``: see ``innosim.schema.PAIR_SERIES``
     pairs: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __setstate__(self, st: dict) -> None:

@@ -32,8 +32,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from innosim.engine.run import RunResult, run
 from innosim.errors import InputError
+from innosim.model.runner import RunResult, run
 from innosim.params.scenario import Scenario
 
 __all__ = [

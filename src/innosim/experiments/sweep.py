@@ -43,11 +43,11 @@ from innosim.api import (
     _prepare,
 )
 from innosim.engine.rng import replicate_seeds
-from innosim.engine.run import run, yearly
 from innosim.errors import InputError
 from innosim.experiments.compare import check_year
 from innosim.experiments.design import ParamRange, apply_point, make_design, parse_range
 from innosim.experiments.executor import Executor, iter_batches
+from innosim.model.runner import run, yearly
 from innosim.params.scenario import Scenario
 from innosim.store.sweeps import SweepStore, run_key
 

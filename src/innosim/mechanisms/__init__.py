@@ -1,64 +1,11 @@
-"""The model's mechanisms, one module each, run in the order of :data:`MECHANISMS`.
+"""The model's mechanisms, one module each: the rule, its claims and references, its code.
 
-Each module exposes ``NAME`` and ``step(state, params, rng) -> None``; it opens with the rule it
-implements, the claims of the source article (C1-C12) it represents and its references. Only the
-engine advances time. The order is one list, here:
-
-1. ``policy``      levers on a timeline (C7, C9, C10, C12)
-2. ``place``       infrastructure stocks and hub links (C1, C2)
-3. ``waves``       technology waves, S-curve markets, adaptation or decline (C1, C6, C7)
-4. ``talent``      graduates, entrants, retirement (C3, C5)
-5. ``careers``     job search, migration between cities, hiring (C3, C5, C11)
-6. ``founding``    opportunity, fear of failure, entry (C8, C9, C10)
-7. ``orientation`` To C / To B / To G from the local demand mix (C6, C7)
-8. ``growth``      learning, market shares, revenue, hiring and layoffs, cash (C6, C7, C12)
-9. ``chains``      chain masters, suppliers in any city, branch R&D, value capture (C4, C11)
-10. ``finance``    venture funds, appetite feedback from realised returns (C9)
-11. ``exits``      failure, listing, realisation, recycling of founders and staff (C8)
-12. ``accounting`` value added, income, employment, unicorns, flows (C11, C12)
+Each module opens with its rule (equations), the claims of the source article (C1-C12) it
+represents and its references, and holds the only implementation of that rule. A module
+exposes ``NAME`` and either ``step(state, params, rng)`` (NumPy over the state's tables:
+policy, place, talent, careers, chains) or ``make(params, rng) -> step`` (a compiled Numba
+kernel, prepared once per run: waves, founding, orientation, growth, finance, exits,
+accounting). Their order is set once, in :data:`innosim.model.MECHANISMS`; only the run loop
+(:func:`innosim.model.runner`) advances time. This package imports nothing of its own at import:
+import the mechanism you need, e.g. ``from innosim.mechanisms import founding``.
 """
-
-from __future__ import annotations
-
-from types import ModuleType
-
-from innosim.mechanisms import (
-    accounting,
-    careers,
-    chains,
-    exits,
-    finance,
-    founding,
-    growth,
-    orientation,
-    place,
-    policy,
-    talent,
-    waves,
-)
-
-MECHANISMS: tuple[ModuleType, ...] = (
-    policy,
-    place,
-    waves,
-    talent,
-    careers,
-    founding,
-    orientation,
-    growth,
-    chains,
-    finance,
-    exits,
-    accounting,
-)
-
-CORE_MECHANISMS: frozenset[str] = frozenset(
-    {"waves", "founding", "orientation", "growth", "finance", "exits", "accounting"}
-)
-"""The core used by the Mesa reference benchmark (people, firms, funds; founding, orientation,
-learning and growth, waves, finance, failure and recycling). ``talent``, ``careers``, ``place``,
-``chains`` and ``policy`` can be switched off with ``run(..., disable=...)``."""
-
-NAMES: tuple[str, ...] = tuple(m.NAME for m in MECHANISMS)
-
-__all__ = ["CORE_MECHANISMS", "MECHANISMS", "NAMES"]

@@ -19,203 +19,211 @@ unicorns, chain masters) are counts in the simulated replica, to be compared as 
 Growth volatility (C12) is computed from the yearly value-added series after the run.
 
 References: claims C11, C12; Jaffe, Trajtenberg, Henderson (1993); Bettencourt et al. (2007).
+
+Implementation. One kernel makes one pass over the people (pool, people in innovative firms, the wage bill
+where people work), one over the firms (operating surplus at headquarters and the firm counts)
+and one over the funds, then writes this tick's row of every series into the engine's record
+buffer (``state.record_array``, rows in the order of ``innosim.schema.SERIES``). Sums run in row
+order, as ``np.bincount`` does.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
-from innosim.engine.state import TOC, ModelParams, State
-from innosim.mechanisms._util import TPY, count_codes
+import numpy as np
+from numba import njit
+
+from innosim.engine.kernels.layout import F, P, U, b1, direct, f32, f64, i8, i32
+from innosim.engine.kernels.select import count_each, rows_at_least
+from innosim.schema import FLOW_NAMES, RECORDED_FLOWS, SERIES
 
 NAME = "accounting"
 
-SERIES: tuple[tuple[str, str, str], ...] = (
-    ("population", "persons", "residents in the talent pool (real-equivalent)"),
-    ("agents", "agents", "person-agents living in the city"),
-    ("graduates", "persons/yr", "university graduates (annualised, real-equivalent)"),
-    ("people_in", "agents/tick", "entrants to the pool (graduates and others)"),
-    ("people_out", "agents/tick", "people leaving the labour force"),
-    ("moves_in", "agents/tick", "people moving into the city"),
-    ("moves_out", "agents/tick", "people moving out of the city"),
-    ("graduate_moves_in", "agents/tick", "fresh graduates taking their first job in the city"),
-    (
-        "graduate_moves_out",
-        "agents/tick",
-        "fresh graduates of the city taking their first job elsewhere",
-    ),
-    (
-        "talent_net_inflow_rate",
-        "1/yr",
-        "net moves of people already in the labour force (fresh graduates' first-job moves "
-        "excluded, as in the Zhaopin ranking) / pool, annualised",
-    ),
-    (
-        "graduate_net_inflow_rate",
-        "1/yr",
-        "fresh graduates' first-job net moves / the city's graduates (negative: it exports "
-        "graduates, C5)",
-    ),
-    ("firms", "firms", "living innovative firms headquartered in the city"),
-    ("entries", "firms/tick", "firms founded"),
-    ("exits", "firms/tick", "firms that left the registry (failure, closure or acquisition)"),
-    ("failures", "firms/tick", "firms that ran out of cash"),
-    ("listings", "firms/tick", "firms that listed or were sold"),
-    ("employment", "persons", "people working in innovative firms in the city (real-equivalent)"),
-    ("unicorns", "firms", "living firms valued at or above unicorn_valuation"),
-    ("unicorns_toc", "firms", "unicorns that are To C"),
-    ("chain_masters", "firms", "chain masters headquartered in the city"),
-    ("chain_masters_toc", "firms", "chain masters that are To C"),
-    ("share_toc", "share", "share of living firms that are To C"),
-    ("share_tob", "share", "share of living firms that are To B"),
-    ("share_tog", "share", "share of living firms that are To G"),
-    ("value_added", "1e8 CNY/yr", "value added, annualised, real-equivalent (亿元)"),
-    ("innovation_value_added", "1e8 CNY/yr", "value added of innovative firms (亿元)"),
-    ("value_added_per_capita", "1e4 CNY/yr", "value added per person of the pool (万元)"),
-    ("income_per_capita", "1e4 CNY/yr", "labour income per person of the pool (万元)"),
-    ("productivity", "1e4 CNY/yr", "background value added per person (万元)"),
-    (
-        "vc_invested",
-        "1e8 CNY/yr",
-        "venture capital invested in the city's firms (亿元, annualised)",
-    ),
-    ("vc_returned", "1e8 CNY/yr", "proceeds returned to the city's funds (亿元, annualised)"),
-    ("fund_capital", "1e8 CNY", "dry powder of the city's funds (亿元)"),
-    ("risk_appetite", "share", "mean risk appetite of the city's funds"),
-    ("perceivers", "agents/tick", "people who perceived an opportunity"),
-    ("deterred", "agents/tick", "perceivers deterred by the failure penalty"),
-    ("restart_candidates", "agents/tick", "perceivers who had failed before"),
-    ("restarts", "agents/tick", "failed founders who founded again"),
-)
-
-RECORDED_FLOWS: tuple[str, ...] = (
-    "people_in",
-    "people_out",
-    "moves_in",
-    "moves_out",
-    "graduate_moves_in",
-    "graduate_moves_out",
-    "entries",
-    "exits",
-    "failures",
-    "listings",
-    "perceivers",
-    "deterred",
-    "restart_candidates",
-    "restarts",
-)
-"""Flows (``state.flows``) recorded as they are, each as the series of the same name."""
-FLOW_SERIES = frozenset(RECORDED_FLOWS)
-"""Per-tick flows: a year's value is the sum over its ticks."""
-RATE_SERIES = frozenset(
-    {
-        "talent_net_inflow_rate",
-        "graduate_net_inflow_rate",
-        "graduates",
-        "value_added",
-        "innovation_value_added",
-        "value_added_per_capita",
-        "income_per_capita",
-        "vc_invested",
-        "vc_returned",
-    }
-)
-"""Annualised rates: a year's value is the mean over its ticks. Other series are stocks: a
-year's value is the last tick's."""
-
 LABOUR_SHARE = 0.5  # share of background value added paid as labour income (China ~0.5, NBS)
 
+_S = {name: i for i, (name, _, _) in enumerate(SERIES)}
+_F = {name: i for i, name in enumerate(FLOW_NAMES)}
+# (record row, flow row) of the flows recorded as they are
+COPY_ROWS = np.array([(_S[k], _F[k]) for k in RECORDED_FLOWS], dtype=np.int64)
 
-def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
-    g, p, f, cs, fl, rec = (
-        params.g,
-        state.people,
-        state.firms,
-        state.city,
-        state.flows,
-        state.record,
+(
+    POPULATION, AGENTS, GRADUATES, TNIR, GNIR, EMPLOYMENT, VA, IVA, VAPC, IPC, PRODUCTIVITY,
+    VC_IN, VC_OUT, FUND_CAPITAL, RISK_APPETITE, FIRMS, UNICORNS, UNICORNS_TOC, MASTERS,
+    MASTERS_TOC, SHARE_TOC, SHARE_TOB, SHARE_TOG,
+) = (
+    _S[k]
+    for k in (
+        "population", "agents", "graduates", "talent_net_inflow_rate",
+        "graduate_net_inflow_rate", "employment", "value_added", "innovation_value_added",
+        "value_added_per_capita", "income_per_capita", "productivity", "vc_invested",
+        "vc_returned", "fund_capital", "risk_appetite", "firms", "unicorns", "unicorns_toc",
+        "chain_masters", "chain_masters_toc", "share_toc", "share_tob", "share_tog",
     )
-    n_c, ppa = params.n_cities, params.persons_per_agent
-    pool = count_codes(p.city, n_c).astype(np.float64)
-    cs.pool[:] = pool
-    safe_pool = np.maximum(pool, 1.0)
-    innov = count_codes(p.city, n_c, p.employer >= 0).astype(np.float64)
+)  # fmt: skip
+(F_GRAD, F_MIN, F_MOUT, F_GMIN, F_GMOUT, F_VCI, F_VCR) = (
+    _F[k]
+    for k in (
+        "graduates", "moves_in", "moves_out", "graduate_moves_in", "graduate_moves_out",
+        "vc_invested", "vc_returned",
+    )
+)  # fmt: skip
+_PG, _SPILL, _PPA, _UNICORN, _LS = range(5)
 
-    # value added --------------------------------------------------------------------------
-    bg = (pool - innov) * cs.productivity / TPY
-    if f.n:
-        linked = np.flatnonzero(p.employer >= 0)
-        where = p.city[linked].astype(np.int64)
-        per_head = f.wages / np.maximum(f.employment, 1)
-        wages_here = np.bincount(where, weights=per_head[p.employer[linked]], minlength=n_c)
-        surplus = f.revenue - f.procurement_out - f.wages
-        hq = f.city.astype(np.int64)
-        surplus_here = np.bincount(hq, weights=surplus, minlength=n_c)
-    else:
-        wages_here = surplus_here = np.zeros(n_c)
-    innov_va = wages_here + surplus_here
-    va = bg + innov_va
-    share = np.clip(innov_va / np.where(va > 0, va, 1.0), 0.0, 1.0)
-    cs.innovation_share[:] = share
-    mean_share = float(np.average(share, weights=safe_pool))
-    cs.productivity *= np.exp(
-        (g.productivity_growth + g.spillover_elasticity * (share - mean_share)) / TPY
-    )
-    cs.graduate_rate[:] = 0.9 * cs.graduate_rate + 0.1 * fl.graduates * TPY / safe_pool
 
-    yuan = TPY * ppa / 1e4  # model CNY per tick -> 亿元 per year, real-equivalent
-    rec["population"][:] = pool * ppa
-    rec["agents"][:] = pool
-    rec["graduates"][:] = fl.graduates * TPY * ppa
-    for k in RECORDED_FLOWS:
-        rec[k][:] = getattr(fl, k)
-    net = (fl.moves_in - fl.graduate_moves_in) - (fl.moves_out - fl.graduate_moves_out)
-    rec["talent_net_inflow_rate"][:] = net * TPY / safe_pool
-    rec["graduate_net_inflow_rate"][:] = np.where(
-        fl.graduates > 0,
-        (fl.graduate_moves_in - fl.graduate_moves_out) / np.maximum(fl.graduates, 1),
-        0.0,
-    )
-    rec["employment"][:] = innov * ppa
-    rec["value_added"][:] = va * yuan
-    rec["innovation_value_added"][:] = innov_va * yuan
-    rec["value_added_per_capita"][:] = va * TPY / safe_pool
-    rec["income_per_capita"][:] = (LABOUR_SHARE * bg + wages_here) * TPY / safe_pool
-    rec["productivity"][:] = cs.productivity
-    rec["vc_invested"][:] = fl.vc_invested * yuan
-    rec["vc_returned"][:] = fl.vc_returned * yuan
-    fu = state.funds
-    fcity = fu.city.astype(np.int64)
-    rec["fund_capital"][:] = np.bincount(fcity, weights=fu.capital, minlength=n_c) * ppa / 1e4
-    nf = np.bincount(fcity, minlength=n_c)
-    rec["risk_appetite"][:] = np.bincount(fcity, weights=fu.appetite, minlength=n_c) / np.maximum(
-        nf, 1
+@njit(cache=True)
+def kernel(
+    kp, copy_rows, pb, po, n_people, fb, fo, f_n, ub, uo, n_funds, pool_out, productivity,
+    innovation_share, graduate_rate, flows, rec,
+):  # fmt: skip
+    p_city, employer = i8(pb, po, P.city), i32(pb, po, P.employer)
+    f_city, wages, employment = i8(fb, fo, F.city), f32(fb, fo, F.wages), i32(fb, fo, F.employment)
+    revenue, procurement_out = f32(fb, fo, F.revenue), f32(fb, fo, F.procurement_out)
+    valuation, orientation = f32(fb, fo, F.valuation), i8(fb, fo, F.orientation)
+    chain_master = b1(fb, fo, F.chain_master)
+    fu_city, capital, appetite = i8(ub, uo, U.city), f64(ub, uo, U.capital), f32(ub, uo, U.appetite)
+    n_c = pool_out.shape[0]
+    ppa = kp[_PPA]
+    # the people: heads per city (64-byte compares per city), then the employed (found sixteen
+    # rows at a time): their number and wage cost per city; the wage sums are kept in eight
+    # lanes (row i adds to lane i % 8), added at the end (so they may differ from row-order
+    # sums in the last bits)
+    heads = np.zeros(n_c, np.int64)
+    count_each(p_city, n_people, heads)
+    linked = np.zeros(n_c, np.int64)
+    paid = np.zeros(n_c * 8)
+    per_head = np.empty(f_n)  # wage cost per head of every firm, paid where people work
+    for j in range(f_n):
+        per_head[j] = np.float64(wages[j]) / max(employment[j], 1)
+    rows = np.empty(n_people, np.int32)
+    for q in range(rows_at_least(employer, n_people, 0, rows)):
+        i = rows[q]
+        c = np.intp(p_city[i])
+        linked[c] += 1
+        paid[(c << 3) | (i & 7)] += per_head[employer[i]]
+    pool = np.zeros(n_c)
+    innov = np.zeros(n_c)
+    wages_here = np.zeros(n_c)
+    surplus_here = np.zeros(n_c)
+    for c in range(n_c):
+        pool[c] = heads[c]
+        innov[c] = linked[c]
+        for lane in range(8):
+            wages_here[c] += paid[8 * c + lane]
+    for c in range(n_c):
+        pool_out[c] = pool[c]
+    unicorn = np.float32(kp[_UNICORN])  # NumPy compares the float32 column in float32
+    # value added ----------------------------------------------------------------------------
+    firms = np.zeros(n_c)
+    uni = np.zeros(n_c)
+    uni_toc = np.zeros(n_c)
+    cm = np.zeros(n_c)
+    cm_toc = np.zeros(n_c)
+    by_o = np.zeros((3, n_c))
+    for j in range(f_n):
+        c = f_city[j]
+        surplus_here[c] += np.float64(revenue[j] - procurement_out[j] - wages[j])  # float32
+        firms[c] += 1.0
+        o = orientation[j]
+        if valuation[j] >= unicorn:
+            uni[c] += 1.0
+            if o == 0:
+                uni_toc[c] += 1.0
+        if chain_master[j]:
+            cm[c] += 1.0
+            if o == 0:
+                cm_toc[c] += 1.0
+        if 0 <= o <= 2:
+            by_o[o, c] += 1.0
+    bg = np.empty(n_c)
+    va = np.empty(n_c)
+    innov_va = np.empty(n_c)
+    share = np.empty(n_c)
+    num = 0.0
+    den = 0.0
+    for c in range(n_c):
+        bg[c] = (pool[c] - innov[c]) * productivity[c] / 4.0
+        innov_va[c] = wages_here[c] + surplus_here[c]
+        va[c] = bg[c] + innov_va[c]
+        s = innov_va[c] / (va[c] if va[c] > 0 else 1.0)
+        share[c] = min(max(s, 0.0), 1.0)
+        innovation_share[c] = share[c]
+        w = max(pool[c], 1.0)
+        num += share[c] * w
+        den += w
+    mean_share = num / den
+    for c in range(n_c):
+        productivity[c] *= math.exp((kp[_PG] + kp[_SPILL] * (share[c] - mean_share)) / 4.0)
+    # records ----------------------------------------------------------------------------------
+    yuan = 4.0 * ppa / 1e4
+    fund_cap = np.zeros(n_c)
+    app = np.zeros(n_c)
+    nf = np.zeros(n_c)
+    for j in range(n_funds):
+        c = fu_city[j]
+        fund_cap[c] += capital[j]
+        app[c] += np.float64(appetite[j])
+        nf[c] += 1.0
+    for c in range(n_c):
+        safe_pool = max(pool[c], 1.0)
+        grads = flows[F_GRAD, c]
+        graduate_rate[c] = 0.9 * graduate_rate[c] + 0.1 * grads * 4.0 / safe_pool
+        rec[POPULATION, c] = pool[c] * ppa
+        rec[AGENTS, c] = pool[c]
+        rec[GRADUATES, c] = grads * 4.0 * ppa
+        for r in range(copy_rows.shape[0]):
+            rec[copy_rows[r, 0], c] = flows[copy_rows[r, 1], c]
+        net = (flows[F_MIN, c] - flows[F_GMIN, c]) - (flows[F_MOUT, c] - flows[F_GMOUT, c])
+        rec[TNIR, c] = net * 4.0 / safe_pool
+        rec[GNIR, c] = (
+            (flows[F_GMIN, c] - flows[F_GMOUT, c]) / max(grads, 1.0) if grads > 0 else 0.0
+        )
+        rec[EMPLOYMENT, c] = innov[c] * ppa
+        rec[VA, c] = va[c] * yuan
+        rec[IVA, c] = innov_va[c] * yuan
+        rec[VAPC, c] = va[c] * 4.0 / safe_pool
+        rec[IPC, c] = (kp[_LS] * bg[c] + wages_here[c]) * 4.0 / safe_pool
+        rec[PRODUCTIVITY, c] = productivity[c]
+        rec[VC_IN, c] = flows[F_VCI, c] * yuan
+        rec[VC_OUT, c] = flows[F_VCR, c] * yuan
+        rec[FUND_CAPITAL, c] = fund_cap[c] * ppa / 1e4
+        rec[RISK_APPETITE, c] = app[c] / max(nf[c], 1.0)
+        safe_f = max(firms[c], 1.0)
+        rec[FIRMS, c] = firms[c]
+        rec[UNICORNS, c] = uni[c]
+        rec[UNICORNS_TOC, c] = uni_toc[c]
+        rec[MASTERS, c] = cm[c]
+        rec[MASTERS_TOC, c] = cm_toc[c]
+        rec[SHARE_TOC, c] = by_o[0, c] / safe_f
+        rec[SHARE_TOB, c] = by_o[1, c] / safe_f
+        rec[SHARE_TOG, c] = by_o[2, c] / safe_f
+
+
+def make(params, rng):
+    g = params.g
+    kp = np.array(
+        [
+            g.productivity_growth,
+            g.spillover_elasticity,
+            params.persons_per_agent,
+            g.unicorn_valuation,
+            LABOUR_SHARE,
+        ],
+        dtype=np.float64,
     )
 
-    # firms ---------------------------------------------------------------------------------
-    if f.n:
-        hq = f.city.astype(np.int64)
-        o = f.orientation
-        firms = np.bincount(hq, minlength=n_c).astype(np.float64)
-        uni = f.valuation >= g.unicorn_valuation
-        rec["firms"][:] = firms
-        rec["unicorns"][:] = np.bincount(hq[uni], minlength=n_c)
-        rec["unicorns_toc"][:] = np.bincount(hq[uni & (o == TOC)], minlength=n_c)
-        cm = f.chain_master
-        rec["chain_masters"][:] = np.bincount(hq[cm], minlength=n_c)
-        rec["chain_masters_toc"][:] = np.bincount(hq[cm & (o == TOC)], minlength=n_c)
-        safe_f = np.maximum(firms, 1.0)
-        for k, code in (("share_toc", 0), ("share_tob", 1), ("share_tog", 2)):
-            rec[k][:] = np.bincount(hq[o == code], minlength=n_c) / safe_f
-    else:
-        for k in (
-            "firms",
-            "unicorns",
-            "unicorns_toc",
-            "chain_masters",
-            "chain_masters_toc",
-            "share_toc",
-            "share_tob",
-            "share_tog",
-        ):
-            rec[k][:] = 0.0
+    call = direct(kernel)
+
+    def step(state, params, rng) -> None:
+        p, f, fu, cs = state.people, state.firms, state.funds, state.city
+        call(
+            kp, COPY_ROWS, p.block, p.offsets, p.n, f.block, f.offsets, f.n, fu.block, fu.offsets,
+            fu.n, cs.pool, cs.productivity, cs.innovation_share, cs.graduate_rate,
+            state.flows.array, state.record_array,
+        )  # fmt: skip
+
+    step.parts = (kp, COPY_ROWS)  # for the fused tick (fast.tick)
+    return step
+
+
+__all__ = ["make"]

@@ -32,7 +32,7 @@ import numpy as np
 
 from innosim.engine.ops import release_people
 from innosim.engine.state import EMPLOYEE, FOUNDER, ModelParams, State
-from innosim.mechanisms._util import categorical_rows, count_codes, rank_within, sample_rows
+from innosim.mechanisms.sampling import categorical_rows, count_codes, rank_within, sample_rows
 
 NAME = "careers"
 

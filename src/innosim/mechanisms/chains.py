@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from innosim.engine.state import TOB, TOG, ModelParams, State
-from innosim.mechanisms._util import rank_within
+from innosim.mechanisms.sampling import rank_within
 
 NAME = "chains"
 

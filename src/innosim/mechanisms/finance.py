@@ -33,147 +33,327 @@ Money is conserved: for every fund, capital = start + commitments - invested + r
 
 References: Landier (2005); Kerr, Nanda, Rhodes-Kropf (2014); Gompers et al. (2010);
 Sorenson and Stuart (2001) on local VC; Kaplan and Schoar (2005).
+
+Implementation. One kernel call per tick, in the NumPy step's order:
+
+1. feedback: the funds' track records decay and take in the realisations the exits mechanism
+   left on the state (summed per fund first, as ``np.bincount`` does), appetites move with the
+   clipped log multiple, the cities' fund performance with their pooled multiple, and appetites
+   revert to the city's lever;
+2. commitments per fund (summed per city into the ``lp_inflow`` flow);
+3. deals: one pass over the firms finds those seeking money, draws the fund each pitches from
+   its city's row of probabilities (reach x dry powder, computed in the kernel), reads the
+   signal against the fund's hurdle and prices the round; the accepted candidates are ordered
+   by fund and a random key (one argsort of ``fund + u``), taken while each fund's running sum
+   stays within its dry powder, and then applied to the firms, the funds and the flows, with
+   one ledger row each.
+
+The ledger rows are written by the kernel into the free rows of the ledger's columns: if there
+are fewer free rows than deals, nothing of step 3 is applied, the stream is rewound and ``-k``
+is returned; the caller makes room and calls again with ``deals_only`` set (steps 1 and 2 are
+not repeated; the same draws are taken again). The float32 arithmetic of the NumPy step (the
+firm's cost and the float32 part of its signal) is done in float32 here too.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
-from innosim.engine.state import TOC, ModelParams, State
-from innosim.mechanisms._util import TPY, categorical_rows
+import numpy as np
+from numba import njit
+
+from innosim.engine.kernels.layout import FL, LV, F, L, U, b1, direct, f32, f64, i8, i16, i32, i64
+from innosim.engine.kernels.rng import categorical, normal, seed_state, uniform
+from innosim.engine.state import TOC
+from innosim.schema import TICKS_PER_YEAR
 
 NAME = "finance"
 
+# kp: the run's constants
+(
+    _KEEP, _LEARN, _REVERT, _LP_RATE, _LP_ELAST, _COST, _MAX_ROUNDS, _REPUTATION, _NOISE,
+    _HURDLE, _RELIEF, _TOC_AVERSION, _SEED, _STEP, _DILUTION, _REACH,
+) = range(16)  # fmt: skip
+# kp[_REACH + c * n_cities + c2] = exp(-dist(c, c2) / fund_reach_km)
 
-def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
-    g, f, fu, fl, cs = params.g, state.firms, state.funds, state.flows, state.city
-    n_c = params.n_cities
-    fcity = fu.city.astype(np.int64)
+NO_FUND = np.zeros(0, np.int64)  # what the step leaves on the state once it read realisations
+NO_PROCEEDS = np.zeros(0, np.float64)
+NO_AMOUNT = np.zeros(0, np.float64)
 
-    # 1. appetite and performance feedback ------------------------------------------------
-    # the fund's track record: realised proceeds and the amounts they came from, both
-    # discounted with a half-life of track_record_years (a running, TVPI-like multiple)
-    keep = 0.5 ** (1.0 / (TPY * g.track_record_years))
-    fu.track_proceeds[:] = fu.track_proceeds * keep
-    fu.track_invested[:] = fu.track_invested * keep
-    if state.realised_fund.size:
-        fund_r = state.realised_fund
-        fu.track_proceeds[:] += np.bincount(fund_r, weights=state.realised_proceeds, minlength=fu.n)
-        fu.track_invested[:] += np.bincount(fund_r, weights=state.realised_amount, minlength=fu.n)
-    has = fu.track_invested > 0
-    if has.any():
-        logm = np.clip(
-            np.log(np.maximum(fu.track_proceeds[has], 1e-12) / fu.track_invested[has]), -3.0, 3.0
-        )
-        fu.appetite[has] = np.clip(
-            fu.appetite[has] + g.appetite_learning_rate * g.appetite_sensitivity * logm, 0.0, 1.0
-        )
-    if state.realised_fund.size:
-        fund_r = state.realised_fund
-        rc = fcity[fund_r]
-        got_c = np.bincount(rc, weights=state.realised_proceeds, minlength=n_c)
-        paid_c = np.bincount(rc, weights=state.realised_amount, minlength=n_c)
-        mult = np.minimum(got_c / np.maximum(paid_c, 1e-12), 20.0)
-        cs.fund_performance[:] = np.where(
-            paid_c > 0, 0.9 * cs.fund_performance + 0.1 * mult, cs.fund_performance
-        )
-        state.realised_fund = np.zeros(0, np.int64)
-        state.realised_proceeds = np.zeros(0, np.float64)
-        state.realised_amount = np.zeros(0, np.float64)
 
-    base = state.levers.risk_appetite[fcity]
-    fu.appetite[:] = np.clip(fu.appetite + (base - fu.appetite) * g.appetite_reversion / TPY, 0, 1)
+@njit(cache=True)
+def kernel(
+    ks, kp, t, deals_only, r_fund, r_proceeds, r_amount, levers, fund_performance, flows,
+    ub, uo, n_funds, fb, fo, f_n, lb, lo, led_n, room,
+):  # fmt: skip
+    """One tick of finance; returns the number k of deals (ledger rows written at ``led_n``).
 
-    # 2. commitments ----------------------------------------------------------------------
-    perf = np.maximum(cs.fund_performance[fcity], 0.0) ** g.lp_performance_elasticity
-    inflow = fu.base_capital * g.lp_inflow_rate / TPY * np.minimum(perf, 10.0)
-    fu.capital[:] = fu.capital + inflow
-    fu.committed[:] = fu.committed + inflow
-    fl.lp_inflow += np.bincount(fcity, weights=inflow, minlength=n_c)
-
-    # 3. deals ----------------------------------------------------------------------------
-    if f.n == 0:
-        return
-    cost = f.wages + g.fixed_cost / TPY
-    seeking = (~f.listed) & (f.rounds < g.max_rounds) & (f.cash < 2.0 * cost)
-    pitch = np.flatnonzero(seeking)
-    if pitch.size == 0:
-        return
-    reach = np.exp(-params.dist_km / g.fund_reach_km)  # (city, city)
-    weight = reach[:, fcity] * np.maximum(fu.capital, 0.0)[None, :]  # (city, fund)
-    s = weight.sum(axis=1, keepdims=True)
-    probs = np.where(s > 0, weight / np.where(s > 0, s, 1.0), 0.0)
-    pcity = f.city[pitch].astype(np.int64)
-    has_money = s[pcity, 0] > 0
-    pitch, pcity = pitch[has_money], pcity[has_money]
-    if pitch.size == 0:
-        return
-    fund = categorical_rows(rng, probs, pcity)
-    app = fu.appetite[fund].astype(np.float64)
-    prev = np.maximum(f.revenue_year[pitch], 1e-12)
-    growth = np.where(f.revenue_year[pitch] > 0, f.revenue[pitch] / prev - 1.0, 0.0)
-    signal = (
-        np.log(np.maximum(f.capability[pitch], 1e-12))
-        + 0.5 * np.clip(growth, -1.0, 3.0)
-        + g.success_reputation * (f.founder_history[pitch] == 2)
-        + g.signal_noise * rng.standard_normal(pitch.size)
+    If k exceeds the free ledger rows (``room``) the deals are not applied, the stream is
+    rewound and -k is returned; call again with ``deals_only`` (feedback and commitments are
+    done).
+    """
+    risk_appetite = levers[LV.risk_appetite]
+    fu_city, base_capital = i8(ub, uo, U.city), f64(ub, uo, U.base_capital)
+    capital, committed, invested = (
+        f64(ub, uo, U.capital),
+        f64(ub, uo, U.committed),
+        f64(ub, uo, U.invested),
     )
-    hurdle = (
-        g.investment_hurdle
-        - g.appetite_hurdle_relief * app
-        + g.toc_variance_aversion * (1.0 - app) * (f.orientation[pitch] == TOC)
+    appetite, deals = f32(ub, uo, U.appetite), i32(ub, uo, U.deals)
+    track_proceeds, track_invested = f64(ub, uo, U.track_proceeds), f64(ub, uo, U.track_invested)
+    id_, city, listed, rounds = (
+        i64(fb, fo, F.id),
+        i8(fb, fo, F.city),
+        b1(fb, fo, F.listed),
+        i8(fb, fo, F.rounds),
     )
-    yes = signal > hurdle
-    pitch, fund, pcity = pitch[yes], fund[yes], pcity[yes]
-    if pitch.size == 0:
-        return
-    # price on progress: the fund values the firm at its current valuation (never below the
-    # seed round's pre-money) and buys at most ``round_dilution`` of it; a firm that has made
-    # no progress gets a smaller round at about the same price (a flat round)
-    d = g.round_dilution
-    size = g.seed_round * g.round_step ** f.rounds[pitch].astype(np.float64)
-    pre = np.maximum(f.valuation[pitch].astype(np.float64), g.seed_round * (1.0 - d) / d)
-    amount = np.minimum(size, pre * d / (1.0 - d))
-    # budget: random order within each fund, cumulative sum within the dry powder
-    order = np.lexsort((rng.random(pitch.size), fund))
-    pitch, fund, pcity, amount, pre = (
-        pitch[order],
-        fund[order],
-        pcity[order],
-        amount[order],
-        pre[order],
+    cash, wages, revenue = f32(fb, fo, F.cash), f32(fb, fo, F.wages), f32(fb, fo, F.revenue)
+    revenue_year, capability = f32(fb, fo, F.revenue_year), f32(fb, fo, F.capability)
+    founder_history, orientation = i8(fb, fo, F.founder_history), i8(fb, fo, F.orientation)
+    valuation, raised, post_money = (
+        f32(fb, fo, F.valuation),
+        f32(fb, fo, F.raised),
+        f32(fb, fo, F.post_money),
     )
-    starts = np.r_[0, np.flatnonzero(fund[1:] != fund[:-1]) + 1]
-    csum = np.cumsum(amount)
-    base = np.repeat(csum[starts] - amount[starts], np.diff(np.r_[starts, fund.size]))
-    ok = (csum - base) <= fu.capital[fund]
-    pitch, fund, pcity, amount, pre = pitch[ok], fund[ok], pcity[ok], amount[ok], pre[ok]
-    if pitch.size == 0:
-        return
-    post = pre + amount
-    stake = amount / post
-    f.cash[pitch] += amount.astype(np.float32)
-    f.raised[pitch] += amount.astype(np.float32)
-    f.rounds[pitch] += 1
-    f.post_money[pitch] = post
-    f.valuation[pitch] = np.maximum(f.valuation[pitch], post)
-    f.last_round[pitch] = state.t
-    f.retained[pitch] *= (1.0 - stake).astype(np.float32)
-    np.subtract.at(fu.capital, fund, amount)
-    np.add.at(fu.invested, fund, amount)
-    np.add.at(fu.deals, fund, 1)
-    fl.vc_invested += np.bincount(pcity, weights=amount, minlength=n_c)
-    state.ledger.append(
-        pitch.size,
-        fund=fund.astype(np.int16),
-        firm_id=f.id[pitch],
-        firm_city=pcity.astype(np.int8),
-        tick=state.t,
-        round=(f.rounds[pitch] - 1).astype(np.int8),
-        amount=amount.astype(np.float32),
-        stake=stake.astype(np.float32),
-        retained_entry=f.retained[pitch],
-        proceeds=0.0,
-        realised=False,
-        realised_tick=-1,
+    last_round, retained = i16(fb, fo, F.last_round), f32(fb, fo, F.retained)
+    l_fund, l_firm_id, l_firm_city = (
+        i16(lb, lo, L.fund),
+        i64(lb, lo, L.firm_id),
+        i8(lb, lo, L.firm_city),
     )
+    l_tick, l_round, l_amount = i16(lb, lo, L.tick), i8(lb, lo, L.round), f32(lb, lo, L.amount)
+    l_stake, l_retained_entry = f32(lb, lo, L.stake), f32(lb, lo, L.retained_entry)
+    l_proceeds, l_realised = f32(lb, lo, L.proceeds), b1(lb, lo, L.realised)
+    l_realised_tick = i16(lb, lo, L.realised_tick)
+    n_c = fund_performance.shape[0]
+    cw = np.zeros((3, n_c))  # per city: commitments, dry powder in reach, invested
+    if not deals_only:
+        # 1. feedback -----------------------------------------------------------------------
+        keep = kp[_KEEP]
+        n_r = r_fund.shape[0]
+        if n_r:
+            got = np.zeros((2, n_funds + n_c))  # proceeds, amounts: per fund, then per city
+            for r in range(n_r):
+                j = r_fund[r]
+                got[0, j] += r_proceeds[r]
+                got[1, j] += r_amount[r]
+                c = n_funds + fu_city[j]
+                got[0, c] += r_proceeds[r]
+                got[1, c] += r_amount[r]
+        for j in range(n_funds):
+            tp = track_proceeds[j] * keep
+            ti = track_invested[j] * keep
+            if n_r:
+                tp += got[0, j]
+                ti += got[1, j]
+            track_proceeds[j] = tp
+            track_invested[j] = ti
+            if ti > 0.0:
+                logm = min(max(math.log(max(tp, 1e-12) / ti), -3.0), 3.0)
+                a = np.float64(appetite[j]) + kp[_LEARN] * logm
+                appetite[j] = min(max(a, 0.0), 1.0)
+        if n_r:
+            for c in range(n_c):
+                paid = got[1, n_funds + c]
+                if paid > 0.0:
+                    mult = min(got[0, n_funds + c] / max(paid, 1e-12), 20.0)
+                    fund_performance[c] = 0.9 * fund_performance[c] + 0.1 * mult
+        # 2. reversion and commitments ------------------------------------------------------
+        perf = cw[1]  # scratch until the deals
+        for c in range(n_c):
+            perf[c] = min(max(fund_performance[c], 0.0) ** kp[_LP_ELAST], 10.0)
+        for j in range(n_funds):
+            c = fu_city[j]
+            a = np.float64(appetite[j])
+            a = a + (risk_appetite[c] - a) * kp[_REVERT] / 4.0
+            appetite[j] = min(max(a, 0.0), 1.0)
+            inflow = base_capital[j] * kp[_LP_RATE] / 4.0 * perf[c]
+            capital[j] = capital[j] + inflow
+            committed[j] = committed[j] + inflow
+            cw[0, c] += inflow
+        for c in range(n_c):
+            flows[FL.lp_inflow, c] += cw[0, c]
+
+    # 3. deals ------------------------------------------------------------------------------
+    if f_n == 0:
+        return 0
+    # the fund a firm of each city pitches: probability ∝ reach x dry powder
+    probs = np.empty((n_c, n_funds))
+    total = cw[1]
+    for c in range(n_c):
+        s = 0.0
+        for j in range(n_funds):
+            w = kp[_REACH + c * n_c + fu_city[j]] * max(capital[j], 0.0)
+            probs[c, j] = w
+            s += w
+        total[c] = s
+        if s > 0.0:
+            for j in range(n_funds):
+                probs[c, j] /= s
+    s0, s1, s2, s3 = ks[0], ks[1], ks[2], ks[3]
+    cost0 = np.float32(kp[_COST])
+    eps32 = np.float32(1e-12)
+    half32 = np.float32(0.5)
+    noise = kp[_NOISE]
+    d = kp[_DILUTION]
+    pre_min = kp[_SEED] * (1.0 - d) / d
+    ci = np.empty((2, f_n), np.int64)  # candidate firm row, fund
+    cf = np.empty((3, f_n))  # amount, pre-money value, sort key
+    m = 0
+    for i in range(f_n):
+        if listed[i] or rounds[i] >= kp[_MAX_ROUNDS]:
+            continue
+        cost = wages[i] + cost0  # float32, as the NumPy step computes it
+        if not cash[i] < np.float32(2.0) * cost:
+            continue
+        c = city[i]
+        if not total[c] > 0.0:
+            continue
+        j = categorical(ks, probs[c])
+        app = np.float64(appetite[j])
+        if revenue_year[i] > 0:
+            growth = revenue[i] / max(revenue_year[i], eps32) - np.float32(1.0)
+        else:
+            growth = np.float32(0.0)
+        growth = min(max(growth, np.float32(-1.0)), np.float32(3.0))
+        s32 = np.log(max(capability[i], eps32)) + half32 * growth
+        signal = np.float64(s32) + kp[_REPUTATION] * (1.0 if founder_history[i] == 2 else 0.0)
+        if noise != 0.0:
+            signal += noise * normal(ks)
+        hurdle = kp[_HURDLE] - kp[_RELIEF] * app
+        if orientation[i] == TOC:
+            hurdle += kp[_TOC_AVERSION] * (1.0 - app)
+        if not signal > hurdle:
+            continue
+        size = kp[_SEED] * kp[_STEP] ** np.float64(rounds[i])
+        pre = max(np.float64(valuation[i]), pre_min)
+        ci[0, m] = i
+        ci[1, m] = j
+        cf[0, m] = min(size, pre * d / (1.0 - d))
+        cf[1, m] = pre
+        cf[2, m] = j + uniform(ks)  # by fund, in random order within a fund
+        m += 1
+    if m == 0:
+        return 0
+    order = np.argsort(cf[2, :m])
+    # budget: within each fund, the running sum (deals taken and refused) within its dry
+    # powder at the start of the deals; once over, the rest of the fund's list is refused
+    k = 0
+    run = 0.0
+    prev = -1
+    for q in range(m):
+        x = order[q]
+        j = ci[1, x]
+        if j != prev:
+            run = 0.0
+            prev = j
+        run += cf[0, x]
+        if run <= capital[j]:
+            k += 1
+        else:
+            order[q] = -1
+    if k > room:
+        ks[0], ks[1], ks[2], ks[3] = s0, s1, s2, s3
+        return -k
+    # apply, in the order of the ledger rows
+    invested_c = cw[2]
+    r = led_n
+    for q in range(m):
+        x = order[q]
+        if x < 0:
+            continue
+        i = ci[0, x]
+        j = ci[1, x]
+        amount = cf[0, x]
+        post = cf[1, x] + amount
+        stake = amount / post
+        amount32 = np.float32(amount)
+        cash[i] = cash[i] + amount32
+        raised[i] = raised[i] + amount32
+        rnd = rounds[i]
+        rounds[i] = rnd + 1
+        post_money[i] = post
+        valuation[i] = max(np.float64(valuation[i]), post)
+        last_round[i] = t
+        retained[i] = retained[i] * np.float32(1.0 - stake)
+        capital[j] -= amount
+        invested[j] += amount
+        deals[j] += 1
+        c = city[i]
+        invested_c[c] += amount
+        l_fund[r] = j
+        l_firm_id[r] = id_[i]
+        l_firm_city[r] = c
+        l_tick[r] = t
+        l_round[r] = rnd
+        l_amount[r] = amount32
+        l_stake[r] = stake
+        l_retained_entry[r] = retained[i]
+        l_proceeds[r] = 0.0
+        l_realised[r] = False
+        l_realised_tick[r] = -1
+        r += 1
+    for c in range(n_c):
+        flows[FL.vc_invested, c] += invested_c[c]
+    return k
+
+
+def make(params, rng):
+    g = params.g
+    kp = np.array(
+        [
+            0.5 ** (1.0 / (TICKS_PER_YEAR * g.track_record_years)),
+            g.appetite_learning_rate * g.appetite_sensitivity,
+            g.appetite_reversion,
+            g.lp_inflow_rate,
+            g.lp_performance_elasticity,
+            g.fixed_cost / TICKS_PER_YEAR,
+            g.max_rounds,
+            g.success_reputation,
+            g.signal_noise,
+            g.investment_hurdle,
+            g.appetite_hurdle_relief,
+            g.toc_variance_aversion,
+            g.seed_round,
+            g.round_step,
+            g.round_dilution,
+            *np.exp(-params.dist_km / g.fund_reach_km).ravel(),  # (city, city), row by row
+        ],
+        dtype=np.float64,
+    )
+    ks = seed_state(rng)
+    call = direct(kernel)
+
+    def step(state, params, rng) -> None:
+        fu, f, led = state.funds, state.firms, state.ledger
+        r_fund = state.realised_fund
+        k = call(
+            ks, kp, state.t, False, r_fund, state.realised_proceeds, state.realised_amount,
+            state.lever_array, state.city.fund_performance, state.flows.array, fu.block,
+            fu.offsets, fu.n, f.block, f.offsets, f.n, led.block, led.offsets, led.n,
+            led.capacity - led.n,
+        )  # fmt: skip
+        realisations_read(state)
+        if k < 0:  # not enough free ledger rows: grow, then the same draws again (deals only)
+            led.reserve(led.n - k)
+            k = call(
+                ks, kp, state.t, True, NO_FUND, NO_PROCEEDS, NO_AMOUNT, state.lever_array,
+                state.city.fund_performance, state.flows.array, fu.block, fu.offsets, fu.n,
+                f.block, f.offsets, f.n, led.block, led.offsets, led.n, led.capacity - led.n,
+            )  # fmt: skip
+        if k:
+            led.claim(k)  # the kernel wrote the rows
+
+    step.parts = (ks, kp)  # for the fused tick (fast.tick)
+    return step
+
+
+def realisations_read(state) -> None:
+    """The kernel read last tick's realisations: leave none for the next tick."""
+    if state.realised_fund.shape[0]:
+        state.realised_fund = NO_FUND
+        state.realised_proceeds = NO_PROCEEDS
+        state.realised_amount = NO_AMOUNT
+
+
+__all__ = ["make", "realisations_read"]

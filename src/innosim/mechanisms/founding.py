@@ -33,102 +33,249 @@ orientation is set by the orientation mechanism that runs next. Founder history 
 
 References: Landier (2005); Cahn, Girotti, Landier (2021); Armour and Cumming (2008); GEM
 reports (fear of failure); Kerr, Nanda, Rhodes-Kropf (2014).
+
+Implementation. One pass picks the perceivers city by city at the largest city's rate and thins them to each
+city's own (geometric skips: O(perceivers) random numbers, as ``sample_rows_by_group``), values
+each opportunity against the city's failure penalty, counts perceivers, deterred, restart
+candidates and restarts, releases founders from their jobs and links them to the firms they
+start; the new firm rows are then appended by the table.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
-from innosim.engine.ops import release_people
-from innosim.engine.state import FOUNDER, ModelParams, State
-from innosim.mechanisms._util import categorical_rows, sample_rows_by_group
+import numpy as np
+from numba import njit
+
+from innosim.engine.kernels.layout import FL, LV, F, P, b1, direct, f32, i8, i16, i32, i64, u8
+from innosim.engine.kernels.rng import categorical, normal, seed_state, skip, uniform
+from innosim.engine.state import FOUNDER
 
 NAME = "founding"
 
+# kp: the run's constants
+_RATE, _ETA, _W_SKILL, _W_EXP, _THRESH, _FCOST, _PREMIUM, _CAP0, _CAPDISP = range(9)
 
-def opportunity(state: State, params: ModelParams) -> tuple[np.ndarray, np.ndarray]:
-    """(O_c per city, probability of entering each wave per city (n_cities, n_waves))."""
-    growth = state.market_growth
-    total = growth.sum()
-    if total <= 0:
-        share = (state.market > 0).astype(float)
-        share = share / max(share.sum(), 1.0)
+
+@njit(cache=True)
+def kernel(
+    ks, kp, t, next_id, market, market_growth, fit, pb, po, n_people, fb, fo, f_n, room,
+    levers, flows,
+):  # fmt: skip
+    """Founders of this tick, written as new firm rows ``f_n ...``; returns their number k.
+
+    If k exceeds ``room`` (free rows in the firm columns) nothing is changed, the stream is
+    rewound and -k is returned: the caller makes room and calls again (same draws).
+    """
+    city, status, employer = i8(pb, po, P.city), i8(pb, po, P.status), i32(pb, po, P.employer)
+    skill, ventures = f32(pb, po, P.skill), u8(pb, po, P.ventures)
+    failures, last_outcome = u8(pb, po, P.failures), i8(pb, po, P.last_outcome)
+    tolerance, process_control = levers[LV.failure_tolerance], levers[LV.process_control]
+    private_support, stigma = levers[LV.private_support], levers[LV.stigma]
+    restart_cost = levers[LV.restart_cost]
+    n_c, n_w = fit.shape
+    # opportunity per city and the probability of each wave (founding.opportunity)
+    total = 0.0
+    for w in range(n_w):
+        total += market_growth[w]
+    share = np.zeros(n_w)
+    if total <= 0.0:
+        k_open = 0.0
+        for w in range(n_w):
+            if market[w] > 0.0:
+                share[w] = 1.0
+                k_open += 1.0
+        for w in range(n_w):
+            share[w] /= max(k_open, 1.0)
     else:
-        share = growth / total
-    w = state.city.fit * share[None, :]
-    o = w.sum(axis=1)
-    probs = w / np.maximum(o[:, None], 1e-300)
-    return o, probs
+        for w in range(n_w):
+            share[w] = market_growth[w] / total
+    o = np.zeros(n_c)
+    probs = np.zeros((n_c, n_w))
+    o_sum = 0.0
+    for c in range(n_c):
+        for w in range(n_w):
+            probs[c, w] = fit[c, w] * share[w]
+            o[c] += probs[c, w]
+        for w in range(n_w):
+            probs[c, w] /= max(o[c], 1e-300)
+        o_sum += o[c]
+    if o_sum <= 0.0:
+        return 0
+    p_c = np.zeros(n_c)
+    pmax = 0.0
+    for c in range(n_c):
+        p_c[c] = -math.expm1(-(kp[_RATE] / 4.0) * max(o[c], 0.0) ** kp[_ETA])
+        pmax = max(pmax, p_c[c])
+    if pmax <= 0.0 or n_people == 0:
+        return 0
+    saved = ks.copy()
+    # pass 1: perceivers and their decisions (counts kept aside until we know there is room)
+    counts = np.zeros((4, n_c))  # perceivers, deterred, restart candidates, restarts
+    founders = np.empty(16, np.int64)
+    k = 0
+    log1m = math.log1p(-pmax) if pmax < 1.0 else -math.inf
+    i = skip(ks, log1m) if pmax < 1.0 else 0
+    while i < n_people:
+        c = city[i]
+        if (p_c[c] >= pmax or uniform(ks) < p_c[c] / pmax) and status[i] != FOUNDER:
+            failed = failures[i] > 0
+            value = normal(ks) + kp[_W_SKILL] * skill[i] + kp[_W_EXP] * ventures[i] - kp[_THRESH]
+            penalty = (
+                kp[_FCOST] * (1.0 - tolerance[c])
+                + process_control[c]
+                - private_support[c]
+                + (stigma[c] + restart_cost[c] if failed else 0.0)
+            )
+            found = value - penalty > 0.0
+            counts[0, c] += 1.0
+            if value > 0.0 and not found:
+                counts[1, c] += 1.0
+            if failed:
+                counts[2, c] += 1.0
+                if found:
+                    counts[3, c] += 1.0
+            if found:
+                if k == founders.shape[0]:
+                    grown = np.empty(2 * k, np.int64)
+                    grown[:k] = founders
+                    founders = grown
+                founders[k] = i
+                k += 1
+        i += 1 + (skip(ks, log1m) if pmax < 1.0 else 0)
+    if k > room:
+        ks[:] = saved
+        return -k
+    # pass 2: apply
+    id_, f_city, branch, orientation = (
+        i64(fb, fo, F.id),
+        i8(fb, fo, F.city),
+        i8(fb, fo, F.branch),
+        i8(fb, fo, F.orientation),
+    )
+    f_wave, born, founder = i8(fb, fo, F.wave), i16(fb, fo, F.born), i32(fb, fo, F.founder)
+    founder_history, capability = i8(fb, fo, F.founder_history), f32(fb, fo, F.capability)
+    employment, target, demand = (
+        i32(fb, fo, F.employment),
+        f32(fb, fo, F.target),
+        f32(fb, fo, F.demand),
+    )
+    revenue, revenue_year = f32(fb, fo, F.revenue), f32(fb, fo, F.revenue_year)
+    procurement_in, procurement_out = f32(fb, fo, F.procurement_in), f32(fb, fo, F.procurement_out)
+    wages, profit, cash = f32(fb, fo, F.wages), f32(fb, fo, F.profit), f32(fb, fo, F.cash)
+    valuation, post_money = f32(fb, fo, F.valuation), f32(fb, fo, F.post_money)
+    last_round, raised, rounds = (
+        i16(fb, fo, F.last_round),
+        f32(fb, fo, F.raised),
+        i8(fb, fo, F.rounds),
+    )
+    retained, chain_master, listed = (
+        f32(fb, fo, F.retained),
+        b1(fb, fo, F.chain_master),
+        b1(fb, fo, F.listed),
+    )
+    unicorn_ever, success = b1(fb, fo, F.unicorn_ever), b1(fb, fo, F.success)
+    died, death_kind = i16(fb, fo, F.died), i8(fb, fo, F.death_kind)
+    for c in range(n_c):
+        flows[FL.perceivers, c] += counts[0, c]
+        flows[FL.deterred, c] += counts[1, c]
+        flows[FL.restart_candidates, c] += counts[2, c]
+        flows[FL.restarts, c] += counts[3, c]
+    for j in range(k):
+        i = founders[j]
+        c = city[i]
+        # founders leave their jobs (release_people; founders themselves were not candidates)
+        e = employer[i]
+        if e >= 0:
+            employment[e] -= 1
+            flows[FL.separations, c] += 1.0
+        history = last_outcome[i]
+        log_cap = math.log(0.5 + np.float64(skill[i])) + (kp[_PREMIUM] if history == 2 else 0.0)
+        r = f_n + j
+        id_[r] = next_id + j
+        f_city[r] = c
+        branch[r] = -1
+        orientation[r] = -1
+        f_wave[r] = categorical(ks, probs[c])
+        born[r] = t
+        founder[r] = i
+        founder_history[r] = history
+        capability[r] = math.exp(log_cap + 0.5 * normal(ks))
+        employment[r] = 1
+        target[r] = 1.0
+        demand[r] = 0.0
+        revenue[r] = 0.0
+        revenue_year[r] = 0.0
+        procurement_in[r] = 0.0
+        procurement_out[r] = 0.0
+        wages[r] = 0.0
+        profit[r] = 0.0
+        cash[r] = kp[_CAP0] * math.exp(kp[_CAPDISP] * normal(ks))
+        valuation[r] = 0.0
+        post_money[r] = 0.0
+        last_round[r] = -1
+        raised[r] = 0.0
+        rounds[r] = 0
+        retained[r] = 1.0
+        chain_master[r] = False
+        listed[r] = False
+        unicorn_ever[r] = False
+        success[r] = False
+        died[r] = -1
+        death_kind[r] = 0
+        status[i] = FOUNDER
+        employer[i] = r
+        ventures[i] = min(int(ventures[i]) + 1, 255)
+        flows[FL.entries, c] += 1.0
+    return k
 
 
-def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
-    g, p, f, fl, lv = params.g, state.people, state.firms, state.flows, state.levers
-    n_c = params.n_cities
-    o, wave_probs = opportunity(state, params)
-    if o.sum() <= 0:
-        return
-    p_c = -np.expm1(
-        -(g.opportunity_rate / 4) * np.power(np.maximum(o, 0.0), g.opportunity_market_elasticity)
+def make(params, rng):
+    g = params.g
+    kp = np.array(
+        [
+            g.opportunity_rate,
+            g.opportunity_market_elasticity,
+            g.founder_skill_weight,
+            g.founder_experience_weight,
+            g.founding_threshold,
+            g.failure_cost,
+            g.success_capability_premium,
+            g.founder_capital,
+            g.founder_capital_dispersion,
+        ],
+        dtype=np.float64,
     )
-    cand = sample_rows_by_group(rng, p.city, p_c)
-    cand = cand[p.status[cand] != FOUNDER]
-    if cand.size == 0:
-        return
-    city = p.city[cand].astype(np.int64)
-    failed = p.failures[cand] > 0
-    value = (
-        rng.standard_normal(cand.size)
-        + g.founder_skill_weight * p.skill[cand]
-        + g.founder_experience_weight * p.ventures[cand]
-        - g.founding_threshold
-    )
-    penalty = (
-        g.failure_cost * (1.0 - lv.failure_tolerance[city])
-        + lv.process_control[city]
-        - lv.private_support[city]
-        + failed * (lv.stigma[city] + lv.restart_cost[city])
-    )
-    found = value - penalty > 0
-    deterred = (value > 0) & ~found
-    fl.perceivers += np.bincount(city, minlength=n_c)
-    fl.deterred += np.bincount(city[deterred], minlength=n_c)
-    fl.restart_candidates += np.bincount(city[failed], minlength=n_c)
-    fl.restarts += np.bincount(city[failed & found], minlength=n_c)
-    founders = cand[found]
-    k = founders.size
-    if k == 0:
-        return
-    fcity = city[found]
-    # founders leave their jobs
-    release_people(state, founders[p.employer[founders] >= 0])
-    wave = categorical_rows(rng, wave_probs, fcity)
-    skill = p.skill[founders].astype(np.float64)
-    history = p.last_outcome[founders]
-    log_cap = np.log(0.5 + skill) + g.success_capability_premium * (history == 2)
-    cap = np.exp(rng.normal(log_cap, 0.5)).astype(np.float32)
-    own = g.founder_capital * np.exp(g.founder_capital_dispersion * rng.standard_normal(k))
-    rows = f.append(
-        k,
-        id=state.new_firm_ids(k),
-        city=fcity.astype(np.int8),
-        branch=-1,
-        orientation=-1,
-        wave=wave.astype(np.int8),
-        born=state.t,
-        founder=founders.astype(np.int32),
-        founder_history=history,
-        capability=cap,
-        employment=1,
-        target=1.0,
-        cash=own.astype(np.float32),
-        retained=1.0,
-        died=-1,
-        last_round=-1,
-    )
-    new_rows = np.arange(rows.start, rows.stop, dtype=np.int32)
-    p.status[founders] = FOUNDER
-    p.employer[founders] = new_rows
-    p.ventures[founders] = np.minimum(p.ventures[founders].astype(np.int64) + 1, 255).astype(
-        np.uint8
-    )
-    fl.entries += np.bincount(fcity, minlength=n_c)
+    ks = seed_state(rng)
+
+    entry = direct(kernel)
+
+    def step(state, params, rng) -> None:
+        p, f = state.people, state.firms
+
+        def call(room: int) -> int:
+            return entry(
+                ks, kp, state.t, state.next_firm_id, state.market, state.market_growth,
+                state.city.fit, p.block, p.offsets, p.n, f.block, f.offsets, f.n, room,
+                state.lever_array, state.flows.array,
+            )  # fmt: skip
+
+        k = call(f.capacity - f.n)
+        if k < 0:  # not enough free rows: grow, then the same draws again (the stream rewound)
+            f.reserve(f.n - k)
+            k = call(f.capacity - f.n)
+        founded(state, k)
+
+    step.parts = (ks, kp)  # for the fused tick (fast.tick)
+    return step
+
+
+def founded(state, k: int) -> None:
+    """The kernel wrote ``k`` new firm rows: the table and the id counter take them."""
+    if k:
+        state.firms.claim(k)
+        state.next_firm_id += k
+
+
+__all__ = ["founded", "make"]

@@ -33,139 +33,312 @@ post-money value for two years.
 
 References: Gibrat; Axtell (2001); Ma, Chen, Tong, Di (2008); Haltiwanger, Jarmin, Miranda
 (2013); Dosi, Fagiolo, Roventini (2010); Nelson and Winter (1982) on routines and search.
+
+Implementation. One kernel call per tick (two scratch allocations inside). Four passes over the firm rows:
+(1) log capability and each wave's frontier; (2) learning (normal steps drawn two at a time by
+Marsaglia's polar method, only for orientations whose noise is not zero), the new capability
+and the log attraction with its maximum; (3) attraction and its total per segment (segments
+and their demand as ``innosim.mechanisms.growth.segments``); (4) demand, revenue, wages,
+profit, cash, ``revenue_year``, valuation, target employment and the excess staff to lay off.
+Then one pass over the people adds skill and tenure for everyone employed and, for firms with
+excess staff, keeps a uniform random subset of that many of their ``EMPLOYEE`` staff
+(reservoir sampling; the NumPy step's random order within the firm gives the same
+distribution); the chosen are released as ``innosim.engine.ops.release_people`` does (employees
+only: no founder links to clear).
+
+Arithmetic follows the NumPy step: float64 from the float32 columns, the same order of
+operations, float32 stores; values read back after a store (cash for the spare-cash hiring,
+target for the layoffs) are read from the stored float32 value, as there. ``log1p(L)`` and To C
+revenue per head ``pi (1 + L)^s`` are tabulated once per run with NumPy for employment
+``L < 512`` (the NumPy step's own values; computed directly above that), and ``log fit`` once
+per tick per city and wave.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
-from innosim.engine.ops import release_people
-from innosim.engine.state import EMPLOYEE, TOB, TOC, TOG, ModelParams, State
-from innosim.mechanisms._util import TPY, rank_within
+import numpy as np
+from numba import njit
+
+from innosim.engine.kernels.layout import FL, LV, F, P, b1, direct, f32, i8, i16, i32
+from innosim.engine.kernels.rng import seed_state, uniform
+from innosim.engine.kernels.select import rows_at_least
+from innosim.engine.state import EMPLOYEE, TOB, TOC, TOG, WORKER
 
 NAME = "growth"
 
+# kp: the run's constants (orientation triples To C, To B, To G); then, from _TABLE,
+# log1p(L) and labour_productivity * (1 + L)^toc_scale_economies for employment L < _K (as NumPy
+# computes them: the same values as the NumPy step's), then wave_toc per wave
+(
+    _SKILL, _LAM, _SIG, _ALPHA, _MULT, _THETA, _LP, _SCALE, _WAGE, _FIXED, _PREMIUM,
+    _RHO, _MARGIN, _RUNWAY, _SPEED, _TABLE,
+) = (0, 1, 4, 7, 10, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23)  # fmt: skip
+_K = 512
+_LOG1P, _TOC_HEAD, _TOC_SHARE = _TABLE, _TABLE + _K, _TABLE + 2 * _K
 
-def _by_orientation(o: np.ndarray, toc: float, tob: float, tog: float) -> np.ndarray:
-    return np.array([toc, tob, tog], dtype=np.float64)[o]
+
+@njit(cache=True)
+def _work(employer, skill, tenure, n_people, sg, rows):
+    """Skill and tenure grow for everyone who works in an innovative firm; their rows, in
+    order, are written to ``rows`` (returns their number)."""
+    m = rows_at_least(employer, n_people, 0, rows)
+    for j in range(m):
+        i = rows[j]
+        skill[i] += sg
+        tenure[i] += 1
+    return m
 
 
-def segments(state: State, params: ModelParams) -> tuple[np.ndarray, np.ndarray]:
-    """Segment of every firm and demand per tick of every segment.
-
-    To C of wave w -> segment w (one national market: traffic knows no city limits);
-    To B of wave w in city c -> n_w + w * n_c + c (enterprise clients buy from nearby suppliers,
-    so each city holds its share of the enterprise market, in proportion to its pool);
-    To G of city c -> n_w + n_w * n_c + c (the city's own procurement budget).
-    """
-    f, n_w, n_c = state.firms, params.n_waves, params.n_cities
-    o = f.orientation.astype(np.int64)
-    wave, city = f.wave.astype(np.int64), f.city.astype(np.int64)
-    seg = np.where(
-        o == TOC, wave, np.where(o == TOB, n_w + wave * n_c + city, n_w + n_w * n_c + city)
+@njit(cache=True, error_model="numpy")
+def kernel(ks, kp, t, market, pool, fit, levers, flows, pb, po, n_people, fb, fo, f_n):
+    """One tick of growth; returns the number of people laid off."""
+    subsidy, budget = levers[LV.subsidy], levers[LV.procurement_budget]
+    employer, status = i32(pb, po, P.employer), i8(pb, po, P.status)
+    skill, tenure, p_city = f32(pb, po, P.skill), i16(pb, po, P.tenure), i8(pb, po, P.city)
+    orientation, wave, city = i8(fb, fo, F.orientation), i8(fb, fo, F.wave), i8(fb, fo, F.city)
+    born, founder, capability = (
+        i16(fb, fo, F.born),
+        i32(fb, fo, F.founder),
+        f32(fb, fo, F.capability),
     )
-    pool = state.city.pool
-    local = pool / max(float(pool.sum()), 1.0)
-    tob = (state.market * (1.0 - params.wave_toc))[:, None] * local[None, :]
-    d = np.concatenate(
+    employment, target, demand = (
+        i32(fb, fo, F.employment),
+        f32(fb, fo, F.target),
+        f32(fb, fo, F.demand),
+    )
+    revenue, revenue_year = f32(fb, fo, F.revenue), f32(fb, fo, F.revenue_year)
+    procurement_in, procurement_out = f32(fb, fo, F.procurement_in), f32(fb, fo, F.procurement_out)
+    wages, profit, cash = f32(fb, fo, F.wages), f32(fb, fo, F.profit), f32(fb, fo, F.cash)
+    valuation, post_money = f32(fb, fo, F.valuation), f32(fb, fo, F.post_money)
+    last_round, chain_master = i16(fb, fo, F.last_round), b1(fb, fo, F.chain_master)
+    sg = np.float32(kp[_SKILL])
+    laid_off = 0
+    rows = np.empty(n_people, np.int32)  # the people employed
+    if f_n == 0:
+        _work(employer, skill, tenure, n_people, sg, rows)
+        return 0
+    n_c, n_w = fit.shape
+    n_seg = n_w + n_w * n_c + n_c
+    tpy = 4.0
+    # scratch (two allocations): log capability, attraction, frontier, segment demand and
+    # attraction totals; segment, excess staff, reservoir offsets and counts
+    fbuf = np.empty(2 * f_n + n_w + 2 * n_seg + n_c * n_w)
+    loga = fbuf[:f_n]
+    att = fbuf[f_n : 2 * f_n]  # log attraction, then attraction
+    frontier = fbuf[2 * f_n : 2 * f_n + n_w]
+    seg_d = fbuf[2 * f_n + n_w : 2 * f_n + n_w + n_seg]
+    total = fbuf[2 * f_n + n_w + n_seg : 2 * f_n + n_w + 2 * n_seg]
+    log_fit = fbuf[2 * f_n + n_w + 2 * n_seg :].reshape((n_c, n_w))
+    ibuf = np.zeros(4 * f_n, np.int64)
+    seg = ibuf[:f_n]
+    excess = ibuf[f_n : 2 * f_n]
+    off = ibuf[2 * f_n : 3 * f_n]
+    seen = ibuf[3 * f_n :]
+
+    # learning: frontier per wave, then the step toward it ---------------------------------
+    frontier[:] = -np.inf
+    for c in range(n_c):
+        for w in range(n_w):
+            log_fit[c, w] = math.log(max(fit[c, w], 1e-12))
+    for r in range(f_n):
+        x = math.log(max(np.float64(capability[r]), 1e-12))
+        loga[r] = x
+        w = wave[r]
+        if x > frontier[w]:
+            frontier[w] = x
+    top = -np.inf
+    have = False  # the second normal of the last pair is waiting
+    z_spare = 0.0
+    for r in range(f_n):
+        o = orientation[r]
+        k = o + 3 if o < 0 else o  # the NumPy step indexes a 3-array by o (-1: the last)
+        w = wave[r]
+        c = city[r]
+        x = loga[r]
+        sig = kp[_SIG + k]
+        z = 0.0
+        if sig != 0.0:
+            if have:
+                z = z_spare
+                have = False
+            else:  # Marsaglia's polar method: two independent normals, no trigonometry
+                while True:
+                    u = 2.0 * uniform(ks) - 1.0
+                    v = 2.0 * uniform(ks) - 1.0
+                    q = u * u + v * v
+                    if 0.0 < q < 1.0:
+                        break
+                scale = math.sqrt(-2.0 * math.log(q) / q)
+                z = u * scale
+                z_spare = v * scale
+                have = True
+        x += kp[_LAM + k] / tpy * (frontier[w] - x) + sig * 0.5 * z
+        x = min(max(x, -20.0), 20.0)
+        loga[r] = x
+        capability[r] = math.exp(x)
+        if o == TOC:
+            seg[r] = w
+        elif o == TOB:
+            seg[r] = n_w + w * n_c + c
+        else:
+            seg[r] = n_w + n_w * n_c + c
+        staff = employment[r]
+        l1p = kp[_LOG1P + staff] if 0 <= staff < _K else math.log1p(np.float64(staff))
+        la = kp[_THETA] * x + kp[_ALPHA + k] * l1p + (0.0 if o == TOG else log_fit[c, w])
+        att[r] = la
+        if la > top:
+            top = la
+
+    # segments: demand per tick, attraction totals ------------------------------------------
+    pool_sum = 0.0
+    for c in range(n_c):
+        pool_sum += pool[c]
+    pool_sum = max(pool_sum, 1.0)
+    for w in range(n_w):
+        share = kp[_TOC_SHARE + w]
+        seg_d[w] = market[w] * share
+        m_b = market[w] * (1.0 - share)
+        for c in range(n_c):
+            seg_d[n_w + w * n_c + c] = m_b * (pool[c] / pool_sum)
+    for c in range(n_c):
+        seg_d[n_w + n_w * n_c + c] = budget[c] * pool[c] / tpy
+    total[:] = 0.0
+    for r in range(f_n):
+        a = math.exp(att[r] - top)
+        att[r] = a
+        total[seg[r]] += a
+
+    # revenue, costs, cash, valuation, target; excess staff ---------------------------------
+    lp = kp[_LP]
+    wage = kp[_WAGE]
+    fixed = kp[_FIXED] / tpy
+    d_pin = max(wage, 1e-9)
+    d_spare = max(wage * kp[_RUNWAY], 1e-9)
+    cap_n = float(n_people)
+    cut = 0
+    for r in range(f_n):
+        o = orientation[r]
+        k = o + 3 if o < 0 else o
+        s = seg[r]
+        d = seg_d[s] * att[r] / max(total[s], 1e-300)
+        demand[r] = d
+        pin = np.float64(procurement_in[r])
+        emp = np.float64(employment[r])
+        if o != TOC:
+            per_head = lp
+        elif 0 <= employment[r] < _K:
+            per_head = kp[_TOC_HEAD + employment[r]]
+        else:
+            per_head = lp * (1.0 + emp) ** kp[_SCALE]
+        capacity = 1.5 * max(emp, 1.0) * per_head / tpy
+        rev = min(d + pin, capacity)
+        sub = subsidy[city[r]] if (t - born[r]) < 3 * 4 else 0.0
+        wage_rate = wage / tpy * (1.0 - sub)
+        paid = max(emp - (1.0 if founder[r] >= 0 else 0.0), 0.0)
+        wg = paid * wage_rate
+        pr = rev - wg - fixed - np.float64(procurement_out[r])
+        revenue[r] = rev
+        wages[r] = wg
+        profit[r] = pr
+        cash[r] = np.float64(cash[r]) + pr
+        prev = np.float64(revenue_year[r])
+        if prev > 0.0:
+            growth = rev / max(prev, 1e-12) - 1.0
+            revenue_year[r] = 0.8 * prev + 0.2 * rev
+        else:
+            growth = 0.0
+            revenue_year[r] = rev
+        val = tpy * rev * (kp[_MULT + k] + kp[_PREMIUM] * min(max(growth, 0.0), 3.0))
+        lr = last_round[r]
+        if lr >= 0 and (t - lr) < 2 * 4:
+            val = max(val, np.float64(post_money[r]))
+        valuation[r] = val
+        rho = kp[_RHO] if chain_master[r] else 0.0
+        need = tpy * d * (1.0 - rho) / per_head
+        need += tpy * pin * (1.0 - kp[_MARGIN]) / d_pin
+        spare = max(np.float64(cash[r]) - 2.0 * (wg + fixed), 0.0)
+        need += spare / d_spare
+        need = min(max(need, 1.0), cap_n)
+        target[r] = emp + kp[_SPEED] * (need - emp)
+        cut_r = math.floor(emp - max(math.ceil(np.float64(target[r])), 1.0))
+        if cut_r > 0:
+            excess[r] = cut_r
+            cut += 1
+
+    # people: skill and tenure; layoffs (a uniform random subset of each firm's employees) ---
+    m = _work(employer, skill, tenure, n_people, sg, rows)
+    if cut == 0:
+        return 0
+    size = 0
+    for r in range(f_n):
+        off[r] = size
+        size += excess[r]
+    chosen = np.empty(size, np.int64)
+    for q in range(m):
+        i = rows[q]
+        e = employer[i]
+        x_e = excess[e]
+        if x_e > 0 and status[i] == EMPLOYEE:
+            j = seen[e]
+            if j < x_e:
+                chosen[off[e] + j] = i
+            else:  # reservoir sampling (Algorithm R)
+                slot = int(uniform(ks) * (j + 1))
+                if slot < x_e:
+                    chosen[off[e] + slot] = i
+            seen[e] = j + 1
+    for r in range(f_n):
+        fired = min(excess[r], seen[r])
+        for j in range(fired):
+            i = chosen[off[r] + j]
+            employer[i] = -1
+            status[i] = WORKER
+            employment[r] -= 1
+            flows[FL.separations, p_city[i]] += 1.0
+        laid_off += fired
+    return laid_off
+
+
+def make(params, rng):
+    g = params.g
+    scale = g.toc_scale_economies
+    kp = np.array(
         [
-            state.market * params.wave_toc,
-            tob.reshape(-1),
-            state.levers.procurement_budget * pool / TPY,
-        ]
-    )
-    return seg, d
+            g.skill_growth / 4,
+            g.learning_rate_toc, g.learning_rate_tob, g.learning_rate_tog,
+            g.capability_noise_toc, g.capability_noise_tob, g.capability_noise_tog,
+            g.increasing_returns_toc, g.increasing_returns_tob, g.increasing_returns_tog,
+            g.valuation_multiple_toc, g.valuation_multiple_tob, g.valuation_multiple_tog,
+            g.capability_weight,
+            g.labour_productivity,
+            g.toc_scale_economies,
+            g.innovation_wage,
+            g.fixed_cost,
+            g.growth_premium,
+            g.procurement_share,
+            g.supplier_margin,
+            g.runway_years,
+            g.hiring_speed,
+            *np.log1p(np.arange(_K, dtype=np.float64)),
+            *(g.labour_productivity * (1.0 + np.arange(_K, dtype=np.float64)) ** scale),
+            *np.asarray(params.wave_toc, dtype=np.float64),
+        ],
+        dtype=np.float64,
+    )  # fmt: skip
+    ks = seed_state(rng)
+    call = direct(kernel)
+
+    def step(state, params, rng) -> None:
+        p, f = state.people, state.firms
+        call(
+            ks, kp, state.t, state.market, state.city.pool, state.city.fit, state.lever_array,
+            state.flows.array, p.block, p.offsets, p.n, f.block, f.offsets, f.n,
+        )  # fmt: skip
+
+    step.parts = (ks, kp)  # for the fused tick (fast.tick)
+    return step
 
 
-def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
-    g, f, p, lv = params.g, state.firms, state.people, state.levers
-    # skill grows with work in innovative firms
-    # (a masked add over every row: adding 0 leaves the others bit for bit, and it avoids the
-    # gather-scatter of boolean indexing, about 10x faster on 10^6 people)
-    working = p.employer >= 0
-    skill, tenure = p.skill, p.tenure  # views into the table's columns
-    np.add(skill, working * np.float32(g.skill_growth / TPY), out=skill)
-    np.add(tenure, working, out=tenure)
-    if f.n == 0:
-        return
-    n = f.n
-    o = f.orientation.astype(np.int64)
-    wave = f.wave.astype(np.int64)
-    city = f.city.astype(np.int64)
-
-    # learning ----------------------------------------------------------------------------
-    loga = np.log(np.maximum(f.capability.astype(np.float64), 1e-12))
-    frontier = np.full(params.n_waves, -np.inf)
-    np.maximum.at(frontier, wave, loga)
-    lam = _by_orientation(o, g.learning_rate_toc, g.learning_rate_tob, g.learning_rate_tog)
-    sig = _by_orientation(o, g.capability_noise_toc, g.capability_noise_tob, g.capability_noise_tog)
-    loga += lam / TPY * (frontier[wave] - loga) + sig * np.sqrt(1.0 / TPY) * rng.standard_normal(n)
-    loga = np.clip(loga, -20.0, 20.0)
-    f.capability[:] = np.exp(loga)
-
-    # demand ------------------------------------------------------------------------------
-    seg, seg_demand = segments(state, params)
-    alpha = _by_orientation(
-        o, g.increasing_returns_toc, g.increasing_returns_tob, g.increasing_returns_tog
-    )
-    fit = np.where(o == TOG, 1.0, state.city.fit[city, wave])
-    log_attr = (
-        g.capability_weight * loga + alpha * np.log1p(f.employment) + np.log(np.maximum(fit, 1e-12))
-    )
-    log_attr -= log_attr.max()
-    attr = np.exp(log_attr)
-    total = np.bincount(seg, weights=attr, minlength=seg_demand.size)
-    demand = seg_demand[seg] * attr / np.maximum(total[seg], 1e-300)
-    f.demand[:] = demand
-    pin = f.procurement_in.astype(np.float64)
-    emp = f.employment.astype(np.float64)
-    # revenue per employee; consumer platforms gain user-side economies of scale (C6)
-    per_head = g.labour_productivity * np.where(o == TOC, (1.0 + emp) ** g.toc_scale_economies, 1.0)
-    capacity = 1.5 * np.maximum(emp, 1.0) * per_head / TPY
-    revenue = np.minimum(demand + pin, capacity)
-
-    # costs, cash -------------------------------------------------------------------------
-    young = (state.t - f.born) < 3 * TPY
-    wage_rate = g.innovation_wage / TPY * (1.0 - np.where(young, lv.subsidy[city], 0.0))
-    paid = np.maximum(emp - (f.founder >= 0), 0.0)  # founders draw no salary
-    wages = paid * wage_rate
-    fixed = g.fixed_cost / TPY
-    purchases = f.procurement_out.astype(np.float64)
-    profit = revenue - wages - fixed - purchases
-    f.revenue[:] = revenue
-    f.wages[:] = wages
-    f.profit[:] = profit
-    f.cash[:] = f.cash + profit
-    prev = f.revenue_year.astype(np.float64)
-    growth_rate = np.where(prev > 0, revenue / np.maximum(prev, 1e-12) - 1.0, 0.0)
-    f.revenue_year[:] = np.where(prev > 0, 0.8 * prev + 0.2 * revenue, revenue)
-
-    # valuation ---------------------------------------------------------------------------
-    mult = _by_orientation(
-        o, g.valuation_multiple_toc, g.valuation_multiple_tob, g.valuation_multiple_tog
-    )
-    val = TPY * revenue * (mult + g.growth_premium * np.clip(growth_rate, 0.0, 3.0))
-    recent = (f.last_round >= 0) & (state.t - f.last_round < 2 * TPY)
-    f.valuation[:] = np.where(recent, np.maximum(val, f.post_money), val)
-
-    # target employment -------------------------------------------------------------------
-    rho = np.where(f.chain_master, g.procurement_share, 0.0)
-    need = TPY * demand * (1.0 - rho) / per_head
-    need += TPY * pin * (1.0 - g.supplier_margin) / max(g.innovation_wage, 1e-9)
-    quarterly_cost = wages + fixed
-    spare = np.maximum(f.cash - 2.0 * quarterly_cost, 0.0)
-    need += spare / max(g.innovation_wage * g.runway_years, 1e-9)
-    need = np.clip(need, 1.0, float(p.n))  # no firm plans beyond the whole labour force
-    f.target[:] = emp + g.hiring_speed * (need - emp)
-
-    # layoffs -----------------------------------------------------------------------------
-    excess = np.floor(emp - np.maximum(np.ceil(f.target), 1.0)).astype(np.int64)
-    if (excess > 0).any():
-        staff = np.flatnonzero(p.status == EMPLOYEE)
-        emp_of = p.employer[staff]
-        cut = excess[emp_of] > 0
-        staff, emp_of = staff[cut], emp_of[cut]
-        order = np.argsort(emp_of + rng.random(staff.size) * 0.5, kind="stable")
-        staff, emp_of = staff[order], emp_of[order]
-        fire = rank_within(emp_of) < excess[emp_of]
-        release_people(state, staff[fire])
+__all__ = ["make"]

@@ -14,39 +14,63 @@ the firm learns, grows, is valued and adapts (growth and waves mechanisms).
 
 References: claim C6 and C7 of the source article; Isenberg (2010) on markets as an ecosystem
 domain; Stam (2015).
+
+Implementation. One kernel walks the firms, and each firm founded this tick (orientation still -1) draws To C,
+To B or To G from its city's demand mix and its wave's consumer share.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from innosim.engine.state import ModelParams, State
-from innosim.mechanisms._util import categorical_rows
+from innosim.engine.kernels.layout import LV, F, direct, i8
+from innosim.engine.kernels.rng import categorical, seed_state
 
 NAME = "orientation"
 
 
-def mix(state: State, params: ModelParams, city: np.ndarray, wave: np.ndarray) -> np.ndarray:
-    """Orientation probabilities (k, 3) for firms in ``city`` entering ``wave``."""
-    lv = state.levers
-    t = params.wave_toc[wave]
-    w = np.stack(
-        [
-            lv.demand_consumer[city] * t,
-            lv.demand_enterprise[city] * (1.0 - t),
-            lv.demand_government[city] * lv.procurement_budget[city],
-        ],
-        axis=1,
+@njit(cache=True)
+def kernel(ks, fb, fo, f_n, wave_toc, levers):
+    f_city, f_wave, f_orientation = (
+        i8(fb, fo, F.city),
+        i8(fb, fo, F.wave),
+        i8(fb, fo, F.orientation),
     )
-    s = w.sum(axis=1, keepdims=True)
-    out = np.where(s > 0, w / np.where(s > 0, s, 1.0), np.array([[0.0, 1.0, 0.0]]))
-    return out
+    consumer, enterprise = levers[LV.demand_consumer], levers[LV.demand_enterprise]
+    government, budget = levers[LV.demand_government], levers[LV.procurement_budget]
+    w = np.empty(3)
+    chosen = 0
+    for i in range(f_n):
+        if f_orientation[i] >= 0:
+            continue
+        c = f_city[i]
+        t = wave_toc[f_wave[i]]
+        w[0] = consumer[c] * t
+        w[1] = enterprise[c] * (1.0 - t)
+        w[2] = government[c] * budget[c]
+        s = w[0] + w[1] + w[2]
+        if s > 0:
+            w[0], w[1], w[2] = w[0] / s, w[1] / s, w[2] / s
+        else:
+            w[0], w[1], w[2] = 0.0, 1.0, 0.0
+        f_orientation[i] = categorical(ks, w)
+        chosen += 1
+    return chosen
 
 
-def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
-    f = state.firms
-    new = np.flatnonzero(f.orientation < 0)
-    if new.size == 0:
-        return
-    probs = mix(state, params, f.city[new].astype(np.int64), f.wave[new].astype(np.int64))
-    f.orientation[new] = categorical_rows(rng, probs, np.arange(new.size)).astype(np.int8)
+def make(params, rng):
+    ks = seed_state(rng)
+    toc = params.wave_toc.astype(np.float64)
+
+    call = direct(kernel)
+
+    def step(state, params, rng) -> None:
+        f = state.firms
+        call(ks, f.block, f.offsets, f.n, toc, state.lever_array)
+
+    step.parts = (ks, toc)  # for the fused tick (fast.tick)
+    return step
+
+
+__all__ = ["make"]

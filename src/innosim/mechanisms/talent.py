@@ -28,7 +28,8 @@ import numpy as np
 
 from innosim.engine.ops import remove_people
 from innosim.engine.state import WORKER, ModelParams, State
-from innosim.mechanisms._util import TPY, count_codes, per_tick, sample_rows, stochastic_round
+from innosim.mechanisms.sampling import count_codes, per_tick, sample_rows, stochastic_round
+from innosim.schema import TICKS_PER_YEAR
 
 NAME = "talent"
 
@@ -61,13 +62,13 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
         remove_people(state, out)
 
     # entrants ----------------------------------------------------------------------------
-    year = params.start_year + state.t / TPY
+    year = params.start_year + state.t / TICKS_PER_YEAR
     grads = stochastic_round(
         rng,
         params.c.students_enrolled
         * enrolment_ratio(params, year)
         / g.study_years
-        / TPY
+        / TICKS_PER_YEAR
         / params.persons_per_agent,
     )
     pool = count_codes(p.city, n_c)

@@ -19,56 +19,124 @@ are buffered by clients and adapt rarely). A move costs a share ``adaptation_cap
 of capability. Firms that stay behind see their wave's market decline and shrink or fail.
 
 References: Christensen (1997); Gans (2016); Tushman and Anderson (1986); Klepper (1996).
+
+Implementation. One kernel computes every wave's demand now and a year ago (the S-curve with decline), the
+market and its growth, each city's best open wave, and moves the firms of older waves that
+adapt this tick (a uniform per candidate firm at its orientation's per-tick rate).
 """
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
-from innosim.engine.state import ModelParams, State
-from innosim.mechanisms._util import TPY, per_tick
+import numpy as np
+from numba import njit
+
+from innosim.engine.kernels.layout import F, direct, f32, i8
+from innosim.engine.kernels.rng import seed_state, uniform
 
 NAME = "waves"
 
+_MARKET, _DECLINE, _LIFE, _WINDOW, _LOSS, _P_TOC, _P_TOB, _P_TOG = range(8)
 
-def demand(params: ModelParams, t: int, n_agents: int) -> np.ndarray:
-    """Demand per tick of every wave at tick ``t`` (model CNY)."""
+
+@njit(cache=True, error_model="numpy")
+def _demand(kp, wave_start, wave_growth, wave_weight, t, n_agents, out):
+    """``innosim.mechanisms.waves.demand`` into ``out`` (same operations, same order)."""
+    for w in range(out.shape[0]):
+        age = (t - wave_start[w]) / 4.0
+        gr = wave_growth[w]
+        s = 1.0 / (1.0 + math.exp(-gr * (age - 4.0 / gr)))
+        decline = math.exp(-kp[_DECLINE] * max(0.0, age - kp[_LIFE]))
+        m = wave_weight[w] * kp[_MARKET] * n_agents / 4.0 * s * decline
+        out[w] = m if age >= 0 else 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def kernel(
+    ks, kp, t, n_agents, wave_start, wave_growth, wave_weight, market, market_growth, fit,
+    fb, fo, f_n,
+):  # fmt: skip
+    """Market and growth of every wave; adaptation of incumbents. Returns firms that moved."""
+    f_city, f_wave, f_orientation = (
+        i8(fb, fo, F.city),
+        i8(fb, fo, F.wave),
+        i8(fb, fo, F.orientation),
+    )
+    capability = f32(fb, fo, F.capability)
+    n_c, n_w = fit.shape
+    ago = np.empty(n_w)
+    _demand(kp, wave_start, wave_growth, wave_weight, t, n_agents, market)
+    _demand(kp, wave_start, wave_growth, wave_weight, t - 4, n_agents, ago)
+    for w in range(n_w):
+        market_growth[w] = max(market[w] - ago[w], 0.0)
+    if f_n == 0:
+        return 0
+    any_open = False
+    open_w = np.zeros(n_w, np.bool_)
+    for w in range(n_w):
+        age = (t - wave_start[w]) / 4.0
+        open_w[w] = age >= 0 and age <= kp[_WINDOW]
+        any_open = any_open or open_w[w]
+    if not any_open:
+        return 0
+    # best open wave per city (first of equal scores, as argmax), and whether it grows
+    best = np.zeros(n_c, np.int64)
+    has_best = np.zeros(n_c, np.bool_)
+    for c in range(n_c):
+        top = -np.inf
+        for w in range(n_w):
+            score = fit[c, w] * market_growth[w] if open_w[w] else -1.0
+            if score > top:
+                top = score
+                best[c] = w
+        has_best[c] = top > 0
+    p = np.array([kp[_P_TOC], kp[_P_TOB], kp[_P_TOG]])
+    keep = np.float32(1.0 - kp[_LOSS])
+    moved = 0
+    for i in range(f_n):
+        c = f_city[i]
+        target = best[c]
+        w = f_wave[i]
+        if has_best[c] and wave_start[w] < wave_start[target] and w != target:
+            if uniform(ks) < p[f_orientation[i]]:
+                f_wave[i] = target
+                capability[i] *= keep
+                moved += 1
+    return moved
+
+
+def make(params, rng):
     g = params.g
-    age = (t - params.wave_start) / TPY
-    gr = params.wave_growth
-    s = 1.0 / (1.0 + np.exp(-gr * (age - 4.0 / gr)))
-    decline = np.exp(-g.wave_decline_rate * np.maximum(0.0, age - g.wave_life_years))
-    m = params.wave_weight * g.market_per_agent * n_agents / TPY * s * decline
-    return np.where(age >= 0, m, 0.0)
+    rates = np.array([g.adaptation_rate_toc, g.adaptation_rate_tob, g.adaptation_rate_tog])
+    p = -np.expm1(-rates / 4.0)  # per_tick
+    kp = np.array(
+        [
+            g.market_per_agent,
+            g.wave_decline_rate,
+            g.wave_life_years,
+            g.adaptation_window_years,
+            g.adaptation_capability_loss,
+            *p,
+        ],
+        dtype=np.float64,
+    )
+    ks = seed_state(rng)
+    start = params.wave_start.astype(np.int64)
+    growth = params.wave_growth.astype(np.float64)
+    weight = params.wave_weight.astype(np.float64)
+
+    call = direct(kernel)
+
+    def step(state, params, rng) -> None:
+        f = state.firms
+        call(
+            ks, kp, state.t, state.people.n, start, growth, weight, state.market,
+            state.market_growth, state.city.fit, f.block, f.offsets, f.n,
+        )  # fmt: skip
+
+    step.parts = (ks, kp, start, growth, weight)  # for the fused tick (fast.tick)
+    return step
 
 
-def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
-    g = params.g
-    n_agents = state.people.n
-    now = demand(params, state.t, n_agents)
-    year_ago = demand(params, state.t - TPY, n_agents)
-    state.market[:] = now
-    state.market_growth[:] = np.maximum(now - year_ago, 0.0)
-
-    f = state.firms
-    if f.n == 0:
-        return
-    age_w = (state.t - params.wave_start) / TPY
-    open_w = (age_w >= 0) & (age_w <= g.adaptation_window_years)
-    if not open_w.any():
-        return
-    # best open wave per city
-    score = state.city.fit * state.market_growth[None, :]
-    score = np.where(open_w[None, :], score, -1.0)
-    best = score.argmax(axis=1)  # (n_cities,)
-    has_best = score.max(axis=1) > 0
-    target = best[f.city]
-    older = params.wave_start[f.wave] < params.wave_start[target]
-    cand = has_best[f.city] & older & (f.wave != target)
-    if not cand.any():
-        return
-    rate = np.array([g.adaptation_rate_toc, g.adaptation_rate_tob, g.adaptation_rate_tog])
-    p = per_tick(rate)[f.orientation]
-    move = cand & (rng.random(f.n) < p)
-    f.wave[move] = target[move]
-    f.capability[move] *= np.float32(1.0 - g.adaptation_capability_loss)
+__all__ = ["make"]

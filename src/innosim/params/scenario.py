@@ -29,6 +29,7 @@ from innosim._inputs import dotted, pydantic_issue, read_toml
 from innosim.errors import ScenarioError
 from innosim.params.declarations import BY_NAME, CITY_NAMES, GLOBAL_NAMES, LEVERS
 from innosim.params.waves import DEFAULT_WAVES, WaveSpec
+from innosim.schema import TICKS_PER_YEAR
 
 __all__ = [
     "CityDef",
@@ -38,9 +39,6 @@ __all__ = [
     "list_scenarios",
     "load_scenario",
 ]
-
-TICKS_PER_YEAR = 4
-"""A tick is one quarter: see docs/architecture.md ("Why a quarter")."""
 
 
 # --------------------------------------------------------------------------- file schema

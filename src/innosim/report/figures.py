@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from innosim.engine.run import yearly
 from innosim.errors import InputError, StoreError
+from innosim.model.runner import yearly
 
 __all__ = ["DEFAULT_METRICS", "timeseries_figure"]
 
@@ -47,7 +47,7 @@ _PRETTY = {
 
 
 def _series_units() -> dict[str, str]:
-    from innosim.mechanisms.accounting import SERIES
+    from innosim.schema import SERIES
 
     return {name: unit for name, unit, _ in SERIES}
 

@@ -1,5 +1,5 @@
 """Figures of the flows between cities, from a run's ``city_pairs`` table (see
-:data:`innosim.engine.run.PAIR_SERIES`: per tick, origin, destination, ``movers``,
+:data:`innosim.schema.PAIR_SERIES`: per tick, origin, destination, ``movers``,
 ``graduate_movers`` and ``procurement``).
 
 - :func:`talent_sankey`: a two-column flow (alluvial) diagram of talent moves over the run:

@@ -17,11 +17,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from innosim.engine.run import yearly
 from innosim.errors import InnosimError
+from innosim.model.runner import yearly
 from innosim.report.blocks import Cell, Fields, Figure, Note, Section, Table, Words, new_figure, png
 from innosim.report.figures import DEFAULT_METRICS
 from innosim.report.flows import chain_network, talent_sankey
+from innosim.schema import TICKS_PER_YEAR
 
 __all__ = ["BURN_IN_YEARS", "replicates_of", "run_sections", "survival_by_age"]
 
@@ -31,7 +32,6 @@ BURN_IN_YEARS = 1
 BAND = (0.05, 0.95)
 """Quantiles of the replicate band of the series figures."""
 
-_TICKS_PER_YEAR = {"quarter": 4, "month": 12, "year": 1}
 # metric -> (unit label key, factor applied before plotting)
 _METRIC_UNITS: dict[str, tuple[str, float]] = {
     "value_added": ("u_value_added", 1.0),
@@ -122,7 +122,7 @@ def run_sections(stored: Any, w: Words, scenario: Any, bands: bool = True) -> li
     y = yearly(series, window)
     cities = [str(c) for c in dict.fromkeys(y["city"])]
     last_year = int(y["year"].max())
-    tpy = _TICKS_PER_YEAR.get(str(meta.get("tick", "quarter")), 4)
+    tpy = TICKS_PER_YEAR
     runs = replicates_of(stored) if bands else [stored]
     ys = [y] + [yearly(r.table("series"), window) for r in runs[1:]]
     seeds = sorted((str(r.meta.get("seed")) for r in runs), key=_seed_order)
@@ -353,7 +353,7 @@ def _fields(stored: Any, w: Words, cities: list[str]) -> Fields:
     meta = stored.meta
     t = w.t
     tick = str(meta.get("tick", "quarter"))
-    tick_text = t(f"tick_{tick}") if tick in _TICKS_PER_YEAR else tick
+    tick_text = t(f"tick_{tick}") if tick in ("quarter", "month", "year") else tick
     return Fields(
         [
             (t("f_name"), str(meta.get("scenario", "")), True),

@@ -3,7 +3,7 @@
 >>> from innosim.stats import CATALOG, check_args
 >>> CATALOG["survival_rate"](result, age_years=5)     # doctest: +SKIP
 
-Every statistic is a pure function of one :class:`~innosim.engine.run.RunResult` (a baseline
+Every statistic is a pure function of one :class:`~innosim.model.runner.RunResult` (a baseline
 and a counterfactual for the paired ``restart_response_to_stigma_removal``) returning a float,
 NaN when undefined. One module per family: :mod:`~innosim.stats.firms` (firm dynamics),
 :mod:`~innosim.stats.finance` (venture finance), :mod:`~innosim.stats.founders` (founders,

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from innosim.engine.run import RunResult
+from innosim.model.runner import RunResult
 from innosim.stats.registry import ArgSpec, city_code, ratio, statistic
 
 __all__ = ["METRICS", "city_ratio", "city_scaling_exponent", "city_value"]

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from innosim.engine.run import RunResult
+from innosim.model.runner import RunResult
 from innosim.stats.registry import ArgSpec, ratio, statistic, window_tick
 
 __all__ = [

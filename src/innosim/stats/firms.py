@@ -14,9 +14,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from innosim.engine.run import RunResult
+from innosim.model.runner import RunResult
+from innosim.schema import TICKS_PER_YEAR
 from innosim.stats.registry import (
-    TICKS_PER_YEAR,
     ArgSpec,
     city_code,
     n_ticks,

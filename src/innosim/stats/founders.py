@@ -11,7 +11,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from innosim.engine.run import RunResult
+from innosim.model.runner import RunResult
 from innosim.params.scenario import Scenario
 from innosim.stats.registry import (
     ArgSpec,
@@ -34,7 +34,8 @@ __all__ = [
     "to_c_share_of_giants",
 ]
 
-HISTORY = ("first_time", "after_failure", "after_success")
+from innosim.schema import FOUNDER_HISTORY as HISTORY
+
 """Founder histories, in the order of their codes in ``firms.founder_history``."""
 STIGMA_PARAMS = ("stigma", "restart_cost")
 """City parameters set to zero in the counterfactual arm of the restart statistic."""

@@ -1,7 +1,7 @@
 """The statistics registry: names, arguments, units and argument checking.
 
 Every statistic of the catalog (``/work/shared/validation/STATISTICS.md``; documented in
-``docs/statistics.md``) is a pure function of one :class:`~innosim.engine.run.RunResult`
+``docs/statistics.md``) is a pure function of one :class:`~innosim.model.runner.RunResult`
 (two for the paired counterfactual statistic) returning a float, NaN when undefined. The
 family modules register them with :func:`statistic`; :data:`CATALOG` maps each name to its
 :class:`Statistic`, and :func:`check_args` validates a target's name and arguments.
@@ -15,16 +15,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from innosim.errors import InputError
+from innosim.schema import TICKS_PER_YEAR
 
 if TYPE_CHECKING:
-    from innosim.engine.run import RunResult
+    from innosim.model.runner import RunResult
     from innosim.params.scenario import Scenario
 
 __all__ = [
     "BURN_IN_YEARS",
     "CATALOG",
     "REQUIRED",
-    "TICKS_PER_YEAR",
     "ArgSpec",
     "Statistic",
     "check_args",
@@ -318,8 +318,6 @@ def check_args(
 
 
 # --------------------------------------------------------------------------- shared helpers
-
-TICKS_PER_YEAR = 4
 
 
 def start_year(result: RunResult) -> int:

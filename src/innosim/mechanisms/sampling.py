@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-TPY = 4  # ticks per year (a quarter per tick)
+from innosim.schema import TICKS_PER_YEAR
 
 
 def per_tick(rate_per_year: float | np.ndarray) -> float | np.ndarray:
     """Probability per tick of an event with the given yearly hazard rate."""
-    return -np.expm1(-np.asarray(rate_per_year, dtype=np.float64) / TPY)
+    return -np.expm1(-np.asarray(rate_per_year, dtype=np.float64) / TICKS_PER_YEAR)
 
 
 SMALL_CODES = 32  # up to this many codes, count_codes counts code by code

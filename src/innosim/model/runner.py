@@ -2,7 +2,7 @@
 
 ``run(scenario, seed)`` is the whole model in one screen: compile the parameters, build the
 state, then for every tick reset the flows and call each mechanism's ``step`` in the order of
-:data:`innosim.mechanisms.MECHANISMS`, then record. Only this loop advances ``state.t``.
+:data:`innosim.model.MECHANISMS`, then record. Only this loop advances ``state.t``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from innosim.engine.invariants import Checker
+from innosim.engine.kernels.cache import drop_stale
 from innosim.engine.rng import stream
 from innosim.engine.state import (
     FIRM_COLUMNS,
@@ -34,19 +35,17 @@ from innosim.engine.state import (
 )
 from innosim.engine.table import Table
 from innosim.errors import ScenarioError
-from innosim.mechanisms import MECHANISMS, NAMES, fast
-from innosim.mechanisms._util import TPY
-from innosim.mechanisms.accounting import FLOW_SERIES, RATE_SERIES, SERIES
+from innosim.model.fuse import fuse
+from innosim.model.order import COMPILED, MECHANISMS, NAMES
 from innosim.params.scenario import Scenario
-
-#: City-pair series recorded per tick as (origin city, destination city) matrices, with units:
-#: person-agents moving home between cities (all, and fresh graduates choosing their first job's
-#: city; careers), and chain masters' procurement from suppliers (masters' city to suppliers'
-#: city, model CNY per tick; chains). Assembled into ``RunResult.city_pairs``.
-PAIR_SERIES = (
-    ("movers", "person-agents per tick"),
-    ("graduate_movers", "person-agents per tick"),
-    ("procurement", "model CNY per tick"),
+from innosim.schema import (
+    CODES,
+    FLOW_SERIES,
+    PAIR_SERIES,
+    RATE_SERIES,
+    SERIES,
+    SUMMARY_COLUMNS,
+    TICKS_PER_YEAR,
 )
 
 __all__ = ["RunResult", "init_state", "run", "yearly"]
@@ -123,7 +122,7 @@ class RunResult:
     seed : int
     series : pandas.DataFrame
         One row per tick and city: ``tick, year, quarter, city`` and every series of
-        :data:`innosim.mechanisms.accounting.SERIES`.
+        :data:`innosim.schema.SERIES`.
     firms : pandas.DataFrame
         The firm registry: every firm that ever lived, with ``alive`` and the columns of the
         firms table (codes: orientation 0 To C / 1 To B / 2 To G; founder_history 0 first time /
@@ -164,18 +163,7 @@ class RunResult:
                 value=year,
                 expected=f"a year in [{y['year'].min()}, {y['year'].max()}]",
             )
-        cols = [
-            "city",
-            "value_added",
-            "firms",
-            "entries",
-            "exits",
-            "unicorns",
-            "chain_masters",
-            "talent_net_inflow_rate",
-            "graduates",
-        ]
-        return y.loc[y["year"] == year, cols].reset_index(drop=True)
+        return y.loc[y["year"] == year, list(SUMMARY_COLUMNS)].reset_index(drop=True)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables written to the results store."""
@@ -209,9 +197,21 @@ def yearly(series: pd.DataFrame, window: int = 5) -> pd.DataFrame:
     return y.sort_values(["year", "_o"]).drop(columns="_o").reset_index(drop=True)
 
 
+_KERNELS_CHECKED = False
+
+
+def _fresh_kernels() -> None:
+    """Once per process, before the first kernel is loaded: drop cached kernels compiled for
+    another layout (see :mod:`innosim.engine.kernels.cache`; ``make setup`` does it too)."""
+    global _KERNELS_CHECKED
+    if not _KERNELS_CHECKED:
+        drop_stale()
+        _KERNELS_CHECKED = True
+
+
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for pkg in ("innosim", "numpy", "pandas", "pydantic", "duckdb", "pyarrow"):
+    for pkg in ("innosim", "numpy", "numba", "pandas", "pydantic", "duckdb", "pyarrow"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -227,7 +227,6 @@ def run(
     disable: Iterable[str] = (),
     progress: Callable[[int, int], None] | None = None,
     profile: bool = False,
-    backend: str | None = None,
 ) -> RunResult:
     """Run one simulation.
 
@@ -241,16 +240,12 @@ def run(
     check : bool
         Check the conservation laws and bounds after every tick (raises InvariantError).
     disable : iterable of str
-        Mechanisms to switch off (see ``innosim.mechanisms.NAMES``); ``accounting`` cannot be.
+        Mechanisms to switch off (see ``innosim.model.NAMES``); ``accounting`` cannot be.
     progress : callable, optional
         Called as ``progress(ticks_done, n_ticks)`` after each tick.
     profile : bool
-        Record the time spent in each mechanism in ``meta["timings"]`` (on the compiled
-        backend the mechanisms then run one call each, not fused: the same results).
-    backend : {"auto", "numba", "numpy"}, optional
-        Compiled (Numba) or NumPy mechanisms; default ``$INNOSIM_BACKEND`` or ``"auto"``
-        (compiled when Numba is installed). See :mod:`innosim.mechanisms.fast`; the two draw
-        different random numbers, so a seed reproduces a run on the same backend.
+        Record the time spent in each mechanism in ``meta["timings"]`` (the compiled
+        mechanisms then run one call each, not fused: the same results).
 
     Returns
     -------
@@ -274,17 +269,18 @@ def run(
         seed_repr: int | str = f"{root.entropy}/{key}" if key else int(root.entropy)
     else:
         seed_repr = int(seed)
-    backend = fast.resolve_backend(backend)
+    _fresh_kernels()
     params = compile_params(scenario, disabled)
     steps = []
     for m in MECHANISMS:
         if m.NAME in disabled:
             continue
         rng = stream(root, m.NAME)
-        step = fast.make_step(m.NAME, params, rng) if backend == "numba" else None
-        steps.append((m.NAME, step or m.step, rng))
-    if backend == "numba" and not profile:  # one call per run of compiled mechanisms
-        steps = fast.fuse(steps)
+        # a compiled mechanism prepares its kernel's constants and stream once per run
+        step = m.make(params, rng) if hasattr(m, "make") else m.step
+        steps.append((m.NAME, step, rng))
+    if not profile:  # one call per run of consecutive compiled mechanisms
+        steps = fuse(steps)
     state = init_state(params, stream(root, "init"))
     n_ticks, n_c = params.n_ticks, params.n_cities
     names = [s[0] for s in SERIES]
@@ -319,7 +315,7 @@ def run(
         agent_steps += state.people.n + state.firms.n + state.funds.n
         data3[t] = state.record_array
         pair3[t] = pair_buf
-        if state.t % TPY == TPY - 1:
+        if state.t % TICKS_PER_YEAR == TICKS_PER_YEAR - 1:
             _record_firm_year(state, params)
         if checker:
             checker.after(state, data, t)
@@ -337,7 +333,6 @@ def run(
         agent_steps,
         timings if profile else None,
         sorted(disabled),
-        backend,
     )
 
 
@@ -357,7 +352,7 @@ def _record_firm_year(state: State, params: ModelParams) -> None:
     chunk = {
         "id": raw["id"][:n].copy(),
         "year": np.full(n, params.year_of(state.t), dtype=np.int16),
-        "age_years": ((state.t - raw["born"][:n]) / TPY).astype(np.float32),
+        "age_years": ((state.t - raw["born"][:n]) / TICKS_PER_YEAR).astype(np.float32),
     }
     for k in _FIRM_YEAR_COLUMNS[1:]:
         chunk[k] = raw[k][:n].copy()
@@ -403,15 +398,14 @@ def _assemble(
     agent_steps: int,
     timings: dict[str, float] | None,
     disabled: list[str],
-    backend: str = "numpy",
 ) -> RunResult:
     n_ticks, n_c = params.n_ticks, params.n_cities
     ticks = np.repeat(np.arange(n_ticks), n_c)
     series = pd.DataFrame(
         {
             "tick": ticks.astype(np.int32),
-            "year": (params.start_year + ticks // TPY).astype(np.int32),
-            "quarter": (ticks % TPY + 1).astype(np.int8),
+            "year": (params.start_year + ticks // TICKS_PER_YEAR).astype(np.int32),
+            "quarter": (ticks % TICKS_PER_YEAR + 1).astype(np.int8),
             "city": pd.Categorical(
                 np.tile(np.array(params.city_names), n_ticks), categories=list(params.city_names)
             ).astype(str),
@@ -454,19 +448,17 @@ def _assemble(
         "waves": list(params.wave_names),
         "mechanisms": [n for n in NAMES if n not in disabled],
         "disabled": disabled,
-        "backend": backend,
-        "compiled": [n for n in fast.COMPILED if n not in disabled] if backend == "numba" else [],
+        # the core mechanisms are Numba kernels (the "numba" backend of innosim <= 0.1, whose
+        # run ids include it; "numpy" runs of those versions came from a removed twin)
+        "backend": "numba",
+        "compiled": [n for n in COMPILED if n not in disabled],
         "ticks": n_ticks,
         "tick": "quarter",
         "wall_seconds": elapsed,
         "agent_steps": agent_steps,
         "agents_final": agents_final,
         "versions": _versions(),
-        "codes": {
-            "orientation": ["To C", "To B", "To G"],
-            "founder_history": ["first_time", "after_failure", "after_success"],
-            "death_kind": ["alive", "failure", "closure", "acquired"],
-        },
+        "codes": {k: list(v) for k, v in CODES.items()},
         "units": {name: unit for name, unit, _ in SERIES},
     }
     if timings is not None:
@@ -483,8 +475,8 @@ def _city_pairs(params: ModelParams, pair_data: dict[str, np.ndarray]) -> pd.Dat
     out = pd.DataFrame(
         {
             "tick": ticks.astype(np.int32),
-            "year": (params.start_year + ticks // TPY).astype(np.int32),
-            "quarter": (ticks % TPY + 1).astype(np.int8),
+            "year": (params.start_year + ticks // TICKS_PER_YEAR).astype(np.int32),
+            "quarter": (ticks % TICKS_PER_YEAR + 1).astype(np.int8),
             "origin": np.tile(np.repeat(np.array(names), n_c), n_ticks),
             "destination": np.tile(np.array(names), n_ticks * n_c),
         }

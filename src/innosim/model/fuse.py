@@ -3,7 +3,7 @@
 At 10^4 agents a compiled mechanism's own work is a few to twenty microseconds, and calling it
 from Python costs one to two more: the step reads the state's tables, and the call converts
 a dozen or more arrays into the kernel's arguments. When several compiled mechanisms follow
-each other in ``innosim.mechanisms.MECHANISMS`` (all seven in the core model of the Mesa
+each other in ``innosim.model.MECHANISMS`` (all seven in the core model of the Mesa
 benchmark; two runs of three in the full model), :func:`fuse` replaces them by one step that
 calls :func:`_tick` once: the same kernels, in the same order, on the same arguments and
 streams, so a fused run is bit for bit the unfused one (tests/test_fast.py compares them).
@@ -24,7 +24,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from innosim.mechanisms.fast import (
+from innosim.engine.kernels.layout import direct
+from innosim.mechanisms import (
     accounting,
     exits,
     finance,
@@ -33,10 +34,9 @@ from innosim.mechanisms.fast import (
     orientation,
     waves,
 )
-from innosim.mechanisms.fast._layout import direct
 
 ORDER = ("waves", "founding", "orientation", "growth", "finance", "exits", "accounting")
-"""The fusable mechanisms, in the engine's order (``innosim.mechanisms.MECHANISMS``)."""
+"""The fusable mechanisms, in the engine's order (``innosim.model.MECHANISMS``)."""
 
 # res: where the call stopped (-1: done) and the counts of each mechanism that ran
 _STOP, _NEED, _FOUNDED, _DEALS, _READ, _DEAD, _REALISED = range(7)
@@ -71,12 +71,12 @@ def _tick(
     res[:] = 0
     res[_STOP] = -1
     if first <= 0 and on[0]:
-        waves._kernel(
+        waves.kernel(
             w_ks, w_kp, t, p_n, w_start, w_growth, w_weight, market, market_growth, fit,
             fb, fo, f_n,
         )  # fmt: skip
     if first <= 1 and on[1]:
-        k = founding._kernel(
+        k = founding.kernel(
             fo_ks, fo_kp, t, next_id, market, market_growth, fit, pb, po, p_n, fb, fo, f_n,
             f_room, levers, flows,
         )  # fmt: skip
@@ -85,13 +85,13 @@ def _tick(
         res[_FOUNDED] = k
         f_n += k
     if first <= 2 and on[2]:
-        orientation._kernel(or_ks, fb, fo, f_n, or_toc, levers)
+        orientation.kernel(or_ks, fb, fo, f_n, or_toc, levers)
     if first <= 3 and on[3]:
-        growth._kernel(
+        growth.kernel(
             g_ks, g_kp, t, market, pool, fit, levers, flows, pb, po, p_n, fb, fo, f_n
         )  # fmt: skip
     if first <= 4 and on[4]:
-        k = finance._kernel(
+        k = finance.kernel(
             fi_ks, fi_kp, t, deals_only, r_fund, r_proceeds, r_amount, levers,
             fund_performance, flows, ub, uo, u_n, fb, fo, f_n, lb, lo, l_n, l_room,
         )  # fmt: skip
@@ -101,20 +101,20 @@ def _tick(
         res[_DEALS] = k
         l_n += k
     if first <= 5 and on[5] and f_n > 0:
-        nd, k = exits._kernel(
+        nd, k = exits.kernel(
             e_ks, e_kp, t, flows, fb, fo, f_n, pb, po, p_n, lb, lo, l_n, ub, uo, out, ab, ao, at
         )  # fmt: skip
         res[_DEAD] = nd
         res[_REALISED] = k
         f_n -= nd
     if on[6]:
-        accounting._kernel(
+        accounting.kernel(
             a_kp, a_copy, pb, po, p_n, fb, fo, f_n, ub, uo, u_n, pool, productivity,
             innovation_share, graduate_rate, flows, rec,
         )  # fmt: skip
 
 
-_EMPTY = (finance._NO_FUND, finance._NO_PROCEEDS, finance._NO_AMOUNT)
+_EMPTY = (finance.NO_FUND, finance.NO_PROCEEDS, finance.NO_AMOUNT)
 
 
 def _fused(parts: dict[str, tuple]):
@@ -131,7 +131,7 @@ def _fused(parts: dict[str, tuple]):
     fi = parts.get("finance", (dummy_u, dummy_f))
     has_exits = "exits" in parts
     e_ks, e_kp, box = parts["exits"] if has_exits else (dummy_u, dummy_f, None)
-    a = parts.get("accounting", (dummy_f, accounting._COPY))
+    a = parts.get("accounting", (dummy_f, accounting.COPY_ROWS))
     consts = (*w, *fo_, *or_, *g, *fi, e_ks, e_kp, *a)
     no_out = dummy_f.reshape(1, 1)
     tick = direct(_tick)

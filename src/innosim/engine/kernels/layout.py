@@ -7,33 +7,25 @@ views the columns it needs::
 
     cash = f32(fb, fo, F.cash)   # the firms' cash column (full capacity; rows < n are live)
 
-The numbers here are compiled into the cached kernels; ``fingerprint()`` changes whenever any
-of them, or the source of any module of this package, would, and ``innosim.mechanisms.fast``
-then drops the cached kernels (Numba's cache only watches each kernel's own source file).
+The numbers here are compiled into the cached kernels; :mod:`innosim.engine.kernels.cache`
+drops the cached kernels when any of them, or the source of a kernel module, changes (Numba's
+cache only watches each kernel's own source file).
 """
 
 from __future__ import annotations
 
-import hashlib
 from enum import IntEnum
-from pathlib import Path
 
 import numpy as np
 from llvmlite import ir
-from numba import types
+from numba import config, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 from numba.np.arrayobj import make_array, populate_array
 
-from innosim.engine.state import (
-    FIRM_COLUMNS,
-    FLOW_NAMES,
-    FUND_COLUMNS,
-    LEDGER_COLUMNS,
-    PEOPLE_COLUMNS,
-)
-from innosim.mechanisms.accounting import SERIES
+from innosim.engine.state import FIRM_COLUMNS, FUND_COLUMNS, LEDGER_COLUMNS, PEOPLE_COLUMNS
 from innosim.params.declarations import LEVERS
+from innosim.schema import FLOW_NAMES, SERIES_NAMES
 
 
 def _enum(name: str, names) -> type[IntEnum]:
@@ -50,8 +42,8 @@ L = _enum("L", LEDGER_COLUMNS)
 """Columns of ``state.ledger``."""
 FL = _enum("FL", FLOW_NAMES)
 """Rows of ``state.flows.array``."""
-S = _enum("S", [name for name, _, _ in SERIES])
-"""Rows of ``state.record_array`` (the series of ``accounting.SERIES``)."""
+S = _enum("S", SERIES_NAMES)
+"""Rows of ``state.record_array`` (the series of ``innosim.schema.SERIES``)."""
 LV = _enum("LV", LEVERS)
 """Rows of ``state.lever_array``."""
 
@@ -70,6 +62,9 @@ def direct(kernel):
     goes through the dispatcher again.
     """
 
+    if config.DISABLE_JIT:  # uncompiled debugging: the kernel is a plain Python function
+        return kernel
+
     def call(*args):
         entry = _ENTRY.get(kernel)
         if entry is not None:
@@ -83,21 +78,6 @@ def direct(kernel):
 
     call.kernel = kernel
     return call
-
-
-def fingerprint() -> str:
-    """SHA-256 of everything compiled into the cached kernels that Numba's cache does not
-    watch: the layouts (names, order, dtypes of columns, flows, series, levers) and the source
-    of every module of this package (a kernel compiles in the helpers it calls, such as
-    ``_rng.normal``, but Numba re-compiles it only when its own file changes)."""
-    parts = []
-    for cols in (PEOPLE_COLUMNS, FIRM_COLUMNS, FUND_COLUMNS, LEDGER_COLUMNS):
-        parts.append(",".join(f"{k}:{np.dtype(v).str}" for k, v in cols.items()))
-    parts += [",".join(FLOW_NAMES), ",".join(n for n, _, _ in SERIES), ",".join(LEVERS)]
-    h = hashlib.sha256("\n".join(parts).encode())
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()
 
 
 # column views ---------------------------------------------------------------------------------
@@ -160,12 +140,54 @@ def _column(nbtype):
     return view
 
 
+@intrinsic
+def memmove(typingctx, dst, d, src, s, nbytes):
+    """``dst[d:d + nbytes] = src[s:s + nbytes]`` for byte arrays, as one ``memmove`` (the
+    ranges may overlap). No bounds check: the caller keeps both ranges inside the arrays."""
+    if not (is_vector(dst, types.uint8) and is_vector(src, types.uint8)):
+        return None
+    sig = types.void(dst, types.intp, src, types.intp, types.intp)
+
+    def codegen(context, builder, signature, args):
+        to = make_array(signature.args[0])(context, builder, args[0])
+        fr = make_array(signature.args[2])(context, builder, args[2])
+        cgutils.raw_memmove(
+            builder,
+            cgutils.gep(builder, to.data, args[1]),
+            cgutils.gep(builder, fr.data, args[3]),
+            args[4],
+            1,
+        )
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
 i8, u8, i16, i32, i64, f32, f64, b1 = map(
     _column,
     (types.int8, types.uint8, types.int16, types.int32, types.int64, types.float32,
      types.float64, types.boolean),
 )  # fmt: skip
 """Column views by dtype: ``f32(fb, fo, F.cash)`` is the firms' cash column (full capacity)."""
+
+
+# Without compilation (NUMBA_DISABLE_JIT=1, for debugging a kernel line by line in Python) the
+# intrinsics above cannot run: the kernels then call these plain NumPy equivalents.
+if config.DISABLE_JIT:  # pragma: no cover - exercised by tests/test_kernels.py in a subprocess
+
+    def _py_column(dtype):
+        def view(buf, off, i):
+            return buf[off[i] : off[i + 1]].view(dtype)
+
+        return view
+
+    i8, u8, i16, i32, i64, f32, f64, b1 = map(
+        _py_column,
+        (np.int8, np.uint8, np.int16, np.int32, np.int64, np.float32, np.float64, np.bool_),
+    )  # fmt: skip
+
+    def memmove(dst, d, src, s, nbytes):
+        dst[d : d + nbytes] = src[s : s + nbytes].copy()
 
 
 __all__ = [
@@ -180,11 +202,11 @@ __all__ = [
     "direct",
     "f32",
     "f64",
-    "fingerprint",
     "i8",
     "i16",
     "i32",
     "i64",
     "is_vector",
+    "memmove",
     "u8",
 ]  # fmt: skip

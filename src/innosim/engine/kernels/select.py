@@ -16,13 +16,14 @@ the scalar pass; heads per city for 5 cities 0.8 us, 16 cities 1.5 us, instead o
 
 from __future__ import annotations
 
+import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import config, njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 from numba.np.arrayobj import make_array
 
-from innosim.mechanisms.fast._layout import is_vector
+from innosim.engine.kernels.layout import is_vector
 
 _LANES = 16  # int32 rows per compress
 _BYTES = 64  # int8 rows per compare
@@ -146,6 +147,17 @@ def count_each(col, n, out):
             if col[j] == v:
                 s += 1
         out[v] = s
+
+
+if config.DISABLE_JIT:  # pragma: no cover - uncompiled debugging (NUMBA_DISABLE_JIT=1)
+
+    def _compress16(col, i, threshold, out, k):
+        rows = np.flatnonzero(col[i : i + _LANES] >= threshold) + i
+        out[k : k + rows.size] = rows
+        return k + rows.size
+
+    def _count64(col, i, value):
+        return int(np.count_nonzero(col[i : i + _BYTES] == value))
 
 
 __all__ = ["count_each", "rows_at_least"]

@@ -1,0 +1,188 @@
+"""What a run produces, declared once: time step, flows, series, city-pair series, summary.
+
+Every layer that reads or writes a run's outputs takes their names, units and aggregation from
+here: the state's flow rows (``engine.state.Flows``), the compiled kernels' row numbers
+(``engine.kernels.layout``), the accounting mechanism that writes each tick's row of every series,
+the run loop that assembles ``RunResult.series`` and ``city_pairs``, the yearly aggregation, the
+statistics, the reports and the API's summaries.
+"""
+
+from __future__ import annotations
+
+TICKS_PER_YEAR = 4
+"""A tick is one quarter: see docs/architecture.md ("Time: why a quarter")."""
+
+ORIENTATIONS = ("To C", "To B", "To G")
+"""Codes of a firm's orientation (0, 1, 2)."""
+FOUNDER_HISTORY = ("first_time", "after_failure", "after_success")
+"""Codes of a firm's ``founder_history``."""
+DEATH_KINDS = ("alive", "failure", "closure", "acquired")
+"""Codes of a firm's ``death_kind``."""
+CODES: dict[str, list[str]] = {
+    "orientation": list(ORIENTATIONS),
+    "founder_history": list(FOUNDER_HISTORY),
+    "death_kind": list(DEATH_KINDS),
+}
+"""The integer codes of the result tables, as recorded in a run's ``meta["codes"]``."""
+
+FLOW_NAMES: tuple[str, ...] = (
+    "people_in",
+    "people_out",
+    "graduates",
+    "moves_in",
+    "moves_out",
+    "graduate_moves_in",
+    "graduate_moves_out",
+    "entries",
+    "exits",
+    "failures",
+    "listings",
+    "perceivers",
+    "deterred",
+    "restart_candidates",
+    "restarts",
+    "vc_invested",
+    "vc_returned",
+    "lp_inflow",
+    "hires",
+    "separations",
+)
+"""The per-tick flows per city, in the row order of :attr:`Flows.array`."""
+
+SERIES: tuple[tuple[str, str, str], ...] = (
+    ("population", "persons", "residents in the talent pool (real-equivalent)"),
+    ("agents", "agents", "person-agents living in the city"),
+    ("graduates", "persons/yr", "university graduates (annualised, real-equivalent)"),
+    ("people_in", "agents/tick", "entrants to the pool (graduates and others)"),
+    ("people_out", "agents/tick", "people leaving the labour force"),
+    ("moves_in", "agents/tick", "people moving into the city"),
+    ("moves_out", "agents/tick", "people moving out of the city"),
+    ("graduate_moves_in", "agents/tick", "fresh graduates taking their first job in the city"),
+    (
+        "graduate_moves_out",
+        "agents/tick",
+        "fresh graduates of the city taking their first job elsewhere",
+    ),
+    (
+        "talent_net_inflow_rate",
+        "1/yr",
+        "net moves of people already in the labour force (fresh graduates' first-job moves "
+        "excluded, as in the Zhaopin ranking) / pool, annualised",
+    ),
+    (
+        "graduate_net_inflow_rate",
+        "1/yr",
+        "fresh graduates' first-job net moves / the city's graduates (negative: it exports "
+        "graduates, C5)",
+    ),
+    ("firms", "firms", "living innovative firms headquartered in the city"),
+    ("entries", "firms/tick", "firms founded"),
+    ("exits", "firms/tick", "firms that left the registry (failure, closure or acquisition)"),
+    ("failures", "firms/tick", "firms that ran out of cash"),
+    ("listings", "firms/tick", "firms that listed or were sold"),
+    ("employment", "persons", "people working in innovative firms in the city (real-equivalent)"),
+    ("unicorns", "firms", "living firms valued at or above unicorn_valuation"),
+    ("unicorns_toc", "firms", "unicorns that are To C"),
+    ("chain_masters", "firms", "chain masters headquartered in the city"),
+    ("chain_masters_toc", "firms", "chain masters that are To C"),
+    ("share_toc", "share", "share of living firms that are To C"),
+    ("share_tob", "share", "share of living firms that are To B"),
+    ("share_tog", "share", "share of living firms that are To G"),
+    ("value_added", "1e8 CNY/yr", "value added, annualised, real-equivalent (亿元)"),
+    ("innovation_value_added", "1e8 CNY/yr", "value added of innovative firms (亿元)"),
+    ("value_added_per_capita", "1e4 CNY/yr", "value added per person of the pool (万元)"),
+    ("income_per_capita", "1e4 CNY/yr", "labour income per person of the pool (万元)"),
+    ("productivity", "1e4 CNY/yr", "background value added per person (万元)"),
+    (
+        "vc_invested",
+        "1e8 CNY/yr",
+        "venture capital invested in the city's firms (亿元, annualised)",
+    ),
+    ("vc_returned", "1e8 CNY/yr", "proceeds returned to the city's funds (亿元, annualised)"),
+    ("fund_capital", "1e8 CNY", "dry powder of the city's funds (亿元)"),
+    ("risk_appetite", "share", "mean risk appetite of the city's funds"),
+    ("perceivers", "agents/tick", "people who perceived an opportunity"),
+    ("deterred", "agents/tick", "perceivers deterred by the failure penalty"),
+    ("restart_candidates", "agents/tick", "perceivers who had failed before"),
+    ("restarts", "agents/tick", "failed founders who founded again"),
+)
+
+RECORDED_FLOWS: tuple[str, ...] = (
+    "people_in",
+    "people_out",
+    "moves_in",
+    "moves_out",
+    "graduate_moves_in",
+    "graduate_moves_out",
+    "entries",
+    "exits",
+    "failures",
+    "listings",
+    "perceivers",
+    "deterred",
+    "restart_candidates",
+    "restarts",
+)
+"""Flows (``state.flows``) recorded as they are, each as the series of the same name."""
+FLOW_SERIES = frozenset(RECORDED_FLOWS)
+"""Per-tick flows: a year's value is the sum over its ticks."""
+RATE_SERIES = frozenset(
+    {
+        "talent_net_inflow_rate",
+        "graduate_net_inflow_rate",
+        "graduates",
+        "value_added",
+        "innovation_value_added",
+        "value_added_per_capita",
+        "income_per_capita",
+        "vc_invested",
+        "vc_returned",
+    }
+)
+"""Annualised rates: a year's value is the mean over its ticks. Other series are stocks: a
+year's value is the last tick's."""
+
+PAIR_SERIES: tuple[tuple[str, str], ...] = (
+    ("movers", "person-agents per tick"),
+    ("graduate_movers", "person-agents per tick"),
+    ("procurement", "model CNY per tick"),
+)
+"""City-pair series recorded per tick as (origin city, destination city) matrices, with units:
+person-agents moving home between cities (all, and fresh graduates choosing their first job's
+city; careers), and chain masters' procurement from suppliers (masters' city to suppliers'
+city, model CNY per tick; chains). Assembled into ``RunResult.city_pairs``."""
+
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "city",
+    "value_added",
+    "firms",
+    "entries",
+    "exits",
+    "unicorns",
+    "chain_masters",
+    "talent_net_inflow_rate",
+    "graduates",
+)
+"""Columns of a per-city summary of one year (:meth:`innosim.RunResult.summary`)."""
+
+SERIES_NAMES: tuple[str, ...] = tuple(name for name, _, _ in SERIES)
+"""The series' names, in the row order of the per-tick record."""
+UNITS: dict[str, str] = {name: unit for name, unit, _ in SERIES}
+"""Unit of every series."""
+
+__all__ = [
+    "CODES",
+    "DEATH_KINDS",
+    "FLOW_NAMES",
+    "FLOW_SERIES",
+    "FOUNDER_HISTORY",
+    "ORIENTATIONS",
+    "PAIR_SERIES",
+    "RATE_SERIES",
+    "RECORDED_FLOWS",
+    "SERIES",
+    "SERIES_NAMES",
+    "SUMMARY_COLUMNS",
+    "TICKS_PER_YEAR",
+    "UNITS",
+]

@@ -1,0 +1,103 @@
+"""Oracle: founding and the fear of failure (claims C8, C9, C10; C1, C6 for where founders look).
+
+The NumPy implementation of the rule of :mod:`innosim.mechanisms.founding` (its docstring states the
+rule), kept for the tests only (see :mod:`oracle`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from innosim.engine.ops import release_people
+from innosim.engine.state import FOUNDER, ModelParams, State
+from innosim.mechanisms.sampling import categorical_rows, sample_rows_by_group
+
+NAME = "founding"
+
+
+def opportunity(state: State, params: ModelParams) -> tuple[np.ndarray, np.ndarray]:
+    """(O_c per city, probability of entering each wave per city (n_cities, n_waves))."""
+    growth = state.market_growth
+    total = growth.sum()
+    if total <= 0:
+        share = (state.market > 0).astype(float)
+        share = share / max(share.sum(), 1.0)
+    else:
+        share = growth / total
+    w = state.city.fit * share[None, :]
+    o = w.sum(axis=1)
+    probs = w / np.maximum(o[:, None], 1e-300)
+    return o, probs
+
+
+def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
+    g, p, f, fl, lv = params.g, state.people, state.firms, state.flows, state.levers
+    n_c = params.n_cities
+    o, wave_probs = opportunity(state, params)
+    if o.sum() <= 0:
+        return
+    p_c = -np.expm1(
+        -(g.opportunity_rate / 4) * np.power(np.maximum(o, 0.0), g.opportunity_market_elasticity)
+    )
+    cand = sample_rows_by_group(rng, p.city, p_c)
+    cand = cand[p.status[cand] != FOUNDER]
+    if cand.size == 0:
+        return
+    city = p.city[cand].astype(np.int64)
+    failed = p.failures[cand] > 0
+    value = (
+        rng.standard_normal(cand.size)
+        + g.founder_skill_weight * p.skill[cand]
+        + g.founder_experience_weight * p.ventures[cand]
+        - g.founding_threshold
+    )
+    penalty = (
+        g.failure_cost * (1.0 - lv.failure_tolerance[city])
+        + lv.process_control[city]
+        - lv.private_support[city]
+        + failed * (lv.stigma[city] + lv.restart_cost[city])
+    )
+    found = value - penalty > 0
+    deterred = (value > 0) & ~found
+    fl.perceivers += np.bincount(city, minlength=n_c)
+    fl.deterred += np.bincount(city[deterred], minlength=n_c)
+    fl.restart_candidates += np.bincount(city[failed], minlength=n_c)
+    fl.restarts += np.bincount(city[failed & found], minlength=n_c)
+    founders = cand[found]
+    k = founders.size
+    if k == 0:
+        return
+    fcity = city[found]
+    # founders leave their jobs
+    release_people(state, founders[p.employer[founders] >= 0])
+    wave = categorical_rows(rng, wave_probs, fcity)
+    skill = p.skill[founders].astype(np.float64)
+    history = p.last_outcome[founders]
+    log_cap = np.log(0.5 + skill) + g.success_capability_premium * (history == 2)
+    cap = np.exp(rng.normal(log_cap, 0.5)).astype(np.float32)
+    own = g.founder_capital * np.exp(g.founder_capital_dispersion * rng.standard_normal(k))
+    rows = f.append(
+        k,
+        id=state.new_firm_ids(k),
+        city=fcity.astype(np.int8),
+        branch=-1,
+        orientation=-1,
+        wave=wave.astype(np.int8),
+        born=state.t,
+        founder=founders.astype(np.int32),
+        founder_history=history,
+        capability=cap,
+        employment=1,
+        target=1.0,
+        cash=own.astype(np.float32),
+        retained=1.0,
+        died=-1,
+        last_round=-1,
+    )
+    new_rows = np.arange(rows.start, rows.stop, dtype=np.int32)
+    p.status[founders] = FOUNDER
+    p.employer[founders] = new_rows
+    p.ventures[founders] = np.minimum(p.ventures[founders].astype(np.int64) + 1, 255).astype(
+        np.uint8
+    )
+    fl.entries += np.bincount(fcity, minlength=n_c)
