@@ -316,7 +316,8 @@ PARAMS: tuple[ParamSpec, ...] = (
         default=1.0,
         group="culture",
         claims=("C1", "C6"),
-        description="Elasticity of opportunity perception to the growth of accessible wave markets.",
+        description="Elasticity of opportunity perception to the growth of accessible wave "
+        "markets.",
         source="Rationale: entry follows new markets (Klepper 1996 industry life cycles).",
     ),
     _P(
@@ -365,7 +366,8 @@ PARAMS: tuple[ParamSpec, ...] = (
         default=5.0,
         group="culture",
         claims=("C8", "C9"),
-        description="Personal cost of a failure (lost savings, career) before the city's tolerance.",
+        description="Personal cost of a failure (lost savings, career) before the city's "
+        "tolerance.",
         source="Rationale: Landier (2005) — the cost of failure sets which equilibrium a city is "
         "in; it must deter most perceivers where tolerance is middling. Set by hand to match "
         "fear_of_failure_share of validation/targets.toml (GEM ~0.6); not measured.",
@@ -604,7 +606,8 @@ PARAMS: tuple[ParamSpec, ...] = (
         group="firms",
         claims=("C6",),
         description="Exponent of size in a To C firm's market attraction (network effects).",
-        source="Rationale: preferential attachment yields Zipf tails (Ma et al. 2008; Axtell 2001).",
+        source="Rationale: preferential attachment yields Zipf tails (Ma et al. 2008; "
+        "Axtell 2001).",
     ),
     _P(
         name="increasing_returns_tob",
@@ -736,7 +739,8 @@ PARAMS: tuple[ParamSpec, ...] = (
         group="waves",
         claims=("C1", "C6", "C7"),
         description="Rate at which a To C firm of an older wave moves into a new wave.",
-        source="C6: market sensitivity; Christensen (1997), Gans (2016): incumbents sometimes adapt.",
+        source="C6: market sensitivity; Christensen (1997), Gans (2016): incumbents sometimes "
+        "adapt.",
     ),
     _P(
         name="adaptation_rate_tob",
