@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import csv
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import innosim
@@ -37,3 +42,83 @@ def test_no_city_name_in_the_source_code() -> None:
             if m:
                 hits.append(f"{path.relative_to(ROOT)}:{no}: {m.group(0)}")
     assert not hits, "city names in src/:\n" + "\n".join(hits)
+
+
+# ---------------------------------------------------------------------------------- layers
+PYPROJECT = ROOT / "pyproject.toml"
+
+
+def _lint_imports(src: Path, cwd: Path) -> subprocess.CompletedProcess:
+    """import-linter's contracts of pyproject.toml over the package under ``src``."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    code = (
+        "import sys; from importlinter.cli import lint_imports; "
+        f"sys.exit(lint_imports(config_filename={str(PYPROJECT)!r}, no_cache=True))"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True
+    )
+
+
+def test_import_contracts_hold(tmp_path: Path) -> None:
+    """The layers of docs/architecture.md, as import-linter contracts (also run by make lint)."""
+    r = _lint_imports(SRC.parent, tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Contracts: 1 kept, 0 broken" in r.stdout or "broken" not in r.stdout
+
+
+def test_a_back_import_breaks_the_layers(tmp_path: Path) -> None:
+    """The contracts have teeth: the engine importing the API (a layer above) is reported."""
+    copy = tmp_path / "src"
+    shutil.copytree(SRC, copy / "innosim", ignore=shutil.ignore_patterns("__pycache__"))
+    state = copy / "innosim" / "engine" / "state.py"
+    state.write_text(state.read_text(encoding="utf-8") + "\nimport innosim.api  # noqa\n")
+    r = _lint_imports(copy, tmp_path)
+    assert r.returncode != 0
+    assert "innosim.engine.state -> innosim.api" in r.stdout, r.stdout
+
+
+def _imports(path: Path):
+    """(node, inside a function) for every import statement of a module."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    inside = {
+        id(n)
+        for f in ast.walk(tree)
+        if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+        for n in ast.walk(f)
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node, id(node) in inside
+
+
+def _innosim_modules(node) -> list[str]:
+    if isinstance(node, ast.ImportFrom):
+        return [node.module] if node.module and node.module.startswith("innosim") else []
+    return [a.name for a in node.names if a.name.startswith("innosim")]
+
+
+def test_no_module_imports_private_names() -> None:
+    """``from innosim.x import _y`` or ``import innosim._x``: private means private."""
+    bad = []
+    for path in sorted(SRC.rglob("*.py")):
+        for node, _ in _imports(path):
+            for mod in _innosim_modules(node):
+                names = [a.name for a in node.names] if isinstance(node, ast.ImportFrom) else []
+                private = [p for p in mod.split(".") if p.startswith("_")]
+                private += [n for n in names if n.startswith("_") and not n.startswith("__")]
+                if private:
+                    bad.append(f"{path.relative_to(SRC)}:{node.lineno}: {mod} {private}")
+    assert not bad, "imports of private names:\n" + "\n".join(bad)
+
+
+def test_innosim_imports_are_at_module_top() -> None:
+    """No import of an innosim module inside a function: the dependencies of a module are
+    what its header says (third-party optional extras may be imported lazily)."""
+    bad = [
+        f"{path.relative_to(SRC)}:{node.lineno}: {', '.join(_innosim_modules(node))}"
+        for path in sorted(SRC.rglob("*.py"))
+        for node, in_function in _imports(path)
+        if in_function and _innosim_modules(node)
+    ]
+    assert not bad, "innosim imports inside functions:\n" + "\n".join(bad)

@@ -34,8 +34,9 @@ from innosim.model.runner import RunResult, run, yearly
 from innosim.params.declarations import PARAMS
 from innosim.params.scenario import Scenario, list_scenarios, load_scenario
 from innosim.report.html import report as write_report
+from innosim.version import SOURCE_VERSION
 
-__version__ = "0.1.0"
+__version__ = SOURCE_VERSION
 
 __all__ = [
     "PARAMS",

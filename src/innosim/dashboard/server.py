@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from innosim.dashboard import assets
 from innosim.errors import InputError
 
 __all__ = [
@@ -290,8 +291,6 @@ def serve(
     os.environ["SERVER_PORT"] = str(port)
     import solara.server.settings as settings
     import uvicorn
-
-    from innosim.dashboard import assets
 
     assets.install(say=say)
 

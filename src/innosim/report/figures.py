@@ -17,6 +17,7 @@ import pandas as pd
 
 from innosim.errors import InputError, StoreError
 from innosim.model.runner import yearly
+from innosim.schema import SERIES
 
 __all__ = ["DEFAULT_METRICS", "timeseries_figure"]
 
@@ -47,8 +48,6 @@ _PRETTY = {
 
 
 def _series_units() -> dict[str, str]:
-    from innosim.schema import SERIES
-
     return {name: unit for name, unit, _ in SERIES}
 
 

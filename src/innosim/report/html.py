@@ -23,6 +23,7 @@ from innosim.report.experiments import KINDS, experiment_kinds, experiment_secti
 from innosim.report.fonts import fonts
 from innosim.report.labels import check_lang
 from innosim.report.run_report import BURN_IN_YEARS, run_sections, run_words, survival_by_age
+from innosim.store import RunStore
 
 __all__ = ["BURN_IN_YEARS", "render_report", "report", "survival_by_age"]
 
@@ -82,8 +83,6 @@ def report(
         _check_target(target)
         html = _render_experiment(kinds, directory, lang)
     else:
-        from innosim.store import RunStore
-
         stored = RunStore(store).load_run(directory if directory is not None else run_ref)
         target = stored.path / f"report.{lang}.html" if out is None else Path(out)
         _check_target(target)

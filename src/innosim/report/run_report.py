@@ -17,12 +17,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from innosim.api import params_table
+from innosim.data.bridge import load_geo
 from innosim.errors import InnosimError
 from innosim.model.runner import yearly
+from innosim.params.scenario import load_scenario
 from innosim.report.blocks import Cell, Fields, Figure, Note, Section, Table, Words, new_figure, png
 from innosim.report.figures import DEFAULT_METRICS
 from innosim.report.flows import chain_network, talent_sankey
 from innosim.schema import TICKS_PER_YEAR
+from innosim.store import RunStore
 
 __all__ = ["BURN_IN_YEARS", "replicates_of", "run_sections", "survival_by_age"]
 
@@ -57,8 +61,6 @@ _SAME_DESIGN = ("scenario_hash", "persons_per_agent", "start_year", "end_year", 
 
 def scenario_of(meta: dict[str, Any]) -> Any:
     """The run's scenario, read again from its file (or by name); None when it cannot be read."""
-    from innosim.params.scenario import load_scenario
-
     for ref in (meta.get("scenario_path"), meta.get("scenario")):
         if not ref:
             continue
@@ -91,8 +93,6 @@ def replicates_of(stored: Any) -> list[Any]:
         siblings = sorted(p for p in Path(stored.path).parent.iterdir() if p.is_dir())
     except OSError:
         return runs
-    from innosim.store import RunStore
-
     store = RunStore(Path(stored.path).parent.parent)
     for path in siblings:
         if path.name.startswith(".") or path.resolve() == Path(stored.path).resolve():
@@ -336,8 +336,6 @@ def _coordinates(scenario: Any, cities: list[str]) -> dict[str, tuple[float, flo
     """City -> (longitude, latitude): the scenario's, else ``data/city_geo.csv``'s."""
     coords: dict[str, tuple[float, float]] = {}
     try:
-        from innosim.data.bridge import load_geo
-
         geo = load_geo()
         for city, r in geo.iterrows():
             coords[str(city)] = (float(r["lon"]), float(r["lat"]))
@@ -389,8 +387,6 @@ def _fields(stored: Any, w: Words, cities: list[str]) -> Fields:
 def _params_table(scenario: Any, w: Words) -> Table | None:
     if scenario is None:
         return None
-    from innosim.api import params_table
-
     p = params_table(scenario)
     p = p[p["scope"] == "city"]
     names = list(dict.fromkeys(p["name"]))

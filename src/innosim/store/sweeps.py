@@ -30,7 +30,6 @@ import os
 import secrets
 import warnings
 from collections.abc import Iterable
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ import pandas as pd
 
 from innosim.errors import StoreError
 from innosim.params.scenario import Scenario
+from innosim.version import version
 
 __all__ = ["FORMAT", "SweepStore", "run_key"]
 
@@ -50,12 +50,7 @@ SUFFIX = ".parquet"
 
 
 def _version() -> str:
-    try:
-        return metadata.version("innosim")
-    except metadata.PackageNotFoundError:  # pragma: no cover - bare checkout
-        from innosim import __version__
-
-        return __version__
+    return version()
 
 
 def run_key(scenario: Scenario, seed: np.random.SeedSequence, version: str | None = None) -> str:
