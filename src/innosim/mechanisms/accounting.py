@@ -20,12 +20,11 @@ Growth volatility (C12) is computed from the yearly value-added series after the
 
 References: claims C11, C12; Jaffe, Trajtenberg, Henderson (1993); Bettencourt et al. (2007).
 
-Implementation. One kernel makes one pass over the people (pool, people in innovative firms, the wage bill
-where people work), one over the firms (operating surplus at headquarters and the firm counts)
-and one over the funds, then writes this tick's row of every series into the engine's record
+Implementation. One kernel makes one pass over the people (pool, people in innovative firms, the
+wage bill where people work), one over the firms (operating surplus at headquarters and the firm
+counts) and one over the funds, then writes this tick's row of every series into the engine's record
 buffer (``state.record_array``, rows in the order of ``innosim.schema.SERIES``). Sums run in row
-order, as ``np.bincount`` does.
-"""
+order, as ``np.bincount`` does."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ registry and compacted out of the state; people's links are remapped.
 References: Gompers, Kovner, Lerner, Scharfstein (2010); Landier (2005); Kerr et al. (2014);
 US BLS Business Employment Dynamics (survival by age).
 
-Implementation. One kernel call per tick does the whole step in the NumPy module's order, on the full-capacity
+Implementation. One kernel call per tick does the whole step in this order, on the full-capacity
 columns:
 
 1. *Events*, one pass over the firms each: unicorns (first time at ``unicorn_valuation``),
@@ -38,7 +38,7 @@ columns:
    firms, the acquired), with ``died`` / ``death_kind`` and the exit and failure flows.
 2. *Realisation*: one scan of the open ledger rows finds those of this tick's listed, acquired
    and dead firms (binary search of the firm id among the event firms' ids, sorted as the
-   firm rows are); they are then realised in the NumPy module's order (listings, acquisitions
+   firm rows are); they are then realised in this order (listings, acquisitions
    with the liquidation preference shared pro rata, liquidations), each row at its fund
    (capital, returned) and the fund city's ``vc_returned``. The kernel writes this tick's
    (fund, proceeds, amount) into a scratch buffer that the step appends to

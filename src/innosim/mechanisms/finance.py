@@ -34,7 +34,7 @@ Money is conserved: for every fund, capital = start + commitments - invested + r
 References: Landier (2005); Kerr, Nanda, Rhodes-Kropf (2014); Gompers et al. (2010);
 Sorenson and Stuart (2001) on local VC; Kaplan and Schoar (2005).
 
-Implementation. One kernel call per tick, in the NumPy step's order:
+Implementation. One kernel call per tick, in this order:
 
 1. feedback: the funds' track records decay and take in the realisations the exits mechanism
    left on the state (summed per fund first, as ``np.bincount`` does), appetites move with the
@@ -51,7 +51,7 @@ Implementation. One kernel call per tick, in the NumPy step's order:
 The ledger rows are written by the kernel into the free rows of the ledger's columns: if there
 are fewer free rows than deals, nothing of step 3 is applied, the stream is rewound and ``-k``
 is returned; the caller makes room and calls again with ``deals_only`` set (steps 1 and 2 are
-not repeated; the same draws are taken again). The float32 arithmetic of the NumPy step (the
+not repeated; the same draws are taken again). The float32 arithmetic of the oracle (tests/oracle/finance.py: the
 firm's cost and the float32 part of its signal) is done in float32 here too.
 """
 

@@ -34,23 +34,22 @@ post-money value for two years.
 References: Gibrat; Axtell (2001); Ma, Chen, Tong, Di (2008); Haltiwanger, Jarmin, Miranda
 (2013); Dosi, Fagiolo, Roventini (2010); Nelson and Winter (1982) on routines and search.
 
-Implementation. One kernel call per tick (two scratch allocations inside). Four passes over the firm rows:
-(1) log capability and each wave's frontier; (2) learning (normal steps drawn two at a time by
-Marsaglia's polar method, only for orientations whose noise is not zero), the new capability
-and the log attraction with its maximum; (3) attraction and its total per segment (segments
-and their demand as ``innosim.mechanisms.growth.segments``); (4) demand, revenue, wages,
-profit, cash, ``revenue_year``, valuation, target employment and the excess staff to lay off.
-Then one pass over the people adds skill and tenure for everyone employed and, for firms with
-excess staff, keeps a uniform random subset of that many of their ``EMPLOYEE`` staff
-(reservoir sampling; the NumPy step's random order within the firm gives the same
-distribution); the chosen are released as ``innosim.engine.ops.release_people`` does (employees
-only: no founder links to clear).
+Implementation. One kernel call per tick (two scratch allocations inside). Four passes over the firm
+rows: (1) log capability and each wave's frontier; (2) learning (normal steps drawn two at a time by
+Marsaglia's polar method, only for orientations whose noise is not zero), the new capability and the
+log attraction with its maximum; (3) attraction and its total per segment (segments and their demand
+as ``innosim.mechanisms.growth.segments``); (4) demand, revenue, wages, profit, cash,
+``revenue_year``, valuation, target employment and the excess staff to lay off. Then one pass over
+the people adds skill and tenure for everyone employed and, for firms with excess staff, keeps a
+uniform random subset of that many of their ``EMPLOYEE`` staff (reservoir sampling: every subset of
+that size is equally likely); the chosen are released as ``innosim.engine.ops.release_people`` does
+(employees only: no founder links to clear).
 
-Arithmetic follows the NumPy step: float64 from the float32 columns, the same order of
+Arithmetic follows the NumPy oracle of the tests (tests/oracle/growth.py): float64 from the float32 columns, the same order of
 operations, float32 stores; values read back after a store (cash for the spare-cash hiring,
 target for the layoffs) are read from the stored float32 value, as there. ``log1p(L)`` and To C
 revenue per head ``pi (1 + L)^s`` are tabulated once per run with NumPy for employment
-``L < 512`` (the NumPy step's own values; computed directly above that), and ``log fit`` once
+``L < 512`` (NumPy's values, as the oracle's; computed directly above that), and ``log fit`` once
 per tick per city and wave.
 """
 

@@ -15,9 +15,8 @@ the firm learns, grows, is valued and adapts (growth and waves mechanisms).
 References: claim C6 and C7 of the source article; Isenberg (2010) on markets as an ecosystem
 domain; Stam (2015).
 
-Implementation. One kernel walks the firms, and each firm founded this tick (orientation still -1) draws To C,
-To B or To G from its city's demand mix and its wave's consumer share.
-"""
+Implementation. One kernel walks the firms, and each firm founded this tick (orientation still -1)
+draws To C, To B or To G from its city's demand mix and its wave's consumer share."""
 
 from __future__ import annotations
 

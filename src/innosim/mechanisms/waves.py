@@ -20,10 +20,9 @@ of capability. Firms that stay behind see their wave's market decline and shrink
 
 References: Christensen (1997); Gans (2016); Tushman and Anderson (1986); Klepper (1996).
 
-Implementation. One kernel computes every wave's demand now and a year ago (the S-curve with decline), the
-market and its growth, each city's best open wave, and moves the firms of older waves that
-adapt this tick (a uniform per candidate firm at its orientation's per-tick rate).
-"""
+Implementation. One kernel computes every wave's demand now and a year ago (the S-curve with
+decline), the market and its growth, each city's best open wave, and moves the firms of older waves
+that adapt this tick (a uniform per candidate firm at its orientation's per-tick rate)."""
 
 from __future__ import annotations
 
