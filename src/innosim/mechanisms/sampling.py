@@ -51,22 +51,6 @@ def sample_rows(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
     return rows.astype(np.int64, copy=False)
 
 
-def sample_rows_by_group(
-    rng: np.random.Generator, group: np.ndarray, p_group: np.ndarray
-) -> np.ndarray:
-    """Rows chosen independently with a probability that depends on their group (e.g. city)."""
-    n = group.shape[0]
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    pmax = float(np.max(p_group)) if p_group.size else 0.0
-    if pmax <= 0:
-        return np.zeros(0, dtype=np.int64)
-    cand = sample_rows(rng, n, min(pmax, 1.0))
-    # thin the candidates drawn at the largest rate down to each group's own rate
-    keep_p = p_group[group[cand]] / pmax
-    return cand[rng.random(cand.size) < keep_p]
-
-
 def stochastic_round(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
     """Round each value up with probability equal to its fractional part (unbiased)."""
     x = np.asarray(x, dtype=np.float64)
@@ -100,7 +84,3 @@ def rank_within(groups: np.ndarray) -> np.ndarray:
     starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
     first = np.repeat(starts, np.diff(np.r_[starts, n]))
     return np.arange(n) - first
-
-
-def logistic(x: np.ndarray | float) -> np.ndarray | float:
-    return 1.0 / (1.0 + np.exp(-np.asarray(x)))
