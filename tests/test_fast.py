@@ -229,6 +229,8 @@ ALLOWED_PY_LOOPS = {
     ("accounting.py", "RECORDED_FLOWS"): "the 14 flows recorded as they are, at import",
     ("layout.py", "enumerate(names)"): "a table's column names, at import",
     ("layout.py", "args"): "a kernel's ~20 arguments, once per run on its first call",
+    ("layout.py", "derived.values()"): "a kernel's few derived constants, once per run",
+    ("layout.py", "kind._fields"): "a constants record's fields (at most 26), at import",
     ("rng.py", "range(2, layers)"): "the normal ziggurat's 128 layers, at import",
     ("select.py", "range(_LANES)"): "the 16 lanes of a vector constant, while compiling",
     ("select.py", "range(_BYTES)"): "the 64 lanes of a vector constant, while compiling",

@@ -33,7 +33,20 @@ import math
 import numpy as np
 from numba import njit
 
-from innosim.engine.kernels.layout import F, P, U, b1, direct, f32, f64, i8, i32
+from innosim.engine.kernels.layout import (
+    F,
+    P,
+    U,
+    b1,
+    blank,
+    constants,
+    direct,
+    f32,
+    f64,
+    i8,
+    i32,
+    record,
+)
 from innosim.engine.kernels.select import count_each, rows_at_least
 from innosim.schema import FLOW_NAMES, RECORDED_FLOWS, SERIES
 
@@ -67,7 +80,15 @@ COPY_ROWS = np.array([(_S[k], _F[k]) for k in RECORDED_FLOWS], dtype=np.int64)
         "vc_invested", "vc_returned",
     )
 )  # fmt: skip
-_PG, _SPILL, _PPA, _UNICORN, _LS = range(5)
+AccountingConstants = record(
+    "AccountingConstants",
+    __name__,
+    ("productivity_growth", "spillover_elasticity", "unicorn_valuation"),
+    ("persons_per_agent", "labour_share"),
+)
+"""The kernel's constants (``kp``): the declared parameters of that name, then the scenario's
+``persons_per_agent`` and :data:`LABOUR_SHARE`."""
+NO_CONSTANTS = blank(AccountingConstants)
 
 
 @njit(cache=True)
@@ -82,7 +103,7 @@ def kernel(
     chain_master = b1(fb, fo, F.chain_master)
     fu_city, capital, appetite = i8(ub, uo, U.city), f64(ub, uo, U.capital), f32(ub, uo, U.appetite)
     n_c = pool_out.shape[0]
-    ppa = kp[_PPA]
+    persons_per_agent = kp.persons_per_agent
     # the people: heads per city (64-byte compares per city), then the employed (found sixteen
     # rows at a time): their number and wage cost per city; the wage sums are kept in eight
     # lanes (row i adds to lane i % 8), added at the end (so they may differ from row-order
@@ -111,7 +132,8 @@ def kernel(
             wages_here[c] += paid[8 * c + lane]
     for c in range(n_c):
         pool_out[c] = pool[c]
-    unicorn = np.float32(kp[_UNICORN])  # NumPy compares the float32 column in float32
+    # NumPy compares the float32 column in float32
+    unicorn_valuation = np.float32(kp.unicorn_valuation)
     # value added ----------------------------------------------------------------------------
     firms = np.zeros(n_c)
     uni = np.zeros(n_c)
@@ -124,7 +146,7 @@ def kernel(
         surplus_here[c] += np.float64(revenue[j] - procurement_out[j] - wages[j])  # float32
         firms[c] += 1.0
         o = orientation[j]
-        if valuation[j] >= unicorn:
+        if valuation[j] >= unicorn_valuation:
             uni[c] += 1.0
             if o == 0:
                 uni_toc[c] += 1.0
@@ -152,9 +174,11 @@ def kernel(
         den += w
     mean_share = num / den
     for c in range(n_c):
-        productivity[c] *= math.exp((kp[_PG] + kp[_SPILL] * (share[c] - mean_share)) / 4.0)
+        productivity[c] *= math.exp(
+            (kp.productivity_growth + kp.spillover_elasticity * (share[c] - mean_share)) / 4.0
+        )
     # records ----------------------------------------------------------------------------------
-    yuan = 4.0 * ppa / 1e4
+    yuan = 4.0 * persons_per_agent / 1e4
     fund_cap = np.zeros(n_c)
     app = np.zeros(n_c)
     nf = np.zeros(n_c)
@@ -167,9 +191,9 @@ def kernel(
         safe_pool = max(pool[c], 1.0)
         grads = flows[F_GRAD, c]
         graduate_rate[c] = 0.9 * graduate_rate[c] + 0.1 * grads * 4.0 / safe_pool
-        rec[POPULATION, c] = pool[c] * ppa
+        rec[POPULATION, c] = pool[c] * persons_per_agent
         rec[AGENTS, c] = pool[c]
-        rec[GRADUATES, c] = grads * 4.0 * ppa
+        rec[GRADUATES, c] = grads * 4.0 * persons_per_agent
         for r in range(copy_rows.shape[0]):
             rec[copy_rows[r, 0], c] = flows[copy_rows[r, 1], c]
         net = (flows[F_MIN, c] - flows[F_GMIN, c]) - (flows[F_MOUT, c] - flows[F_GMOUT, c])
@@ -177,15 +201,15 @@ def kernel(
         rec[GNIR, c] = (
             (flows[F_GMIN, c] - flows[F_GMOUT, c]) / max(grads, 1.0) if grads > 0 else 0.0
         )
-        rec[EMPLOYMENT, c] = innov[c] * ppa
+        rec[EMPLOYMENT, c] = innov[c] * persons_per_agent
         rec[VA, c] = va[c] * yuan
         rec[IVA, c] = innov_va[c] * yuan
         rec[VAPC, c] = va[c] * 4.0 / safe_pool
-        rec[IPC, c] = (kp[_LS] * bg[c] + wages_here[c]) * 4.0 / safe_pool
+        rec[IPC, c] = (kp.labour_share * bg[c] + wages_here[c]) * 4.0 / safe_pool
         rec[PRODUCTIVITY, c] = productivity[c]
         rec[VC_IN, c] = flows[F_VCI, c] * yuan
         rec[VC_OUT, c] = flows[F_VCR, c] * yuan
-        rec[FUND_CAPITAL, c] = fund_cap[c] * ppa / 1e4
+        rec[FUND_CAPITAL, c] = fund_cap[c] * persons_per_agent / 1e4
         rec[RISK_APPETITE, c] = app[c] / max(nf[c], 1.0)
         safe_f = max(firms[c], 1.0)
         rec[FIRMS, c] = firms[c]
@@ -199,16 +223,10 @@ def kernel(
 
 
 def make(params, rng):
-    g = params.g
-    kp = np.array(
-        [
-            g.productivity_growth,
-            g.spillover_elasticity,
-            params.persons_per_agent,
-            g.unicorn_valuation,
-            LABOUR_SHARE,
-        ],
-        dtype=np.float64,
+    kp = constants(
+        AccountingConstants,
+        params.g,
+        derived={"persons_per_agent": params.persons_per_agent, "labour_share": LABOUR_SHARE},
     )
 
     call = direct(kernel)

@@ -72,6 +72,8 @@ from innosim.engine.kernels.layout import (
     P,
     U,
     b1,
+    blank,
+    constants,
     direct,
     f32,
     f64,
@@ -80,6 +82,7 @@ from innosim.engine.kernels.layout import (
     i32,
     i64,
     memmove,
+    record,
     u8,
 )
 from innosim.engine.kernels.rng import seed_state, skip, uniform
@@ -97,9 +100,22 @@ from innosim.schema import TICKS_PER_YEAR
 
 NAME = "exits"
 
-# kp: the run's constants
-_UNICORN, _LISTING, _MIN_AGE, _P_EXIT, _P_ACQ = range(5)
-_P_HAZ, _RECOVERY, _PREFERENCE, _HALF, _TPY = range(5, 10)
+ExitsConstants = record(
+    "ExitsConstants",
+    __name__,
+    ("exit_min_age", "liquidation_recovery", "liquidation_preference"),
+    (
+        "unicorn_valuation_f32", "listing_valuation_f32", "exit_per_tick",
+        "acquisition_per_tick", "base_hazard_per_tick", "failure_learning_half",
+        "ticks_per_year",
+    ),
+)  # fmt: skip
+"""The kernel's constants (``kp``): the declared parameters of that name, then the
+``unicorn_valuation`` and ``listing_valuation`` thresholds rounded to float32 (NumPy compares
+the float32 valuations with them in float32), ``exit_rate``, ``acquisition_rate`` and
+``base_hazard`` as probabilities per tick, the skill a failure teaches (``failure_learning / 2``,
+float32) and :data:`~innosim.schema.TICKS_PER_YEAR`."""
+NO_CONSTANTS = blank(ExitsConstants)
 
 # bytes per row of each firm column, in the table's order (compaction and the archive move
 # every column as bytes)
@@ -179,21 +195,21 @@ def kernel(
 
     # unicorns ------------------------------------------------------------------------------
     for r in range(n):
-        if valuation[r] >= kp[_UNICORN] and not unicorn_ever[r]:
+        if valuation[r] >= kp.unicorn_valuation_f32 and not unicorn_ever[r]:
             unicorn_ever[r] = True
             if not success[r]:
                 success[r] = True
                 _credit(founder[r], successes, last_outcome)
 
     # listings ------------------------------------------------------------------------------
-    p_exit = kp[_P_EXIT]
-    if p_exit > 0.0:
+    exit_per_tick = kp.exit_per_tick
+    if exit_per_tick > 0.0:
         for r in range(n):
             if (
                 not listed[r]
-                and valuation[r] >= kp[_LISTING]
-                and (t - born[r]) / kp[_TPY] >= kp[_MIN_AGE]
-                and uniform(ks) < p_exit
+                and valuation[r] >= kp.listing_valuation_f32
+                and (t - born[r]) / kp.ticks_per_year >= kp.exit_min_age
+                and uniform(ks) < exit_per_tick
             ):
                 listed[r] = True
                 ev[r] = 1
@@ -203,14 +219,14 @@ def kernel(
                 flows[FL.listings, f_city[r]] += 1.0
 
     # acquisitions --------------------------------------------------------------------------
-    p_acq = kp[_P_ACQ]
-    if p_acq > 0.0:
+    acquisition_per_tick = kp.acquisition_per_tick
+    if acquisition_per_tick > 0.0:
         for r in range(n):
             if (
                 not listed[r]
                 and rounds[r] > 0
-                and (t - born[r]) / kp[_TPY] >= 2.0
-                and uniform(ks) < p_acq
+                and (t - born[r]) / kp.ticks_per_year >= 2.0
+                and uniform(ks) < acquisition_per_tick
             ):
                 ev[r] = 2
                 dead[r] = True
@@ -219,13 +235,13 @@ def kernel(
                     _credit(founder[r], successes, last_outcome)
 
     # failures and closures -----------------------------------------------------------------
-    p_haz = kp[_P_HAZ]
-    if p_haz > 0.0:
-        log1m = math.log1p(-p_haz) if p_haz < 1.0 else -math.inf
-        r = skip(ks, log1m) if p_haz < 1.0 else 0
+    base_hazard_per_tick = kp.base_hazard_per_tick
+    if base_hazard_per_tick > 0.0:
+        log1m = math.log1p(-base_hazard_per_tick) if base_hazard_per_tick < 1.0 else -math.inf
+        r = skip(ks, log1m) if base_hazard_per_tick < 1.0 else 0
         while r < n:
             dead[r] = True
-            r += 1 + (skip(ks, log1m) if p_haz < 1.0 else 0)
+            r += 1 + (skip(ks, log1m) if base_hazard_per_tick < 1.0 else 0)
     nd = 0
     n_ev = 0
     for r in range(n):
@@ -286,7 +302,7 @@ def kernel(
             owed_f = np.zeros(n_ev)
             paid_f = np.zeros(n_ev)
             by_city = np.zeros(n_c)
-            pref = kp[_PREFERENCE]
+            liquidation_preference = kp.liquidation_preference
             for phase in range(1, 4):
                 got = False
                 for q in range(m):
@@ -297,7 +313,7 @@ def kernel(
                     i = m_row[q]
                     amount = np.float64(l_amount[i])
                     if phase == 3:
-                        proceeds[q] = amount * kp[_RECOVERY]
+                        proceeds[q] = amount * kp.liquidation_recovery
                     else:
                         frac = (
                             np.float64(l_stake[i])
@@ -305,11 +321,11 @@ def kernel(
                             / max(np.float64(l_retained_entry[i]), 1e-12)
                         )
                         proceeds[q] = frac * np.float64(valuation[r])
-                        if phase == 2 and pref > 0.0:
-                            owed_f[m_ev[q]] += amount * pref
+                        if phase == 2 and liquidation_preference > 0.0:
+                            owed_f[m_ev[q]] += amount * liquidation_preference
                 if not got:
                     continue
-                if phase == 2 and pref > 0.0:
+                if phase == 2 and liquidation_preference > 0.0:
                     # the preferences share the price pro rata, each investment takes the
                     # larger of its converted share and its preference, scaled back to the
                     # price where they would pay more than it
@@ -318,7 +334,7 @@ def kernel(
                         if ev[r] != 2:
                             continue
                         v = np.float64(valuation[r])
-                        owed = np.float64(l_amount[m_row[q]]) * pref
+                        owed = np.float64(l_amount[m_row[q]]) * liquidation_preference
                         pr = owed * min(1.0, v / max(owed_f[m_ev[q]], 1e-12))
                         proceeds[q] = max(proceeds[q], pr)
                         paid_f[m_ev[q]] += proceeds[q]
@@ -367,16 +383,16 @@ def kernel(
             j += 1
         if fd >= 0:
             new_row[r] = -1 if dead[r] else r - j
-    half = np.float32(kp[_HALF])
+    failure_learning_half = np.float32(kp.failure_learning_half)
     # the people of the firms from the first dead row on (the others keep their rows)
     rows = np.empty(p_n, np.int32)
     for q in range(rows_at_least(employer, p_n, fd, rows)):
         i = rows[q]
         e = employer[i]
         if dead[e]:
-            skill[i] += half
+            skill[i] += failure_learning_half
             if founder[e] == i:
-                skill[i] += half
+                skill[i] += failure_learning_half
                 if not success[e]:
                     failures[i] = min(int(failures[i]) + 1, 255)
                     last_outcome[i] = 1
@@ -446,21 +462,19 @@ class ArchivedFirms(MutableMapping):
 
 def make(params, rng):
     g = params.g
-    kp = np.array(
-        [
+    kp = constants(
+        ExitsConstants,
+        g,
+        derived={
             # NumPy compares the float32 valuations with the thresholds in float32
-            float(np.float32(g.unicorn_valuation)),
-            float(np.float32(g.listing_valuation)),
-            g.exit_min_age,
-            float(per_tick(g.exit_rate)),
-            float(per_tick(g.acquisition_rate)),
-            float(per_tick(g.base_hazard)),
-            g.liquidation_recovery,
-            g.liquidation_preference,
-            float(np.float32(g.failure_learning / 2)),
-            TICKS_PER_YEAR,
-        ],
-        dtype=np.float64,
+            "unicorn_valuation_f32": np.float32(g.unicorn_valuation),
+            "listing_valuation_f32": np.float32(g.listing_valuation),
+            "exit_per_tick": per_tick(g.exit_rate),
+            "acquisition_per_tick": per_tick(g.acquisition_rate),
+            "base_hazard_per_tick": per_tick(g.base_hazard),
+            "failure_learning_half": np.float32(g.failure_learning / 2),
+            "ticks_per_year": TICKS_PER_YEAR,
+        },
     )
     ks = seed_state(rng)
     call = direct(kernel)

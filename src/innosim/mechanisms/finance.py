@@ -62,19 +62,45 @@ import math
 import numpy as np
 from numba import njit
 
-from innosim.engine.kernels.layout import FL, LV, F, L, U, b1, direct, f32, f64, i8, i16, i32, i64
+from innosim.engine.kernels.layout import (
+    FL,
+    LV,
+    F,
+    L,
+    U,
+    b1,
+    blank,
+    constants,
+    direct,
+    f32,
+    f64,
+    i8,
+    i16,
+    i32,
+    i64,
+    record,
+)
 from innosim.engine.kernels.rng import categorical, normal, seed_state, uniform
 from innosim.engine.state import TOC
 from innosim.schema import TICKS_PER_YEAR
 
 NAME = "finance"
 
-# kp: the run's constants
-(
-    _KEEP, _LEARN, _REVERT, _LP_RATE, _LP_ELAST, _COST, _MAX_ROUNDS, _REPUTATION, _NOISE,
-    _HURDLE, _RELIEF, _TOC_AVERSION, _SEED, _STEP, _DILUTION, _REACH,
-) = range(16)  # fmt: skip
-# kp[_REACH + c * n_cities + c2] = exp(-dist(c, c2) / fund_reach_km)
+FinanceConstants = record(
+    "FinanceConstants",
+    __name__,
+    (
+        "appetite_reversion", "lp_inflow_rate", "lp_performance_elasticity", "max_rounds",
+        "success_reputation", "signal_noise", "investment_hurdle", "appetite_hurdle_relief",
+        "toc_variance_aversion", "seed_round", "round_step", "round_dilution",
+    ),
+    ("track_record_keep", "appetite_learning", "fixed_cost_per_tick", "fund_reach"),
+)  # fmt: skip
+"""The kernel's constants (``kp``): the declared parameters of that name, then the weight a
+fund's track record keeps per tick (half-life ``track_record_years``), ``appetite_learning_rate
+* appetite_sensitivity``, ``fixed_cost`` per tick and ``fund_reach[c, c2] = exp(-dist(c, c2) /
+fund_reach_km)`` (float64, cities by cities)."""
+NO_CONSTANTS = blank(FinanceConstants, fund_reach=np.zeros((1, 1)))
 
 NO_FUND = np.zeros(0, np.int64)  # what the step leaves on the state once it read realisations
 NO_PROCEEDS = np.zeros(0, np.float64)
@@ -129,7 +155,7 @@ def kernel(
     cw = np.zeros((3, n_c))  # per city: commitments, dry powder in reach, invested
     if not deals_only:
         # 1. feedback -----------------------------------------------------------------------
-        keep = kp[_KEEP]
+        track_record_keep = kp.track_record_keep
         n_r = r_fund.shape[0]
         if n_r:
             got = np.zeros((2, n_funds + n_c))  # proceeds, amounts: per fund, then per city
@@ -141,8 +167,8 @@ def kernel(
                 got[0, c] += r_proceeds[r]
                 got[1, c] += r_amount[r]
         for j in range(n_funds):
-            tp = track_proceeds[j] * keep
-            ti = track_invested[j] * keep
+            tp = track_proceeds[j] * track_record_keep
+            ti = track_invested[j] * track_record_keep
             if n_r:
                 tp += got[0, j]
                 ti += got[1, j]
@@ -150,7 +176,7 @@ def kernel(
             track_invested[j] = ti
             if ti > 0.0:
                 logm = min(max(math.log(max(tp, 1e-12) / ti), -3.0), 3.0)
-                a = np.float64(appetite[j]) + kp[_LEARN] * logm
+                a = np.float64(appetite[j]) + kp.appetite_learning * logm
                 appetite[j] = min(max(a, 0.0), 1.0)
         if n_r:
             for c in range(n_c):
@@ -161,13 +187,13 @@ def kernel(
         # 2. reversion and commitments ------------------------------------------------------
         perf = cw[1]  # scratch until the deals
         for c in range(n_c):
-            perf[c] = min(max(fund_performance[c], 0.0) ** kp[_LP_ELAST], 10.0)
+            perf[c] = min(max(fund_performance[c], 0.0) ** kp.lp_performance_elasticity, 10.0)
         for j in range(n_funds):
             c = fu_city[j]
             a = np.float64(appetite[j])
-            a = a + (risk_appetite[c] - a) * kp[_REVERT] / 4.0
+            a = a + (risk_appetite[c] - a) * kp.appetite_reversion / 4.0
             appetite[j] = min(max(a, 0.0), 1.0)
-            inflow = base_capital[j] * kp[_LP_RATE] / 4.0 * perf[c]
+            inflow = base_capital[j] * kp.lp_inflow_rate / 4.0 * perf[c]
             capital[j] = capital[j] + inflow
             committed[j] = committed[j] + inflow
             cw[0, c] += inflow
@@ -183,7 +209,7 @@ def kernel(
     for c in range(n_c):
         s = 0.0
         for j in range(n_funds):
-            w = kp[_REACH + c * n_c + fu_city[j]] * max(capital[j], 0.0)
+            w = kp.fund_reach[c, fu_city[j]] * max(capital[j], 0.0)
             probs[c, j] = w
             s += w
         total[c] = s
@@ -191,19 +217,19 @@ def kernel(
             for j in range(n_funds):
                 probs[c, j] /= s
     s0, s1, s2, s3 = ks[0], ks[1], ks[2], ks[3]
-    cost0 = np.float32(kp[_COST])
+    fixed_cost_per_tick = np.float32(kp.fixed_cost_per_tick)
     eps32 = np.float32(1e-12)
     half32 = np.float32(0.5)
-    noise = kp[_NOISE]
-    d = kp[_DILUTION]
-    pre_min = kp[_SEED] * (1.0 - d) / d
+    signal_noise = kp.signal_noise
+    round_dilution = kp.round_dilution
+    pre_min = kp.seed_round * (1.0 - round_dilution) / round_dilution
     ci = np.empty((2, f_n), np.int64)  # candidate firm row, fund
     cf = np.empty((3, f_n))  # amount, pre-money value, sort key
     m = 0
     for i in range(f_n):
-        if listed[i] or rounds[i] >= kp[_MAX_ROUNDS]:
+        if listed[i] or rounds[i] >= kp.max_rounds:
             continue
-        cost = wages[i] + cost0  # float32, as the NumPy step computes it
+        cost = wages[i] + fixed_cost_per_tick  # float32, as the NumPy step computes it
         if not cash[i] < np.float32(2.0) * cost:
             continue
         c = city[i]
@@ -217,19 +243,19 @@ def kernel(
             growth = np.float32(0.0)
         growth = min(max(growth, np.float32(-1.0)), np.float32(3.0))
         s32 = np.log(max(capability[i], eps32)) + half32 * growth
-        signal = np.float64(s32) + kp[_REPUTATION] * (1.0 if founder_history[i] == 2 else 0.0)
-        if noise != 0.0:
-            signal += noise * normal(ks)
-        hurdle = kp[_HURDLE] - kp[_RELIEF] * app
+        signal = np.float64(s32) + kp.success_reputation * (1.0 if founder_history[i] == 2 else 0.0)
+        if signal_noise != 0.0:
+            signal += signal_noise * normal(ks)
+        hurdle = kp.investment_hurdle - kp.appetite_hurdle_relief * app
         if orientation[i] == TOC:
-            hurdle += kp[_TOC_AVERSION] * (1.0 - app)
+            hurdle += kp.toc_variance_aversion * (1.0 - app)
         if not signal > hurdle:
             continue
-        size = kp[_SEED] * kp[_STEP] ** np.float64(rounds[i])
+        size = kp.seed_round * kp.round_step ** np.float64(rounds[i])
         pre = max(np.float64(valuation[i]), pre_min)
         ci[0, m] = i
         ci[1, m] = j
-        cf[0, m] = min(size, pre * d / (1.0 - d))
+        cf[0, m] = min(size, pre * round_dilution / (1.0 - round_dilution))
         cf[1, m] = pre
         cf[2, m] = j + uniform(ks)  # by fund, in random order within a fund
         m += 1
@@ -300,26 +326,15 @@ def kernel(
 
 def make(params, rng):
     g = params.g
-    kp = np.array(
-        [
-            0.5 ** (1.0 / (TICKS_PER_YEAR * g.track_record_years)),
-            g.appetite_learning_rate * g.appetite_sensitivity,
-            g.appetite_reversion,
-            g.lp_inflow_rate,
-            g.lp_performance_elasticity,
-            g.fixed_cost / TICKS_PER_YEAR,
-            g.max_rounds,
-            g.success_reputation,
-            g.signal_noise,
-            g.investment_hurdle,
-            g.appetite_hurdle_relief,
-            g.toc_variance_aversion,
-            g.seed_round,
-            g.round_step,
-            g.round_dilution,
-            *np.exp(-params.dist_km / g.fund_reach_km).ravel(),  # (city, city), row by row
-        ],
-        dtype=np.float64,
+    kp = constants(
+        FinanceConstants,
+        g,
+        derived={
+            "track_record_keep": 0.5 ** (1.0 / (TICKS_PER_YEAR * g.track_record_years)),
+            "appetite_learning": g.appetite_learning_rate * g.appetite_sensitivity,
+            "fixed_cost_per_tick": g.fixed_cost / TICKS_PER_YEAR,
+            "fund_reach": np.exp(-params.dist_km / g.fund_reach_km).astype(np.float64),
+        },
     )
     ks = seed_state(rng)
     call = direct(kernel)

@@ -47,14 +47,39 @@ import math
 import numpy as np
 from numba import njit
 
-from innosim.engine.kernels.layout import FL, LV, F, P, b1, direct, f32, i8, i16, i32, i64, u8
+from innosim.engine.kernels.layout import (
+    FL,
+    LV,
+    F,
+    P,
+    b1,
+    blank,
+    constants,
+    direct,
+    f32,
+    i8,
+    i16,
+    i32,
+    i64,
+    record,
+    u8,
+)
 from innosim.engine.kernels.rng import categorical, normal, seed_state, skip, uniform
 from innosim.engine.state import FOUNDER
 
 NAME = "founding"
 
-# kp: the run's constants
-_RATE, _ETA, _W_SKILL, _W_EXP, _THRESH, _FCOST, _PREMIUM, _CAP0, _CAPDISP = range(9)
+FoundingConstants = record(
+    "FoundingConstants",
+    __name__,
+    (
+        "opportunity_rate", "opportunity_market_elasticity", "founder_skill_weight",
+        "founder_experience_weight", "founding_threshold", "failure_cost",
+        "success_capability_premium", "founder_capital", "founder_capital_dispersion",
+    ),
+)  # fmt: skip
+"""The kernel's constants (``kp``): the declared parameters of that name."""
+NO_CONSTANTS = blank(FoundingConstants)
 
 
 @njit(cache=True)
@@ -70,7 +95,7 @@ def kernel(
     city, status, employer = i8(pb, po, P.city), i8(pb, po, P.status), i32(pb, po, P.employer)
     skill, ventures = f32(pb, po, P.skill), u8(pb, po, P.ventures)
     failures, last_outcome = u8(pb, po, P.failures), i8(pb, po, P.last_outcome)
-    tolerance, process_control = levers[LV.failure_tolerance], levers[LV.process_control]
+    failure_tolerance, process_control = levers[LV.failure_tolerance], levers[LV.process_control]
     private_support, stigma = levers[LV.private_support], levers[LV.stigma]
     restart_cost = levers[LV.restart_cost]
     n_c, n_w = fit.shape
@@ -105,7 +130,9 @@ def kernel(
     p_c = np.zeros(n_c)
     pmax = 0.0
     for c in range(n_c):
-        p_c[c] = -math.expm1(-(kp[_RATE] / 4.0) * max(o[c], 0.0) ** kp[_ETA])
+        p_c[c] = -math.expm1(
+            -(kp.opportunity_rate / 4.0) * max(o[c], 0.0) ** kp.opportunity_market_elasticity
+        )
         pmax = max(pmax, p_c[c])
     if pmax <= 0.0 or n_people == 0:
         return 0
@@ -120,9 +147,14 @@ def kernel(
         c = city[i]
         if (p_c[c] >= pmax or uniform(ks) < p_c[c] / pmax) and status[i] != FOUNDER:
             failed = failures[i] > 0
-            value = normal(ks) + kp[_W_SKILL] * skill[i] + kp[_W_EXP] * ventures[i] - kp[_THRESH]
+            value = (
+                normal(ks)
+                + kp.founder_skill_weight * skill[i]
+                + kp.founder_experience_weight * ventures[i]
+                - kp.founding_threshold
+            )
             penalty = (
-                kp[_FCOST] * (1.0 - tolerance[c])
+                kp.failure_cost * (1.0 - failure_tolerance[c])
                 + process_control[c]
                 - private_support[c]
                 + (stigma[c] + restart_cost[c] if failed else 0.0)
@@ -190,7 +222,9 @@ def kernel(
             employment[e] -= 1
             flows[FL.separations, c] += 1.0
         history = last_outcome[i]
-        log_cap = math.log(0.5 + np.float64(skill[i])) + (kp[_PREMIUM] if history == 2 else 0.0)
+        log_cap = math.log(0.5 + np.float64(skill[i])) + (
+            kp.success_capability_premium if history == 2 else 0.0
+        )
         r = f_n + j
         id_[r] = next_id + j
         f_city[r] = c
@@ -210,7 +244,7 @@ def kernel(
         procurement_out[r] = 0.0
         wages[r] = 0.0
         profit[r] = 0.0
-        cash[r] = kp[_CAP0] * math.exp(kp[_CAPDISP] * normal(ks))
+        cash[r] = kp.founder_capital * math.exp(kp.founder_capital_dispersion * normal(ks))
         valuation[r] = 0.0
         post_money[r] = 0.0
         last_round[r] = -1
@@ -231,21 +265,7 @@ def kernel(
 
 
 def make(params, rng):
-    g = params.g
-    kp = np.array(
-        [
-            g.opportunity_rate,
-            g.opportunity_market_elasticity,
-            g.founder_skill_weight,
-            g.founder_experience_weight,
-            g.founding_threshold,
-            g.failure_cost,
-            g.success_capability_premium,
-            g.founder_capital,
-            g.founder_capital_dispersion,
-        ],
-        dtype=np.float64,
-    )
+    kp = constants(FoundingConstants, params.g)
     ks = seed_state(rng)
 
     entry = direct(kernel)

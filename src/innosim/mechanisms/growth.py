@@ -60,32 +60,59 @@ import math
 import numpy as np
 from numba import njit
 
-from innosim.engine.kernels.layout import FL, LV, F, P, b1, direct, f32, i8, i16, i32
+from innosim.engine.kernels.layout import (
+    FL,
+    LV,
+    F,
+    P,
+    b1,
+    blank,
+    constants,
+    direct,
+    f32,
+    i8,
+    i16,
+    i32,
+    record,
+)
 from innosim.engine.kernels.rng import seed_state, uniform
 from innosim.engine.kernels.select import rows_at_least
 from innosim.engine.state import EMPLOYEE, TOB, TOC, TOG, WORKER
 
 NAME = "growth"
 
-# kp: the run's constants (orientation triples To C, To B, To G); then, from _TABLE,
-# log1p(L) and labour_productivity * (1 + L)^toc_scale_economies for employment L < _K (as NumPy
-# computes them: the same values as the NumPy step's), then wave_toc per wave
-(
-    _SKILL, _LAM, _SIG, _ALPHA, _MULT, _THETA, _LP, _SCALE, _WAGE, _FIXED, _PREMIUM,
-    _RHO, _MARGIN, _RUNWAY, _SPEED, _TABLE,
-) = (0, 1, 4, 7, 10, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23)  # fmt: skip
-_K = 512
-_LOG1P, _TOC_HEAD, _TOC_SHARE = _TABLE, _TABLE + _K, _TABLE + 2 * _K
+_K = 512  # employment tabulated (log1p_staff, toc_revenue_per_head)
+GrowthConstants = record(
+    "GrowthConstants",
+    __name__,
+    (
+        "learning_rate_toc", "learning_rate_tob", "learning_rate_tog",
+        "capability_noise_toc", "capability_noise_tob", "capability_noise_tog",
+        "increasing_returns_toc", "increasing_returns_tob", "increasing_returns_tog",
+        "valuation_multiple_toc", "valuation_multiple_tob", "valuation_multiple_tog",
+        "capability_weight", "labour_productivity", "toc_scale_economies", "innovation_wage",
+        "fixed_cost", "growth_premium", "procurement_share", "supplier_margin", "runway_years",
+        "hiring_speed",
+    ),
+    ("skill_growth_per_tick", "log1p_staff", "toc_revenue_per_head", "wave_toc"),
+)  # fmt: skip
+"""The kernel's constants (``kp``): the declared parameters of that name, then ``skill_growth``
+per tick and three float64 arrays: ``log1p(L)`` and ``labour_productivity * (1 +
+L)^toc_scale_economies`` for employment ``L < _K`` (as NumPy computes them: the same values as
+the NumPy step's) and the To C share of each wave's market (``wave_toc``)."""
+NO_CONSTANTS = blank(
+    GrowthConstants, log1p_staff=np.zeros(1), toc_revenue_per_head=np.zeros(1), wave_toc=np.zeros(1)
+)
 
 
 @njit(cache=True)
-def _work(employer, skill, tenure, n_people, sg, rows):
+def _work(employer, skill, tenure, n_people, skill_growth_per_tick, rows):
     """Skill and tenure grow for everyone who works in an innovative firm; their rows, in
     order, are written to ``rows`` (returns their number)."""
     m = rows_at_least(employer, n_people, 0, rows)
     for j in range(m):
         i = rows[j]
-        skill[i] += sg
+        skill[i] += skill_growth_per_tick
         tenure[i] += 1
     return m
 
@@ -112,11 +139,11 @@ def kernel(ks, kp, t, market, pool, fit, levers, flows, pb, po, n_people, fb, fo
     wages, profit, cash = f32(fb, fo, F.wages), f32(fb, fo, F.profit), f32(fb, fo, F.cash)
     valuation, post_money = f32(fb, fo, F.valuation), f32(fb, fo, F.post_money)
     last_round, chain_master = i16(fb, fo, F.last_round), b1(fb, fo, F.chain_master)
-    sg = np.float32(kp[_SKILL])
+    skill_growth_per_tick = np.float32(kp.skill_growth_per_tick)
     laid_off = 0
     rows = np.empty(n_people, np.int32)  # the people employed
     if f_n == 0:
-        _work(employer, skill, tenure, n_people, sg, rows)
+        _work(employer, skill, tenure, n_people, skill_growth_per_tick, rows)
         return 0
     n_c, n_w = fit.shape
     n_seg = n_w + n_w * n_c + n_c
@@ -147,6 +174,14 @@ def kernel(ks, kp, t, market, pool, fit, levers, flows, pb, po, n_people, fb, fo
         w = wave[r]
         if x > frontier[w]:
             frontier[w] = x
+    # the parameters by orientation (To C, To B, To G), indexed by k below
+    learning_rate = (kp.learning_rate_toc, kp.learning_rate_tob, kp.learning_rate_tog)
+    capability_noise = (kp.capability_noise_toc, kp.capability_noise_tob, kp.capability_noise_tog)
+    increasing_returns = (
+        kp.increasing_returns_toc,
+        kp.increasing_returns_tob,
+        kp.increasing_returns_tog,
+    )
     top = -np.inf
     have = False  # the second normal of the last pair is waiting
     z_spare = 0.0
@@ -156,7 +191,7 @@ def kernel(ks, kp, t, market, pool, fit, levers, flows, pb, po, n_people, fb, fo
         w = wave[r]
         c = city[r]
         x = loga[r]
-        sig = kp[_SIG + k]
+        sig = capability_noise[k]
         z = 0.0
         if sig != 0.0:
             if have:
@@ -173,7 +208,7 @@ def kernel(ks, kp, t, market, pool, fit, levers, flows, pb, po, n_people, fb, fo
                 z = u * scale
                 z_spare = v * scale
                 have = True
-        x += kp[_LAM + k] / tpy * (frontier[w] - x) + sig * 0.5 * z
+        x += learning_rate[k] / tpy * (frontier[w] - x) + sig * 0.5 * z
         x = min(max(x, -20.0), 20.0)
         loga[r] = x
         capability[r] = math.exp(x)
@@ -184,8 +219,12 @@ def kernel(ks, kp, t, market, pool, fit, levers, flows, pb, po, n_people, fb, fo
         else:
             seg[r] = n_w + n_w * n_c + c
         staff = employment[r]
-        l1p = kp[_LOG1P + staff] if 0 <= staff < _K else math.log1p(np.float64(staff))
-        la = kp[_THETA] * x + kp[_ALPHA + k] * l1p + (0.0 if o == TOG else log_fit[c, w])
+        l1p = kp.log1p_staff[staff] if 0 <= staff < _K else math.log1p(np.float64(staff))
+        la = (
+            kp.capability_weight * x
+            + increasing_returns[k] * l1p
+            + (0.0 if o == TOG else log_fit[c, w])
+        )
         att[r] = la
         if la > top:
             top = la
@@ -196,7 +235,7 @@ def kernel(ks, kp, t, market, pool, fit, levers, flows, pb, po, n_people, fb, fo
         pool_sum += pool[c]
     pool_sum = max(pool_sum, 1.0)
     for w in range(n_w):
-        share = kp[_TOC_SHARE + w]
+        share = kp.wave_toc[w]
         seg_d[w] = market[w] * share
         m_b = market[w] * (1.0 - share)
         for c in range(n_c):
@@ -210,11 +249,16 @@ def kernel(ks, kp, t, market, pool, fit, levers, flows, pb, po, n_people, fb, fo
         total[seg[r]] += a
 
     # revenue, costs, cash, valuation, target; excess staff ---------------------------------
-    lp = kp[_LP]
-    wage = kp[_WAGE]
-    fixed = kp[_FIXED] / tpy
-    d_pin = max(wage, 1e-9)
-    d_spare = max(wage * kp[_RUNWAY], 1e-9)
+    labour_productivity = kp.labour_productivity
+    innovation_wage = kp.innovation_wage
+    fixed = kp.fixed_cost / tpy
+    d_pin = max(innovation_wage, 1e-9)
+    d_spare = max(innovation_wage * kp.runway_years, 1e-9)
+    valuation_multiple = (
+        kp.valuation_multiple_toc,
+        kp.valuation_multiple_tob,
+        kp.valuation_multiple_tog,
+    )
     cap_n = float(n_people)
     cut = 0
     for r in range(f_n):
@@ -226,15 +270,15 @@ def kernel(ks, kp, t, market, pool, fit, levers, flows, pb, po, n_people, fb, fo
         pin = np.float64(procurement_in[r])
         emp = np.float64(employment[r])
         if o != TOC:
-            per_head = lp
+            per_head = labour_productivity
         elif 0 <= employment[r] < _K:
-            per_head = kp[_TOC_HEAD + employment[r]]
+            per_head = kp.toc_revenue_per_head[employment[r]]
         else:
-            per_head = lp * (1.0 + emp) ** kp[_SCALE]
+            per_head = labour_productivity * (1.0 + emp) ** kp.toc_scale_economies
         capacity = 1.5 * max(emp, 1.0) * per_head / tpy
         rev = min(d + pin, capacity)
         sub = subsidy[city[r]] if (t - born[r]) < 3 * 4 else 0.0
-        wage_rate = wage / tpy * (1.0 - sub)
+        wage_rate = innovation_wage / tpy * (1.0 - sub)
         paid = max(emp - (1.0 if founder[r] >= 0 else 0.0), 0.0)
         wg = paid * wage_rate
         pr = rev - wg - fixed - np.float64(procurement_out[r])
@@ -249,25 +293,25 @@ def kernel(ks, kp, t, market, pool, fit, levers, flows, pb, po, n_people, fb, fo
         else:
             growth = 0.0
             revenue_year[r] = rev
-        val = tpy * rev * (kp[_MULT + k] + kp[_PREMIUM] * min(max(growth, 0.0), 3.0))
+        val = tpy * rev * (valuation_multiple[k] + kp.growth_premium * min(max(growth, 0.0), 3.0))
         lr = last_round[r]
         if lr >= 0 and (t - lr) < 2 * 4:
             val = max(val, np.float64(post_money[r]))
         valuation[r] = val
-        rho = kp[_RHO] if chain_master[r] else 0.0
+        rho = kp.procurement_share if chain_master[r] else 0.0
         need = tpy * d * (1.0 - rho) / per_head
-        need += tpy * pin * (1.0 - kp[_MARGIN]) / d_pin
+        need += tpy * pin * (1.0 - kp.supplier_margin) / d_pin
         spare = max(np.float64(cash[r]) - 2.0 * (wg + fixed), 0.0)
         need += spare / d_spare
         need = min(max(need, 1.0), cap_n)
-        target[r] = emp + kp[_SPEED] * (need - emp)
+        target[r] = emp + kp.hiring_speed * (need - emp)
         cut_r = math.floor(emp - max(math.ceil(np.float64(target[r])), 1.0))
         if cut_r > 0:
             excess[r] = cut_r
             cut += 1
 
     # people: skill and tenure; layoffs (a uniform random subset of each firm's employees) ---
-    m = _work(employer, skill, tenure, n_people, sg, rows)
+    m = _work(employer, skill, tenure, n_people, skill_growth_per_tick, rows)
     if cut == 0:
         return 0
     size = 0
@@ -302,30 +346,17 @@ def kernel(ks, kp, t, market, pool, fit, levers, flows, pb, po, n_people, fb, fo
 
 def make(params, rng):
     g = params.g
-    scale = g.toc_scale_economies
-    kp = np.array(
-        [
-            g.skill_growth / 4,
-            g.learning_rate_toc, g.learning_rate_tob, g.learning_rate_tog,
-            g.capability_noise_toc, g.capability_noise_tob, g.capability_noise_tog,
-            g.increasing_returns_toc, g.increasing_returns_tob, g.increasing_returns_tog,
-            g.valuation_multiple_toc, g.valuation_multiple_tob, g.valuation_multiple_tog,
-            g.capability_weight,
-            g.labour_productivity,
-            g.toc_scale_economies,
-            g.innovation_wage,
-            g.fixed_cost,
-            g.growth_premium,
-            g.procurement_share,
-            g.supplier_margin,
-            g.runway_years,
-            g.hiring_speed,
-            *np.log1p(np.arange(_K, dtype=np.float64)),
-            *(g.labour_productivity * (1.0 + np.arange(_K, dtype=np.float64)) ** scale),
-            *np.asarray(params.wave_toc, dtype=np.float64),
-        ],
-        dtype=np.float64,
-    )  # fmt: skip
+    staff = np.arange(_K, dtype=np.float64)
+    kp = constants(
+        GrowthConstants,
+        g,
+        derived={
+            "skill_growth_per_tick": g.skill_growth / 4,
+            "log1p_staff": np.log1p(staff),
+            "toc_revenue_per_head": g.labour_productivity * (1.0 + staff) ** g.toc_scale_economies,
+            "wave_toc": np.asarray(params.wave_toc, dtype=np.float64).copy(),
+        },
+    )
     ks = seed_state(rng)
     call = direct(kernel)
 

@@ -31,12 +31,23 @@ import math
 import numpy as np
 from numba import njit
 
-from innosim.engine.kernels.layout import F, direct, f32, i8
+from innosim.engine.kernels.layout import F, blank, constants, direct, f32, i8, record
 from innosim.engine.kernels.rng import seed_state, uniform
 
 NAME = "waves"
 
-_MARKET, _DECLINE, _LIFE, _WINDOW, _LOSS, _P_TOC, _P_TOB, _P_TOG = range(8)
+WavesConstants = record(
+    "WavesConstants",
+    __name__,
+    (
+        "market_per_agent", "wave_decline_rate", "wave_life_years", "adaptation_window_years",
+        "adaptation_capability_loss",
+    ),
+    ("adaptation_per_tick_toc", "adaptation_per_tick_tob", "adaptation_per_tick_tog"),
+)  # fmt: skip
+"""The kernel's constants (``kp``): the declared parameters of that name, then the probability
+per tick of adapting (``adaptation_rate_*`` as a per-tick probability) by orientation."""
+NO_CONSTANTS = blank(WavesConstants)
 
 
 @njit(cache=True, error_model="numpy")
@@ -46,8 +57,8 @@ def _demand(kp, wave_start, wave_growth, wave_weight, t, n_agents, out):
         age = (t - wave_start[w]) / 4.0
         gr = wave_growth[w]
         s = 1.0 / (1.0 + math.exp(-gr * (age - 4.0 / gr)))
-        decline = math.exp(-kp[_DECLINE] * max(0.0, age - kp[_LIFE]))
-        m = wave_weight[w] * kp[_MARKET] * n_agents / 4.0 * s * decline
+        decline = math.exp(-kp.wave_decline_rate * max(0.0, age - kp.wave_life_years))
+        m = wave_weight[w] * kp.market_per_agent * n_agents / 4.0 * s * decline
         out[w] = m if age >= 0 else 0.0
 
 
@@ -75,7 +86,7 @@ def kernel(
     open_w = np.zeros(n_w, np.bool_)
     for w in range(n_w):
         age = (t - wave_start[w]) / 4.0
-        open_w[w] = age >= 0 and age <= kp[_WINDOW]
+        open_w[w] = age >= 0 and age <= kp.adaptation_window_years
         any_open = any_open or open_w[w]
     if not any_open:
         return 0
@@ -90,15 +101,17 @@ def kernel(
                 top = score
                 best[c] = w
         has_best[c] = top > 0
-    p = np.array([kp[_P_TOC], kp[_P_TOB], kp[_P_TOG]])
-    keep = np.float32(1.0 - kp[_LOSS])
+    adaptation_per_tick = np.array(
+        [kp.adaptation_per_tick_toc, kp.adaptation_per_tick_tob, kp.adaptation_per_tick_tog]
+    )
+    keep = np.float32(1.0 - kp.adaptation_capability_loss)
     moved = 0
     for i in range(f_n):
         c = f_city[i]
         target = best[c]
         w = f_wave[i]
         if has_best[c] and wave_start[w] < wave_start[target] and w != target:
-            if uniform(ks) < p[f_orientation[i]]:
+            if uniform(ks) < adaptation_per_tick[f_orientation[i]]:
                 f_wave[i] = target
                 capability[i] *= keep
                 moved += 1
@@ -108,17 +121,15 @@ def kernel(
 def make(params, rng):
     g = params.g
     rates = np.array([g.adaptation_rate_toc, g.adaptation_rate_tob, g.adaptation_rate_tog])
-    p = -np.expm1(-rates / 4.0)  # per_tick
-    kp = np.array(
-        [
-            g.market_per_agent,
-            g.wave_decline_rate,
-            g.wave_life_years,
-            g.adaptation_window_years,
-            g.adaptation_capability_loss,
-            *p,
-        ],
-        dtype=np.float64,
+    per_tick = -np.expm1(-rates / 4.0)  # per_tick
+    kp = constants(
+        WavesConstants,
+        g,
+        derived={
+            "adaptation_per_tick_toc": per_tick[0],
+            "adaptation_per_tick_tob": per_tick[1],
+            "adaptation_per_tick_tog": per_tick[2],
+        },
     )
     ks = seed_state(rng)
     start = params.wave_start.astype(np.int64)

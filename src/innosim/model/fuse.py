@@ -21,6 +21,8 @@ table can hold, since founding adds rows inside the call.
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 import numpy as np
 from numba import njit
 
@@ -38,8 +40,18 @@ from innosim.mechanisms import (
 ORDER = ("waves", "founding", "orientation", "growth", "finance", "exits", "accounting")
 """The fusable mechanisms, in the engine's order (``innosim.model.MECHANISMS``)."""
 
-# res: where the call stopped (-1: done) and the counts of each mechanism that ran
-_STOP, _NEED, _FOUNDED, _DEALS, _READ, _DEAD, _REALISED = range(7)
+
+class Res(IntEnum):
+    """Entries of ``res``, what :func:`_tick` returns: where the call stopped (-1: done), the
+    rows the stopping kernel needs, and the counts of each mechanism that ran."""
+
+    STOP = 0
+    NEED = 1
+    FOUNDED = 2
+    DEALS = 3
+    READ = 4
+    DEAD = 5
+    REALISED = 6
 
 
 @njit(cache=True, inline="always")
@@ -47,8 +59,8 @@ def _asks_room(res, phase, k):
     """A kernel's -k (it needs k more rows): record where the call stopped and what for."""
     if k >= 0:
         return False
-    res[_STOP] = phase
-    res[_NEED] = -k
+    res[Res.STOP] = phase
+    res[Res.NEED] = -k
     return True
 
 
@@ -69,7 +81,7 @@ def _tick(
     (its table is unchanged and its stream rewound; those before it ran).
     """
     res[:] = 0
-    res[_STOP] = -1
+    res[Res.STOP] = -1
     if first <= 0 and on[0]:
         waves.kernel(
             w_ks, w_kp, t, p_n, w_start, w_growth, w_weight, market, market_growth, fit,
@@ -82,7 +94,7 @@ def _tick(
         )  # fmt: skip
         if _asks_room(res, 1, k):
             return
-        res[_FOUNDED] = k
+        res[Res.FOUNDED] = k
         f_n += k
     if first <= 2 and on[2]:
         orientation.kernel(or_ks, fb, fo, f_n, or_toc, levers)
@@ -95,17 +107,17 @@ def _tick(
             fi_ks, fi_kp, t, deals_only, r_fund, r_proceeds, r_amount, levers,
             fund_performance, flows, ub, uo, u_n, fb, fo, f_n, lb, lo, l_n, l_room,
         )  # fmt: skip
-        res[_READ] = 1
+        res[Res.READ] = 1
         if _asks_room(res, 4, k):
             return
-        res[_DEALS] = k
+        res[Res.DEALS] = k
         l_n += k
     if first <= 5 and on[5] and f_n > 0:
         nd, k = exits.kernel(
             e_ks, e_kp, t, flows, fb, fo, f_n, pb, po, p_n, lb, lo, l_n, ub, uo, out, ab, ao, at
         )  # fmt: skip
-        res[_DEAD] = nd
-        res[_REALISED] = k
+        res[Res.DEAD] = nd
+        res[Res.REALISED] = k
         f_n -= nd
     if on[6]:
         accounting.kernel(
@@ -121,17 +133,17 @@ def _fused(parts: dict[str, tuple]):
     """The step running the compiled mechanisms ``parts`` (name -> the single step's
     ``parts``) through one :func:`_tick` call per tick (more only when a table must grow)."""
     on = np.array([name in parts for name in ORDER])
-    res = np.zeros(7, np.int64)
+    res = np.zeros(len(Res), np.int64)
     dummy_f = np.zeros(1)
     dummy_u = np.zeros(4, np.uint64)
-    w = parts.get("waves", (dummy_u, dummy_f, np.zeros(1, np.int64), dummy_f, dummy_f))
-    fo_ = parts.get("founding", (dummy_u, dummy_f))
+    w = parts.get("waves", (dummy_u, waves.NO_CONSTANTS, np.zeros(1, np.int64), dummy_f, dummy_f))
+    fo_ = parts.get("founding", (dummy_u, founding.NO_CONSTANTS))
     or_ = parts.get("orientation", (dummy_u, dummy_f))
-    g = parts.get("growth", (dummy_u, dummy_f))
-    fi = parts.get("finance", (dummy_u, dummy_f))
+    g = parts.get("growth", (dummy_u, growth.NO_CONSTANTS))
+    fi = parts.get("finance", (dummy_u, finance.NO_CONSTANTS))
     has_exits = "exits" in parts
-    e_ks, e_kp, box = parts["exits"] if has_exits else (dummy_u, dummy_f, None)
-    a = parts.get("accounting", (dummy_f, accounting.COPY_ROWS))
+    e_ks, e_kp, box = parts["exits"] if has_exits else (dummy_u, exits.NO_CONSTANTS, None)
+    a = parts.get("accounting", (accounting.NO_CONSTANTS, accounting.COPY_ROWS))
     consts = (*w, *fo_, *or_, *g, *fi, e_ks, e_kp, *a)
     no_out = dummy_f.reshape(1, 1)
     tick = direct(_tick)
@@ -163,21 +175,21 @@ def _fused(parts: dict[str, tuple]):
                 state.next_firm_id, u.block, u.offsets, u.n, led.block, led.offsets, led.n,
                 led.capacity - led.n, *realised, deals_only, out, ab, ao, at, *consts,
             )  # fmt: skip
-            founding.founded(state, int(res[_FOUNDED]))
-            if res[_READ]:
+            founding.founded(state, int(res[Res.FOUNDED]))
+            if res[Res.READ]:
                 finance.realisations_read(state)
-            if res[_DEALS]:
-                led.claim(int(res[_DEALS]))
-            if has_exits and (res[_DEAD] or res[_REALISED]):  # f.n: the rows exits saw
-                exits.finish(state, box, f.n, int(res[_DEAD]), int(res[_REALISED]))
-            stop = int(res[_STOP])
+            if res[Res.DEALS]:
+                led.claim(int(res[Res.DEALS]))
+            if has_exits and (res[Res.DEAD] or res[Res.REALISED]):  # f.n: the rows exits saw
+                exits.finish(state, box, f.n, int(res[Res.DEAD]), int(res[Res.REALISED]))
+            stop = int(res[Res.STOP])
             if stop < 0:
                 return
             step.retries += 1
             if stop == 1:  # founding: more firm rows
-                f.reserve(f.n + int(res[_NEED]))
+                f.reserve(f.n + int(res[Res.NEED]))
             else:  # finance: more ledger rows; feedback and commitments are done
-                led.reserve(led.n + int(res[_NEED]))
+                led.reserve(led.n + int(res[Res.NEED]))
                 deals_only = True
             first = stop
         raise AssertionError("a fused kernel asked for room twice")  # pragma: no cover

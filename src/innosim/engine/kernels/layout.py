@@ -14,6 +14,7 @@ cache only watches each kernel's own source file).
 
 from __future__ import annotations
 
+from collections import namedtuple
 from enum import IntEnum
 
 import numpy as np
@@ -46,6 +47,41 @@ S = _enum("S", SERIES_NAMES)
 """Rows of ``state.record_array`` (the series of ``innosim.schema.SERIES``)."""
 LV = _enum("LV", LEVERS)
 """Rows of ``state.lever_array``."""
+
+
+# the run's constants ---------------------------------------------------------------------------
+# A kernel reads the run's global constants from one record, a named tuple whose fields are the
+# declared parameter names (``kp.failure_cost``; innosim.params.declarations), then the values
+# derived from them in ``make`` under descriptive names (``kp.exit_per_tick``). Numba compiles
+# ``kp.name`` to a constant index into the tuple, so one name holds from the TOML file to the
+# kernel and no list of positions can silently fall out of order.
+
+
+def record(type_name: str, module: str, names: tuple[str, ...], derived: tuple[str, ...] = ()):
+    """The record type of a kernel's constants: a named tuple with fields ``names`` (declared
+    parameters, read from ``params.g``) then ``derived``. Make it once, at import, as the global
+    ``type_name`` of ``module`` (the caller's ``__name__``): the cached kernels find their
+    argument types by that name."""
+    return namedtuple(type_name, (*names, *derived), module=module)
+
+
+def constants(kind, g, derived: dict | None = None):
+    """The run's constants for a kernel: a ``kind`` (a :func:`record` type) holding each
+    declared parameter of ``g`` (``params.g``) as float64 and the ``derived`` values (scalars
+    as float64, arrays as given), in the record's order."""
+    derived = derived or {}
+    names = kind._fields[: len(kind._fields) - len(derived)]
+    assert (*names, *derived) == kind._fields, (kind.__name__, tuple(derived))
+    return kind(
+        *map(float, map(g.__getattribute__, names)),
+        *(v if np.ndim(v) else float(v) for v in derived.values()),
+    )
+
+
+def blank(kind, **arrays):
+    """A ``kind`` record of zeros (``arrays``: its array fields), for a kernel that does not
+    run but must be typed (the fused tick)."""
+    return kind(**{k: arrays.get(k, 0.0) for k in kind._fields})
 
 
 _ENTRY: dict = {}  # dispatcher -> the entry point of the version compiled for the steps
@@ -199,6 +235,8 @@ __all__ = [
     "S",
     "U",
     "b1",
+    "blank",
+    "constants",
     "direct",
     "f32",
     "f64",
@@ -208,5 +246,6 @@ __all__ = [
     "i64",
     "is_vector",
     "memmove",
+    "record",
     "u8",
 ]  # fmt: skip
