@@ -71,7 +71,8 @@ def constants(kind, g, derived: dict | None = None):
     as float64, arrays as given), in the record's order."""
     derived = derived or {}
     names = kind._fields[: len(kind._fields) - len(derived)]
-    assert (*names, *derived) == kind._fields, (kind.__name__, tuple(derived))
+    if (*names, *derived) != kind._fields:  # a programming error: make() and record() disagree
+        raise TypeError(f"{kind.__name__}: derived values {tuple(derived)} out of its order")
     return kind(
         *map(float, map(g.__getattribute__, names)),
         *(v if np.ndim(v) else float(v) for v in derived.values()),
