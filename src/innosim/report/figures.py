@@ -9,12 +9,12 @@ never sees half a PNG.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from innosim.atomic import atomic_write
 from innosim.engine.run import yearly
 from innosim.errors import InputError, StoreError
 
@@ -149,30 +149,22 @@ def timeseries_figure(
     return _save_png(fig, Path(path))
 
 
-def _save_png(fig: object, path: Path) -> Path:
-    """Write the figure to a temporary file beside ``path``, then rename it over ``path``."""
-    directory = path.parent if str(path.parent) else Path(".")
+def save_png(fig: object, path: Path) -> Path:
+    """Write the figure as a PNG atomically (:func:`innosim.atomic.atomic_write`)."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=directory)
+        atomic_write(
+            path,
+            lambda fh: fig.savefig(fh, format="png", dpi=DPI),  # type: ignore[attr-defined]
+            suffix=".png",
+        )
     except OSError as exc:
         raise StoreError(
             f"cannot write the figure ({exc.strerror})",
             file=str(path),
             expected="a PNG path in an existing, writable directory",
         ) from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=DPI)  # type: ignore[attr-defined]
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a figure is meant to be shared
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise StoreError(
-            f"cannot write the figure ({exc.strerror})",
-            file=str(path),
-            expected="a PNG path in an existing, writable directory",
-        ) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
+
+
+# The name the report's other figure modules import today.
+_save_png = save_png

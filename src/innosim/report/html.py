@@ -13,10 +13,10 @@ over it.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from innosim.atomic import atomic_write
 from innosim.errors import InputError, StoreError
 from innosim.report.blocks import Section, Words
 from innosim.report.experiments import KINDS, experiment_kinds, experiment_sections
@@ -156,23 +156,9 @@ def _check_target(target: Path) -> None:
 
 
 def _write_atomic(target: Path, text: str) -> None:
-    directory = target.parent if str(target.parent) else Path(".")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        atomic_write(target, text)
     except OSError as exc:
         raise StoreError(
             f"cannot write the report ({exc.strerror})", file=str(target), expected=_OUT_EXPECTED
         ) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise StoreError(
-            f"cannot write the report ({exc.strerror})", file=str(target), expected=_OUT_EXPECTED
-        ) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
