@@ -101,10 +101,10 @@ def compare_command(
     fmt: FormatOpt = OutFormat.table,
 ) -> None:
     """Baseline vs a policy file: paired ensembles (common random numbers), per city and outcome."""
-    from innosim._outdir import check_out
     from innosim.cli import _print_json, _progress, _records, _stdout
     from innosim.experiments.compare import compare, write_compare
     from innosim.experiments.policy import load_policy
+    from innosim.outdir import check_out
 
     pf = load_policy(policy)  # a bad file is refused before anything runs
     check_out(out)
@@ -214,9 +214,9 @@ def explain_command(
     fmt: FormatOpt = OutFormat.table,
 ) -> None:
     """Split a gap between two cities across parameter groups by exact Shapley values."""
-    from innosim._outdir import check_out
     from innosim.cli import _print_json, _progress, _records, _stdout
     from innosim.experiments.explain import DEFAULT_GROUPS, explain, load_groups, write_explain
+    from innosim.outdir import check_out
 
     names = [x.strip() for x in (groups or "").split(",") if x.strip()]
     default = {g.name: g for g in DEFAULT_GROUPS}

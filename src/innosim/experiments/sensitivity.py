@@ -37,12 +37,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from innosim._outdir import json_value as _json_value
 from innosim.api import _check_replicates, _check_seed, _prepare
 from innosim.atomic import atomic_write
 from innosim.engine.rng import replicate_seeds
 from innosim.errors import InputError
 from innosim.experiments.executor import Executor, RunTask, StatRequest, map_runs
+from innosim.outdir import json_value as _json_value
 from innosim.params.declarations import BY_NAME
 from innosim.params.scenario import Scenario
 

@@ -22,13 +22,13 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from innosim._inputs import dotted, pydantic_issue, read_toml
-from innosim._outdir import json_value as _json_value
 from innosim.api import INTERVAL, _check_replicates, _check_seed
 from innosim.atomic import atomic_write
 from innosim.engine.rng import replicate_seeds
 from innosim.errors import InputError
 from innosim.experiments.executor import Executor, RunTask, StatRequest, map_runs
+from innosim.inputs import dotted, pydantic_issue, read_toml
+from innosim.outdir import json_value as _json_value
 from innosim.params.scenario import Scenario, load_scenario
 
 __all__ = [

@@ -48,9 +48,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from innosim._inputs import dotted, pydantic_issue, read_toml
 from innosim.data import resolve
 from innosim.errors import InputError
+from innosim.inputs import dotted, pydantic_issue, read_toml
 
 __all__ = [
     "DEFAULT_FRAMEWORK",

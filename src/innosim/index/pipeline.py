@@ -17,8 +17,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from innosim._inputs import read_file
-from innosim._outdir import write_staged
 from innosim.data import load_dataset, resolve
 from innosim.errors import InputError
 from innosim.index import aggregate as agg
@@ -33,6 +31,8 @@ from innosim.index.uncertainty import (
     monte_carlo,
     sobol,
 )
+from innosim.inputs import read_file
+from innosim.outdir import write_staged
 
 __all__ = [
     "TABLE_COLUMNS",
