@@ -5,7 +5,7 @@ The report is a list of sections (:mod:`innosim.report.blocks`): for a stored ru
 ``compare``, ``explain``, ``index`` or ``sweep`` from :mod:`innosim.report.experiments`.
 Figures are drawn with Matplotlib's object API into memory and embedded as base64 PNG; the CSS
 is inline, so the file opens without a network. Every word comes from the label catalog
-(:mod:`innosim.report.labels`) in the chosen language; city names come from the data
+(:mod:`innosim.labels`) in the chosen language; city names come from the data
 (``name_zh`` in Chinese). The file is written to a temporary name beside the target and renamed
 over it.
 """
@@ -18,10 +18,10 @@ from typing import Any
 
 from innosim.atomic import atomic_write
 from innosim.errors import InputError, StoreError
+from innosim.labels import check_lang
 from innosim.report.blocks import Section, Words
 from innosim.report.experiments import KINDS, experiment_kinds, experiment_sections
 from innosim.report.fonts import fonts
-from innosim.report.labels import check_lang
 from innosim.report.run_report import BURN_IN_YEARS, run_sections, run_words, survival_by_age
 
 __all__ = ["BURN_IN_YEARS", "render_report", "report", "survival_by_age"]
