@@ -18,7 +18,7 @@ from innosim.atomic import atomic_write
 from innosim.engine.run import yearly
 from innosim.errors import InputError, StoreError
 
-__all__ = ["DEFAULT_METRICS", "timeseries_figure"]
+__all__ = ["DEFAULT_METRICS", "metric_label", "save_png", "timeseries_figure"]
 
 DEFAULT_METRICS: tuple[str, ...] = (
     "value_added",
@@ -52,8 +52,13 @@ def _series_units() -> dict[str, str]:
     return {name: unit for name, unit, _ in SERIES}
 
 
-def _label(metric: str) -> str:
+def metric_label(metric: str) -> str:
+    """The English figure title of a metric."""
     return _PRETTY.get(metric, metric.replace("_", " ").capitalize())
+
+
+# The name the report's other figure modules import today.
+_label = metric_label
 
 
 def timeseries_figure(
@@ -127,7 +132,7 @@ def timeseries_figure(
         for city in cities:
             rows = y[y["city"] == city]
             ax.plot(rows["year"], rows[metric] * factor, label=str(city), linewidth=1.4)
-        ax.set_title(_label(metric), fontsize=10)
+        ax.set_title(metric_label(metric), fontsize=10)
         ax.set_xlabel("year")
         ax.set_ylabel(shown_unit or "value", fontsize=8)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -146,7 +151,7 @@ def timeseries_figure(
     )
     fig.suptitle(title or "Simulated cities by year", fontsize=12)
 
-    return _save_png(fig, Path(path))
+    return save_png(fig, Path(path))
 
 
 def save_png(fig: object, path: Path) -> Path:
