@@ -1,10 +1,10 @@
 """``innosim compare`` and ``innosim explain`` (thin layers over :func:`innosim.compare` and
-:func:`innosim.explain`; registered at the end of :mod:`innosim.cli`).
+:func:`innosim.explain`; registered in :mod:`innosim.cli`).
 
 Both print a Rich table (or JSON with ``--format json``), show a progress bar with ETA on stderr
 when it is a terminal, and with ``--out DIR`` write CSV, JSON and a figure atomically. Bad input
 is an :class:`~innosim.errors.InnosimError`: one paragraph and exit status 2 (see
-:mod:`innosim.cli`).
+:mod:`innosim.cli.console`).
 """
 
 from __future__ import annotations

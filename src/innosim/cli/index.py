@@ -3,7 +3,8 @@
 Everything is computed by :func:`innosim.index.build_index`; this module parses the options,
 prints the table (Rich), CSV or JSON, and writes ``--out`` through
 :func:`innosim.index.write_outputs`. Errors are :class:`~innosim.errors.InnosimError` and are
-turned into one-paragraph messages and exit status 2 by the CLI group (see :mod:`innosim.cli`).
+turned into one-paragraph messages and exit status 2 by the CLI group (see
+:mod:`innosim.cli.console`).
 """
 
 from __future__ import annotations

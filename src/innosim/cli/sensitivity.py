@@ -5,7 +5,7 @@
 Each parses its options, draws a Rich progress bar with ETA on stderr (only on a terminal),
 prints a table (or JSON/CSV) and lists the files written with ``--out``. Errors are
 :class:`~innosim.errors.InnosimError` and become one-paragraph messages with exit status 2 (see
-:mod:`innosim.cli`).
+:mod:`innosim.cli.console`).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Everything is computed by :func:`innosim.experiments.sweep.sweep`; this module p
 options, builds the :class:`~innosim.experiments.executor.Executor`, shows a progress bar (Rich,
 stderr, with ETA) and prints the per-design-point summary as a table or JSON. Errors are
 :class:`~innosim.errors.InnosimError` and become one-paragraph messages and exit status 2 in the
-CLI group (see :mod:`innosim.cli`).
+CLI group (see :mod:`innosim.cli.console`).
 """
 
 from __future__ import annotations
