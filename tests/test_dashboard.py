@@ -22,7 +22,6 @@ pytest.importorskip("solara", reason="solara (the 'dashboard' extra) is not inst
 
 from innosim.cli import app
 from innosim.dashboard import assets, charts, logic, server
-from innosim.dashboard.labels import LABELS, LANGS, text
 from innosim.dashboard.logic import (
     MAX_AGENT_TICKS,
     SCALES,
@@ -41,6 +40,7 @@ from innosim.dashboard.logic import (
     shipped_scenario,
 )
 from innosim.errors import InputError
+from innosim.labels import LABELS, LANGS, text
 from innosim.params.declarations import BY_NAME
 
 SCENARIO = "demo"
@@ -442,7 +442,7 @@ def test_every_dashboard_label_has_both_languages_with_the_same_fields() -> None
 
 
 def test_every_key_the_page_uses_exists() -> None:
-    keys = ["g_" + g for g, _ in logic.LEVER_GROUPS] + ["p_" + p for p in logic.LEVER_PARAMS]
+    keys = ["lg_" + g for g, _ in logic.LEVER_GROUPS] + ["p_" + p for p in logic.LEVER_PARAMS]
     keys += ["m_" + m for m in logic.SERIES_METRICS] + ["tab_charts", "tab_compare", "tab_index"]
     keys += ["tab_download", "h_city", "axis_year", "u_value_added", "u_firms"]
     for key in keys:

@@ -106,7 +106,7 @@ def _healthy(server: Any) -> None:
 
 
 def test_binds_127_0_0_1_by_default(served: tuple[Any, Path]) -> None:
-    from innosim.cli import serve_cmd
+    from innosim.cli.serve import serve_cmd
     from innosim.dashboard import server as server_mod
 
     assert inspect.signature(server_mod.serve).parameters["host"].default == "127.0.0.1"

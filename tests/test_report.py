@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 import innosim
 from innosim.cli import app
-from innosim.report.labels import LABELS, LANGS
+from innosim.labels import LABELS, LANGS
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from innosim.cli import app
-from innosim.report.labels import LABELS, LANGS
+from innosim.labels import LABELS, LANGS
 from test_report import figures, offline, untranslated
 
 runner = CliRunner()

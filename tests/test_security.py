@@ -230,8 +230,8 @@ def test_devices_and_pipes_are_refused_not_read(tmp_path, load):
 
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
 def test_read_file_refuses_devices_and_pipes(tmp_path):
-    from innosim._inputs import read_toml
     from innosim.index import load_ranking
+    from innosim.inputs import read_toml
 
     fifo = tmp_path / "pipe.toml"
     os.mkfifo(fifo)
@@ -243,10 +243,10 @@ def test_read_file_refuses_devices_and_pipes(tmp_path):
 
 
 def test_oversized_files_are_refused(tmp_path, monkeypatch):
-    from innosim import _inputs
+    from innosim import inputs
     from innosim.data import dataset
 
-    monkeypatch.setattr(_inputs, "MAX_TOML_BYTES", 100)
+    monkeypatch.setattr(inputs, "MAX_TOML_BYTES", 100)
     monkeypatch.setattr(dataset, "MAX_DATA_BYTES", 100)
     big = tmp_path / "big.toml"
     big.write_text(HEADER + "# " + "x" * 200 + "\n" + CITY_A, encoding="utf-8")
@@ -260,11 +260,11 @@ def test_oversized_files_are_refused(tmp_path, monkeypatch):
 
 
 def test_default_limits_leave_room_for_the_shipped_files():
-    from innosim import _inputs
+    from innosim import inputs
     from innosim.data import dataset
 
     for p in [*ROOT.glob("scenarios/*.toml"), *ROOT.glob("policies/*.toml")]:
-        assert p.stat().st_size * 100 < _inputs.MAX_TOML_BYTES
+        assert p.stat().st_size * 100 < inputs.MAX_TOML_BYTES
     assert (ROOT / "data" / "cities_sourced.csv").stat().st_size * 100 < dataset.MAX_DATA_BYTES
 
 

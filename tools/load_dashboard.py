@@ -250,7 +250,7 @@ async def sample_memory(
 
 
 def _labels() -> dict[str, str]:
-    from innosim.dashboard.labels import text
+    from innosim.labels import text
 
     return {
         k: text(k, "en")

@@ -23,7 +23,6 @@ import solara
 import solara.lab
 
 from innosim.dashboard import charts
-from innosim.dashboard.labels import text
 from innosim.dashboard.logic import (
     DEFAULT_SCALE,
     DOWNLOAD_FORMATS,
@@ -57,6 +56,7 @@ from innosim.dashboard.logic import (
     wave_bounds,
 )
 from innosim.errors import InnosimError
+from innosim.labels import text
 
 __all__ = ["Page"]
 
@@ -254,15 +254,18 @@ def Setup() -> None:
     lg = lang.value
     sc = shipped_scenario(scenario_name.value)
     solara.Select(
-        text("scenario", lg), value=scenario_name.value, values=list(_NAMES), on_value=_set_scenario
+        text("sec_scenario", lg),
+        value=scenario_name.value,
+        values=list(_NAMES),
+        on_value=_set_scenario,
     )
-    solara.SliderValue(f"{text('scale', lg)}: {scale.value:g}", value=scale, values=list(SCALES))
+    solara.SliderValue(f"{text('f_scale', lg)}: {scale.value:g}", value=scale, values=list(SCALES))
     size, agents, ticks = estimate_agent_ticks(sc.with_scale(scale.value))
     solara.Text(
         text("scale_help", lg, agents=agents, ticks=ticks, size=size, limit=MAX_AGENT_TICKS),
         style={"font-size": "0.8em", "color": "#b00" if size > MAX_AGENT_TICKS else "#555"},
     )
-    solara.InputInt(text("seed", lg), value=seed.value, on_value=_set_seed)
+    solara.InputInt(text("f_seed", lg), value=seed.value, on_value=_set_seed)
     solara.Text(text("editing", lg))
     solara.ToggleButtonsSingle(
         value=editing,
@@ -289,7 +292,7 @@ def Levers() -> None:
     current = city.value if city.value in sc.city_names else sc.city_names[0]
     zh = {c.name: c.name_zh or c.name for c in sc.cities}
     solara.v.Select(
-        label=text("city", lg),
+        label=text("h_city", lg),
         items=[
             {"title": zh[n] if lg == "zh" else n, "text": zh[n] if lg == "zh" else n, "value": n}
             for n in sc.city_names
@@ -310,7 +313,7 @@ def Levers() -> None:
         return float(pol.levers.get((current, param), sc.city[param][i]))
 
     for group, params in LEVER_GROUPS:
-        solara.Text(text("g_" + group, lg), style={"font-weight": "bold", "margin-top": "6px"})
+        solara.Text(text("lg_" + group, lg), style={"font-weight": "bold", "margin-top": "6px"})
         for param in params:
             low, high = lever_bounds(param)
             v = value_of(param)
@@ -517,9 +520,9 @@ def Index() -> None:
         Figure(lambda: charts.index_figure(table, lg, zh), [lg])
     head = [
         "h_city",
-        "h_talent",
-        "h_organization",
-        "h_place",
+        "pillar_talent",
+        "pillar_organization",
+        "pillar_place",
         "h_score",
         "h_rank",
         "h_rank_interval",

@@ -13,8 +13,8 @@ from typing import Any, Final
 
 import pandas as pd
 
-from innosim.dashboard.labels import text
 from innosim.dashboard.logic import SERIES_METRICS, RunOutcome
+from innosim.labels import text
 
 __all__ = ["compare_figure", "index_figure", "series_figure"]
 
@@ -147,7 +147,7 @@ def index_figure(table: pd.DataFrame, lang: str, zh_names: dict[str, str]) -> An
     ):
         ax.text(float(score) + 1, yi, f"#{int(lo)}-{int(hi)}", va="center", fontsize=7)
     ax.set_xlim(0, 110)
-    ax.set_xlabel(text("index_score", lang), fontsize=9)
+    ax.set_xlabel(text("axis_score", lang), fontsize=9)
     ax.tick_params(labelsize=8)
     ax.grid(axis="x", alpha=0.3)
     return _fonts(fig)

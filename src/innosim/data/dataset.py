@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from innosim._inputs import read_file
 from innosim.data.units import normalise_unit
 from innosim.errors import InputError
+from innosim.inputs import read_file
 
 __all__ = [
     "COLUMNS",

@@ -307,7 +307,7 @@ class State:
     realised_proceeds: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
     realised_amount: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
     # dead firms: mappings of column arrays (dicts; the compiled exits step appends views of
-    # its archive table, innosim.mechanisms.fast.exits.ArchivedFirms)
+    # its archive table, innosim.mechanisms.exits.ArchivedFirms)
     archive: list[Mapping[str, np.ndarray]] = field(default_factory=list)
     firm_years: list[dict[str, np.ndarray]] = field(default_factory=list)
     record: dict[str, np.ndarray] = field(default_factory=dict)

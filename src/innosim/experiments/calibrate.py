@@ -52,12 +52,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from innosim._outdir import json_value as _json_value
 from innosim.api import _check_replicates, _check_seed, _prepare
 from innosim.errors import InputError
 from innosim.experiments.executor import RunTask, StatRequest, execute, map_runs
 from innosim.experiments.sensitivity import Factor, apply_factors, parse_factors
 from innosim.experiments.validate import Target, Targets, load_targets
+from innosim.outdir import json_value as _json_value
 from innosim.params.scenario import Scenario
 
 __all__ = [

@@ -16,7 +16,7 @@ Intervals (docs/compare_explain.md):
 
 This module also holds the execution helper :func:`run_grid` that
 :mod:`innosim.experiments.explain` reuses; output files are written atomically by
-:mod:`innosim._outdir`.
+:mod:`innosim.outdir`.
 """
 
 from __future__ import annotations
@@ -32,13 +32,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from innosim._outdir import check_out, write_outputs
 from innosim.api import METRICS, _as_scenario, _check_replicates, _check_seed
 from innosim.engine.rng import replicate_seeds
 from innosim.errors import InputError
 from innosim.experiments.executor import Executor, RunTask, check_workers, map_runs
 from innosim.experiments.policy import PolicyFile, apply_policy, load_policy
 from innosim.model.runner import run, yearly
+from innosim.outdir import check_out, write_outputs
 from innosim.params.scenario import Scenario
 
 __all__ = [

@@ -48,8 +48,6 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from innosim._inputs import dotted, pydantic_issue, read_toml
-from innosim._outdir import write_outputs
 from innosim.api import METRICS
 from innosim.engine.rng import replicate_seeds
 from innosim.errors import InputError
@@ -62,6 +60,8 @@ from innosim.experiments.compare import (
     run_grid,
 )
 from innosim.experiments.executor import Executor
+from innosim.inputs import dotted, pydantic_issue, read_toml
+from innosim.outdir import write_outputs
 from innosim.params.declarations import BY_NAME
 from innosim.params.scenario import PolicyChange, Scenario
 

@@ -48,8 +48,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from innosim._inputs import dotted, pydantic_issue, read_toml
 from innosim.errors import InputError, ScenarioError
+from innosim.inputs import dotted, pydantic_issue, read_toml
 from innosim.params.declarations import BY_NAME, LEVERS
 from innosim.params.scenario import PolicyChange, Scenario
 

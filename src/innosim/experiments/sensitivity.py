@@ -37,11 +37,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from innosim._outdir import json_value as _json_value
 from innosim.api import _check_replicates, _check_seed, _prepare
+from innosim.atomic import atomic_write
 from innosim.engine.rng import replicate_seeds
 from innosim.errors import InputError
 from innosim.experiments.executor import Executor, RunTask, StatRequest, map_runs
+from innosim.outdir import json_value as _json_value
 from innosim.params.declarations import BY_NAME
 from innosim.params.scenario import Scenario
 
@@ -827,7 +828,4 @@ def sensitivity_figure(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
             fontsize=10,
         )
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=120)
-    os.replace(tmp, path)
-    return path
+    return atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=120), suffix=".png")

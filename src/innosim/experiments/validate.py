@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +22,13 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from innosim._inputs import dotted, pydantic_issue, read_toml
-from innosim._outdir import json_value as _json_value
 from innosim.api import INTERVAL, _check_replicates, _check_seed
+from innosim.atomic import atomic_write
 from innosim.engine.rng import replicate_seeds
 from innosim.errors import InputError
 from innosim.experiments.executor import Executor, RunTask, StatRequest, map_runs
+from innosim.inputs import dotted, pydantic_issue, read_toml
+from innosim.outdir import json_value as _json_value
 from innosim.params.scenario import Scenario, load_scenario
 
 __all__ = [
@@ -501,16 +501,7 @@ def _prepare_out(out: str | os.PathLike[str]) -> Path:
 
 
 def _write_atomic(path: Path, text: str) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, text, newline="", suffix="")
 
 
 def results_json(df: pd.DataFrame) -> dict[str, Any]:

@@ -26,7 +26,10 @@ from __future__ import annotations
 
 from innosim.index import aggregate, coherence, impute, normalise, outliers, uncertainty, weights
 from innosim.index.framework import (
+    PILLARS,
+    Framework,
     FrameworkSpec,
+    Indicator,
     IndicatorSpec,
     default_framework_path,
     indicator_matrix,
@@ -41,7 +44,6 @@ from innosim.index.pipeline import (
     write_outputs,
 )
 from innosim.index.uncertainty import Choices, Uncertainty, compute, monte_carlo, sobol
-from innosim.index.weights import PILLARS, Framework, Indicator
 
 __all__ = [
     "PILLARS",

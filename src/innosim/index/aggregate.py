@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from innosim.errors import InputError
-from innosim.index.weights import Framework, framework_weights
+from innosim.index.framework import Framework, framework_weights
 
 __all__ = ["METHODS", "aggregate", "arithmetic", "geometric", "ranks"]
 

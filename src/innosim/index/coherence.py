@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from innosim.errors import InputError
-from innosim.index.weights import Framework
+from innosim.index.framework import Framework
 
 __all__ = ["PCAResult", "correlations", "cronbach_alpha", "pca_summary"]
 

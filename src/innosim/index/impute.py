@@ -16,7 +16,7 @@ from __future__ import annotations
 import pandas as pd
 
 from innosim.errors import InputError
-from innosim.index.weights import Framework
+from innosim.index.framework import Framework
 
 __all__ = ["METHODS", "impute"]
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from innosim._inputs import read_file
-from innosim._outdir import write_staged
+from innosim.data import load_dataset, resolve
 from innosim.errors import InputError
 from innosim.index import aggregate as agg
+from innosim.index import figures
 from innosim.index import outliers as out_mod
 from innosim.index.framework import FrameworkSpec, indicator_matrix, load_framework
 from innosim.index.uncertainty import (
@@ -31,6 +31,8 @@ from innosim.index.uncertainty import (
     monte_carlo,
     sobol,
 )
+from innosim.inputs import read_file
+from innosim.outdir import write_staged
 
 __all__ = [
     "TABLE_COLUMNS",
@@ -137,8 +139,6 @@ def build_index(
     -------
     IndexResult
     """
-    from innosim.data import load_dataset, resolve
-
     t0 = time.perf_counter()
     spec = framework if isinstance(framework, FrameworkSpec) else load_framework(framework)
     ds = data if isinstance(data, pd.DataFrame) else load_dataset(data)
@@ -396,7 +396,6 @@ def write_outputs(result: IndexResult, out_dir: str | os.PathLike[str]) -> list[
     list of Path
         The files written, in ``out_dir``.
     """
-    from innosim.index import figures
 
     def write(tmp: Path) -> None:
         r = result

@@ -42,7 +42,7 @@ from innosim.errors import InputError
 from innosim.index import aggregate as agg
 from innosim.index import impute as imp
 from innosim.index import normalise as norm
-from innosim.index.weights import Framework, framework_weights
+from innosim.index.framework import Framework, framework_weights
 
 __all__ = [
     "FACTORS",

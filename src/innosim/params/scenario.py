@@ -25,8 +25,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from innosim._inputs import dotted, pydantic_issue, read_toml
 from innosim.errors import ScenarioError
+from innosim.inputs import dotted, pydantic_issue, read_toml
 from innosim.params.declarations import BY_NAME, CITY_NAMES, GLOBAL_NAMES, LEVERS
 from innosim.params.waves import DEFAULT_WAVES, WaveSpec
 from innosim.schema import TICKS_PER_YEAR

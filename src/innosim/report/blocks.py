@@ -3,7 +3,7 @@
 Every report kind (a stored run, or the output directory of an experiment) is a list of
 :class:`Section`; the template (``templates/report.html.j2``) draws them in order and numbers the
 figures and tables. :class:`Words` carries the language: catalog labels
-(:mod:`innosim.report.labels`) and city names in that language. Figures are drawn with
+(:mod:`innosim.labels`) and city names in that language. Figures are drawn with
 Matplotlib's object API on the Agg canvas (no ``pyplot``) and embedded as base64 PNG.
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from innosim.report.labels import label
+from innosim.labels import label
 
 __all__ = [
     "DPI",

@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 from innosim.errors import InnosimError, InputError
+from innosim.labels import LABELS
 from innosim.report.blocks import Cell, Fields, Figure, Note, Section, Table, Words, new_figure, png
-from innosim.report.labels import LABELS
 
 __all__ = ["KINDS", "experiment_kinds", "experiment_sections"]
 

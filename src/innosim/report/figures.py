@@ -9,17 +9,17 @@ never sees half a PNG.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from innosim.atomic import atomic_write
 from innosim.errors import InputError, StoreError
 from innosim.model.runner import yearly
 from innosim.schema import SERIES
 
-__all__ = ["DEFAULT_METRICS", "timeseries_figure"]
+__all__ = ["DEFAULT_METRICS", "metric_label", "save_png", "timeseries_figure"]
 
 DEFAULT_METRICS: tuple[str, ...] = (
     "value_added",
@@ -51,8 +51,13 @@ def _series_units() -> dict[str, str]:
     return {name: unit for name, unit, _ in SERIES}
 
 
-def _label(metric: str) -> str:
+def metric_label(metric: str) -> str:
+    """The English figure title of a metric."""
     return _PRETTY.get(metric, metric.replace("_", " ").capitalize())
+
+
+# The name the report's other figure modules import today.
+_label = metric_label
 
 
 def timeseries_figure(
@@ -126,7 +131,7 @@ def timeseries_figure(
         for city in cities:
             rows = y[y["city"] == city]
             ax.plot(rows["year"], rows[metric] * factor, label=str(city), linewidth=1.4)
-        ax.set_title(_label(metric), fontsize=10)
+        ax.set_title(metric_label(metric), fontsize=10)
         ax.set_xlabel("year")
         ax.set_ylabel(shown_unit or "value", fontsize=8)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -145,33 +150,25 @@ def timeseries_figure(
     )
     fig.suptitle(title or "Simulated cities by year", fontsize=12)
 
-    return _save_png(fig, Path(path))
+    return save_png(fig, Path(path))
 
 
-def _save_png(fig: object, path: Path) -> Path:
-    """Write the figure to a temporary file beside ``path``, then rename it over ``path``."""
-    directory = path.parent if str(path.parent) else Path(".")
+def save_png(fig: object, path: Path) -> Path:
+    """Write the figure as a PNG atomically (:func:`innosim.atomic.atomic_write`)."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=directory)
+        atomic_write(
+            path,
+            lambda fh: fig.savefig(fh, format="png", dpi=DPI),  # type: ignore[attr-defined]
+            suffix=".png",
+        )
     except OSError as exc:
         raise StoreError(
             f"cannot write the figure ({exc.strerror})",
             file=str(path),
             expected="a PNG path in an existing, writable directory",
         ) from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=DPI)  # type: ignore[attr-defined]
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a figure is meant to be shared
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise StoreError(
-            f"cannot write the figure ({exc.strerror})",
-            file=str(path),
-            expected="a PNG path in an existing, writable directory",
-        ) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
+
+
+# The name the report's other figure modules import today.
+_save_png = save_png

@@ -5,7 +5,7 @@ The report is a list of sections (:mod:`innosim.report.blocks`): for a stored ru
 ``compare``, ``explain``, ``index`` or ``sweep`` from :mod:`innosim.report.experiments`.
 Figures are drawn with Matplotlib's object API into memory and embedded as base64 PNG; the CSS
 is inline, so the file opens without a network. Every word comes from the label catalog
-(:mod:`innosim.report.labels`) in the chosen language; city names come from the data
+(:mod:`innosim.labels`) in the chosen language; city names come from the data
 (``name_zh`` in Chinese). The file is written to a temporary name beside the target and renamed
 over it.
 """
@@ -13,15 +13,15 @@ over it.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from innosim.atomic import atomic_write
 from innosim.errors import InputError, StoreError
+from innosim.labels import check_lang
 from innosim.report.blocks import Section, Words
 from innosim.report.experiments import KINDS, experiment_kinds, experiment_sections
 from innosim.report.fonts import fonts
-from innosim.report.labels import check_lang
 from innosim.report.run_report import BURN_IN_YEARS, run_sections, run_words, survival_by_age
 from innosim.store import RunStore
 
@@ -155,23 +155,9 @@ def _check_target(target: Path) -> None:
 
 
 def _write_atomic(target: Path, text: str) -> None:
-    directory = target.parent if str(target.parent) else Path(".")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        atomic_write(target, text)
     except OSError as exc:
         raise StoreError(
             f"cannot write the report ({exc.strerror})", file=str(target), expected=_OUT_EXPECTED
         ) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise StoreError(
-            f"cannot write the report ({exc.strerror})", file=str(target), expected=_OUT_EXPECTED
-        ) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

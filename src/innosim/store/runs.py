@@ -33,6 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from innosim.atomic import fsync_dir, fsync_file
 from innosim.errors import StoreError
 
 __all__ = ["RunStore", "StoredRun"]
@@ -254,12 +255,12 @@ class RunStore:
             for name, frame in checked:
                 _write_table(frame, tmp / f"{name}{TABLE_SUFFIX}", name)
             _write_text(tmp / META_FILE, meta_text)
-            _fsync_dir(tmp)
+            fsync_dir(tmp)
             self._publish(tmp, target, run_id, overwrite=overwrite)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        _fsync_dir(runs_dir)
+        fsync_dir(runs_dir)
         return run_id
 
     def cleanup_tmp(self) -> list[Path]:
@@ -712,7 +713,7 @@ def _write_table(frame: pd.DataFrame, path: Path, name: str) -> None:
         ) from exc
     try:
         pq.write_table(table, str(path))
-        _fsync_file(path)
+        fsync_file(path)
     except OSError as exc:
         raise StoreError(
             f"cannot write table {name!r} ({_os_reason(exc)})",
@@ -733,30 +734,6 @@ def _write_text(path: Path, text: str) -> None:
             file=str(path),
             expected="a writable results store with free space",
         ) from exc
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDWR if os.name == "nt" else os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    """Flush a directory entry to disk (POSIX only; a no-op where directories can't be opened)."""
-    if os.name == "nt":  # pragma: no cover
-        return
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover - some filesystems refuse directory fsync
-        pass
-    finally:
-        os.close(fd)
 
 
 def _read_meta(run_dir: Path) -> dict[str, Any]:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -36,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from innosim.atomic import atomic_write
 from innosim.errors import StoreError
 from innosim.params.scenario import Scenario
 from innosim.version import version
@@ -65,19 +65,6 @@ def run_key(scenario: Scenario, seed: np.random.SeedSequence, version: str | Non
     }
     blob = json.dumps(material, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
 
 
 class SweepStore:
@@ -185,17 +172,8 @@ class SweepStore:
     # ------------------------------------------------------------------------------ writing
 
     def _write_bytes(self, path: Path, data: bytes) -> None:
-        tmp = path.parent / f"{TMP_PREFIX}{secrets.token_hex(8)}{path.suffix}"
-        try:
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        _fsync_dir(path.parent)
+        # The temporary file is named TMP_PREFIX... so that readers skip it and open() sweeps it.
+        atomic_write(path, data, prefix=TMP_PREFIX, suffix=path.suffix)
 
     def write_shard(self, rows: pd.DataFrame) -> Path:
         """Write rows (a ``run_id`` column, a ``city`` column and metric columns) as one shard,

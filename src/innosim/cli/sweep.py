@@ -4,13 +4,14 @@ Everything is computed by :func:`innosim.experiments.sweep.sweep`; this module p
 options, builds the :class:`~innosim.experiments.executor.Executor`, shows a progress bar (Rich,
 stderr, with ETA) and prints the per-design-point summary as a table or JSON. Errors are
 :class:`~innosim.errors.InnosimError` and become one-paragraph messages and exit status 2 in the
-CLI group (see :mod:`innosim.cli`).
+CLI group (see :mod:`innosim.cli.console`).
 """
 
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +20,10 @@ import pandas as pd
 import typer
 from rich.table import Table
 from rich.text import Text
+
+from innosim.cli.console import progress_bar, stdout_console
+from innosim.experiments.executor import Executor
+from innosim.experiments.sweep import sweep, sweep_summary
 
 __all__ = ["sweep_command"]
 
@@ -147,19 +152,13 @@ def sweep_command(
 ) -> None:
     """Sweep parameters over a design, with replicates; print per-point means, spread and the
     share of replicates in the high state, and draw a phase diagram."""
-    from dataclasses import replace
-
-    from innosim.cli import _progress
-    from innosim.experiments.executor import Executor
-    from innosim.experiments.sweep import sweep, sweep_summary
-
     ex = Executor.from_options(
         workers=workers, scheduler=scheduler, dask_local=dask_local, batch=batch
     )
     if ex.kind == "dask":
         ex = replace(ex, timeout=connect_timeout)
     mets = [m.strip() for m in metrics.split(",") if m.strip()]
-    with _progress("sweep runs", "runs") as progress:
+    with progress_bar("sweep runs", "runs") as progress:
         df = sweep(
             scenario,
             param,
@@ -187,8 +186,6 @@ def sweep_command(
 
 
 def _print_table(summary: pd.DataFrame, a: dict[str, Any]) -> None:
-    from innosim.cli import _stdout
-
     labels = [p["label"] for p in a["params"]]
     table = Table(
         title=Text(
@@ -211,7 +208,7 @@ def _print_table(summary: pd.DataFrame, a: dict[str, Any]) -> None:
             cells.append(_cell(r[f"{m}_sd"]))
             cells.append(_cell(r[f"{m}_high"], ".2f"))
         table.add_row(*(Text(c) for c in cells))
-    con = _stdout()
+    con = stdout_console()
     con.print(table)
     if len(summary) > MAX_ROWS:
         con.print(Text(f"... {len(summary) - MAX_ROWS} more rows in summary.csv"))

@@ -3,7 +3,8 @@
 Everything is computed by :func:`innosim.index.build_index`; this module parses the options,
 prints the table (Rich), CSV or JSON, and writes ``--out`` through
 :func:`innosim.index.write_outputs`. Errors are :class:`~innosim.errors.InnosimError` and are
-turned into one-paragraph messages and exit status 2 by the CLI group (see :mod:`innosim.cli`).
+turned into one-paragraph messages and exit status 2 by the CLI group (see
+:mod:`innosim.cli.console`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from innosim._cli_options import fmt_num
+from innosim import index as top_index
+from innosim.cli.console import fmt_num, print_json, records, stderr_console, stdout_console
 from innosim.errors import InputError
 
 __all__ = ["index_command"]
@@ -103,11 +105,10 @@ def index_command(
     ] = None,
 ) -> None:
     """Compute the TOP (Talent-Organization-Place) index with Monte Carlo rank intervals."""
-    from innosim.cli import _print_json, _records, _stderr, _stdout
-    from innosim.index import build_index, compare_ranking, load_ranking, write_outputs
-
-    ranking = load_ranking(compare) if compare is not None else None  # refused before work
-    result = build_index(
+    ranking = (
+        top_index.load_ranking(compare) if compare is not None else None
+    )  # refused before work
+    result = top_index.build_index(
         framework=framework,
         data=data,
         cities=_cities(cities),
@@ -115,8 +116,8 @@ def index_command(
         seed=seed,
         sobol_n=sobol_n or None,
     )
-    comparison = compare_ranking(result.table, ranking) if ranking is not None else None
-    written = write_outputs(result, out) if out is not None else []
+    comparison = top_index.compare_ranking(result.table, ranking) if ranking is not None else None
+    written = top_index.write_outputs(result, out) if out is not None else []
     t = result.table
     secs = result.meta["seconds"]
     if fmt is IndexFormat.csv:
@@ -129,9 +130,7 @@ def index_command(
             df["n"] = comparison["n"]
             typer.echo(df.to_csv(index=False), nl=False)
         else:
-            from innosim.index import TABLE_COLUMNS
-
-            typer.echo(t[list(TABLE_COLUMNS)].to_csv(index=False), nl=False)
+            typer.echo(t[list(top_index.TABLE_COLUMNS)].to_csv(index=False), nl=False)
         return
     if fmt is IndexFormat.json:
         ind_cov = (
@@ -142,11 +141,11 @@ def index_command(
         )
         payload: dict[str, Any] = {
             **result.meta,
-            "table": _records(t),
-            "coverage_by_city": _records(result.coverage_by_city),
-            "coverage_by_indicator": _records(ind_cov),
-            "framework_indicators": _records(result.spec.table()),
-            "outliers": _records(result.outliers.rename_axis("indicator").reset_index()),
+            "table": records(t),
+            "coverage_by_city": records(result.coverage_by_city),
+            "coverage_by_indicator": records(ind_cov),
+            "framework_indicators": records(result.spec.table()),
+            "outliers": records(result.outliers.rename_axis("indicator").reset_index()),
             "files": [str(f) for f in written],
         }
         if comparison is not None:
@@ -155,11 +154,11 @@ def index_command(
                 for k, v in comparison.items()
             }
         if result.sobol is not None:
-            payload["sobol"] = _records(result.sobol)
-        _print_json(payload)
+            payload["sobol"] = records(result.sobol)
+        print_json(payload)
         return
 
-    con = _stdout()
+    con = stdout_console()
     m = result.meta
     title = (
         f"TOP index ({result.spec.name}: {m['indicators']} indicators, {m['cities']} cities); "
@@ -248,7 +247,7 @@ def index_command(
         con.print(st)
     for f in written:
         con.print(Text(f"Wrote {f}"))
-    _stderr().print(
+    stderr_console().print(
         Text(
             f"Computed in {secs['total']:.1f} s (Monte Carlo {secs['monte_carlo']:.1f} s"  # type: ignore[index]
             + (f", Sobol {secs['sobol']:.1f} s" if result.sobol is not None else "")  # type: ignore[index]

@@ -5,7 +5,7 @@
 Each parses its options, draws a Rich progress bar with ETA on stderr (only on a terminal),
 prints a table (or JSON/CSV) and lists the files written with ``--out``. Errors are
 :class:`~innosim.errors.InnosimError` and become one-paragraph messages with exit status 2 (see
-:mod:`innosim.cli`).
+:mod:`innosim.cli.console`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from innosim._cli_options import (
+from innosim.cli.console import (
     DaskLocalOpt,
     ScaleOpt,
     ScenarioArg,
@@ -29,7 +29,13 @@ from innosim._cli_options import (
     WorkersOpt,
     executor_of,
     fmt_num,
+    print_json,
+    progress_bar,
+    stderr_console,
+    stdout_console,
 )
+from innosim.experiments import calibrate as cal
+from innosim.experiments import sensitivity as sa
 
 __all__ = ["calibrate_command", "sensitivity_command"]
 
@@ -106,12 +112,10 @@ def sensitivity_command(
     fmt: FormatOpt = OutFormat.table,
 ) -> None:
     """Sobol sensitivity indices (S1, ST with 95% intervals) of outputs to parameters."""
-    from innosim.cli import _print_json, _progress, _stderr, _stdout
-    from innosim.experiments.sensitivity import results_json, sensitivity
 
     t0 = time.perf_counter()
-    with _progress("sensitivity runs", "runs") as progress:
-        df = sensitivity(
+    with progress_bar("sensitivity runs", "runs") as progress:
+        df = sa.sensitivity(
             scenario,
             outputs=outputs,
             params=params,
@@ -131,9 +135,9 @@ def sensitivity_command(
         typer.echo(df.to_csv(index=False), nl=False)
         return
     if fmt is OutFormat.json:
-        _print_json({**results_json(df), "seconds": secs, "files": a.get("files", [])})
+        print_json({**sa.results_json(df), "seconds": secs, "files": a.get("files", [])})
         return
-    con = _stdout()
+    con = stdout_console()
     noise = {r["output"]: r for r in a["noise"]}
     for name, part in df.groupby("output", sort=False):
         table = Table(
@@ -168,7 +172,7 @@ def sensitivity_command(
         con.print(Text(line))
     for f in a.get("files", []):
         con.print(Text(f"Wrote {f}"))
-    _stderr().print(Text(f"{a['runs']} runs in {secs:.1f} s"))
+    stderr_console().print(Text(f"{a['runs']} runs in {secs:.1f} s"))
 
 
 def calibrate_command(
@@ -216,13 +220,11 @@ def calibrate_command(
     fmt: FormatOpt = OutFormat.table,
 ) -> None:
     """Estimate free parameters from a targets file: ABC-SMC posterior or SMM point estimate."""
-    from innosim.cli import _print_json, _progress, _stderr, _stdout
-    from innosim.experiments.calibrate import calibrate, load_targets, results_json
 
-    loaded = load_targets(targets)  # a bad file is refused before anything runs
+    loaded = cal.load_targets(targets)  # a bad file is refused before anything runs
     t0 = time.perf_counter()
-    with _progress(f"calibration ({method})", "points") as progress:
-        df = calibrate(
+    with progress_bar(f"calibration ({method})", "points") as progress:
+        df = cal.calibrate(
             scenario,
             targets=loaded,
             free=free,
@@ -242,7 +244,7 @@ def calibrate_command(
         typer.echo(df.to_csv(index=False), nl=False)
         return
     if fmt is OutFormat.json:
-        _print_json({**results_json(df), "seconds": secs, "files": a.get("files", [])})
+        print_json({**cal.results_json(df), "seconds": secs, "files": a.get("files", [])})
         return
     if a["method"] == "abc":
         what = (
@@ -274,8 +276,10 @@ def calibrate_command(
             Text(f"{r.median:.4g}"),
             Text(f"[{r.lo:.4g}, {r.hi:.4g}]"),
         )
-    con = _stdout()
+    con = stdout_console()
     con.print(table)
     for f in a.get("files", []):
         con.print(Text(f"Wrote {f}"))
-    _stderr().print(Text(f"{a['simulations']} points x {a['replicates']} runs in {secs:.1f} s"))
+    stderr_console().print(
+        Text(f"{a['simulations']} points x {a['replicates']} runs in {secs:.1f} s")
+    )

@@ -1,10 +1,10 @@
 """``innosim compare`` and ``innosim explain`` (thin layers over :func:`innosim.compare` and
-:func:`innosim.explain`; registered at the end of :mod:`innosim.cli`).
+:func:`innosim.explain`; registered in :mod:`innosim.cli`).
 
 Both print a Rich table (or JSON with ``--format json``), show a progress bar with ETA on stderr
 when it is a terminal, and with ``--out DIR`` write CSV, JSON and a figure atomically. Bad input
 is an :class:`~innosim.errors.InnosimError`: one paragraph and exit status 2 (see
-:mod:`innosim.cli`).
+:mod:`innosim.cli.console`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from innosim._cli_options import (
+from innosim.cli.console import (
     DaskLocalOpt,
     ScaleOpt,
     ScenarioArg,
@@ -27,7 +27,15 @@ from innosim._cli_options import (
     WorkersOpt,
     executor_of,
     fmt_num,
+    print_json,
+    progress_bar,
+    records,
+    stdout_console,
 )
+from innosim.experiments.compare import compare, write_compare
+from innosim.experiments.explain import DEFAULT_GROUPS, explain, load_groups, write_explain
+from innosim.experiments.policy import load_policy
+from innosim.outdir import check_out
 
 __all__ = ["compare_command", "explain_command"]
 
@@ -101,15 +109,11 @@ def compare_command(
     fmt: FormatOpt = OutFormat.table,
 ) -> None:
     """Baseline vs a policy file: paired ensembles (common random numbers), per city and outcome."""
-    from innosim._outdir import check_out
-    from innosim.cli import _print_json, _progress, _records, _stdout
-    from innosim.experiments.compare import compare, write_compare
-    from innosim.experiments.policy import load_policy
 
     pf = load_policy(policy)  # a bad file is refused before anything runs
     check_out(out)
     mets = None if metrics is None else [m.strip() for m in metrics.split(",") if m.strip()]
-    with _progress(f"compare {pf.name}", "runs") as progress:
+    with progress_bar(f"compare {pf.name}", "runs") as progress:
         df = compare(
             scenario,
             pf,
@@ -125,9 +129,9 @@ def compare_command(
     a = df.attrs
     if fmt is OutFormat.json:
         attrs = {k: v for k, v in a.items() if k != "replicate_values"}
-        _print_json({**attrs, "files": [str(p) for p in written], "rows": _records(df)})
+        print_json({**attrs, "files": [str(p) for p in written], "rows": records(df)})
         return
-    con = _stdout()
+    con = stdout_console()
     title = pf.title or pf.name
     table = Table(
         title=Text(
@@ -214,9 +218,6 @@ def explain_command(
     fmt: FormatOpt = OutFormat.table,
 ) -> None:
     """Split a gap between two cities across parameter groups by exact Shapley values."""
-    from innosim._outdir import check_out
-    from innosim.cli import _print_json, _progress, _records, _stdout
-    from innosim.experiments.explain import DEFAULT_GROUPS, explain, load_groups, write_explain
 
     names = [x.strip() for x in (groups or "").split(",") if x.strip()]
     default = {g.name: g for g in DEFAULT_GROUPS}
@@ -225,7 +226,7 @@ def explain_command(
     else:
         gs = load_groups(groups)  # a bad file is refused before anything runs
     check_out(out)
-    with _progress(f"explain {gap[0]} - {gap[1]}", "runs") as progress:
+    with progress_bar(f"explain {gap[0]} - {gap[1]}", "runs") as progress:
         df = explain(
             scenario,
             gap=gap,
@@ -243,9 +244,9 @@ def explain_command(
     a = df.attrs
     if fmt is OutFormat.json:
         attrs = {k: v for k, v in a.items() if k != "phi_replicates"}
-        _print_json({**attrs, "files": [str(p) for p in written], "rows": _records(df)})
+        print_json({**attrs, "files": [str(p) for p in written], "rows": records(df)})
         return
-    con = _stdout()
+    con = stdout_console()
     table = Table(
         title=Text(
             f"{a['metric']} in {a['year']}: {a['city_a']} {_s(a['level_a'])} vs {a['city_b']} "
