@@ -1,0 +1,178 @@
+"""Expected results of one step of a compiled mechanism on a fixed stream.
+
+Each function below is written from the rule in its mechanism's docstring, with plain Python
+loops over a small state, and draws from a copy of the kernel's xoshiro256** state
+(``step.parts[0]``, copied before the step) in the order the kernel documents: the same random
+numbers decide the same events, so a test compares the kernel's result with these exactly
+(equal categories and counts, equal float32 columns). None of them calls a kernel or an oracle
+of ``tests/oracle``; they use only the stream's own functions (``uniform``, ``normal``,
+``skip``), which ``test_fast.py`` checks against the reference outputs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from innosim.engine.kernels import rng as _rng
+from innosim.engine.state import FOUNDER
+
+
+def pick(u: float, probs) -> int:
+    """Inverse of the cumulative probabilities at ``u``: the first j with u < p_0 + ... + p_j
+    (the last index when the row sums to less than one)."""
+    c = 0.0
+    for j in range(len(probs) - 1):
+        c += probs[j]
+        if u < c:
+            return j
+    return len(probs) - 1
+
+
+def per_tick(yearly_rate: float) -> float:
+    """Per-tick probability of an event at ``yearly_rate`` per year (four ticks a year)."""
+    return -math.expm1(-yearly_rate / 4.0)
+
+
+# ------------------------------------------------------------------------------ orientation
+def orientation(state, params, ks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(orientation of every firm, the stream after) for one orientation step: each firm
+    without an orientation (-1), in row order, draws To C / To B / To G with probabilities
+    proportional to (D^C_c t_w, D^B_c (1 - t_w), D^G_c B_c), one uniform each."""
+    s = ks.copy()
+    lv, f = state.levers, state.firms
+    out = f.orientation.astype(np.int64)
+    for i in range(f.n):
+        if out[i] >= 0:
+            continue
+        c, t = int(f.city[i]), float(params.wave_toc[f.wave[i]])
+        w = [
+            lv.demand_consumer[c] * t,
+            lv.demand_enterprise[c] * (1.0 - t),
+            lv.demand_government[c] * lv.procurement_budget[c],
+        ]
+        total = w[0] + w[1] + w[2]
+        assert total > 0  # the states of the tests have demand in every city
+        out[i] = pick(_rng.uniform(s), [x / total for x in w])
+    return out, s
+
+
+# ------------------------------------------------------------------------------------ waves
+def wave_demand(params, t: int, n_agents: int) -> np.ndarray:
+    """M_w(t) of the waves docstring: weight * m * N / 4 * S_w(a) * exp(-delta max(0, a - life)),
+    a = (t - s_w) / 4 years, zero before the wave opens."""
+    g = params.g
+    out = np.zeros(len(params.wave_start))
+    for w in range(out.size):
+        a = (t - int(params.wave_start[w])) / 4.0
+        if a < 0:
+            continue
+        gr = float(params.wave_growth[w])
+        s_curve = 1.0 / (1.0 + math.exp(-gr * (a - 4.0 / gr)))
+        decline = math.exp(-g.wave_decline_rate * max(0.0, a - g.wave_life_years))
+        out[w] = (
+            float(params.wave_weight[w]) * g.market_per_agent * n_agents / 4.0 * s_curve * decline
+        )
+    return out
+
+
+def waves(state, params, ks: np.ndarray):
+    """(market, market_growth, wave of every firm, capability, the stream after) for one waves
+    step. Each firm of a wave older than its city's best open wave (largest fit * growth, open:
+    started at most ``adaptation_window_years`` ago; only a best wave that grows counts) draws
+    one uniform, in row order, and moves with probability 1 - exp(-rho_o / 4), losing a share
+    ``adaptation_capability_loss`` of its capability."""
+    g, t, s = params.g, state.t, ks.copy()
+    market = wave_demand(params, t, state.people.n)
+    growth = np.maximum(market - wave_demand(params, t - 4, state.people.n), 0.0)
+    start = params.wave_start
+    f = state.firms
+    wave, cap = f.wave.astype(np.int64), f.capability.copy()
+    age = (t - start) / 4.0
+    is_open = (age >= 0) & (age <= g.adaptation_window_years)
+    rate = [g.adaptation_rate_toc, g.adaptation_rate_tob, g.adaptation_rate_tog]
+    keep = np.float32(1.0 - g.adaptation_capability_loss)
+    fit = state.city.fit
+    if f.n and is_open.any():
+        for i in range(f.n):
+            c = int(f.city[i])
+            scores = [fit[c, w] * growth[w] if is_open[w] else -1.0 for w in range(start.size)]
+            best = int(np.argmax(scores))
+            if scores[best] <= 0 or start[wave[i]] >= start[best]:
+                continue
+            if _rng.uniform(s) < per_tick(rate[f.orientation[i]]):
+                wave[i] = best
+                cap[i] = cap[i] * keep
+    return market, growth, wave, cap, s
+
+
+# --------------------------------------------------------------------------------- founding
+def founding(state, params, ks: np.ndarray) -> dict:
+    """Founders, counts and new firms of one founding step, drawn from a copy of ``ks``.
+
+    Perceivers: people in row order, each selected with probability p_max (the largest city's
+    p_c) by geometric skips (``skip``), then kept with probability p_c / p_max (one uniform,
+    only where p_c < p_max); a kept person who is not a founder values the opportunity with one
+    normal and founds if V - F > 0. Then each founder, in row order, draws the firm's wave (one
+    uniform against fit * gshare), its capability (one normal) and its capital (one normal).
+    """
+    g, s = params.g, ks.copy()
+    lv, p = state.levers, state.people
+    fit = state.city.fit
+    n_c, n_w = fit.shape
+    total = float(state.market_growth.sum())
+    assert total > 0  # the rule's gshare: the states of the tests have a growing market
+    gshare = state.market_growth / total
+    o = np.array([sum(fit[c, w] * gshare[w] for w in range(n_w)) for c in range(n_c)])
+    p_c = -np.expm1(
+        -(g.opportunity_rate / 4.0) * np.maximum(o, 0.0) ** g.opportunity_market_elasticity
+    )
+    pmax = float(p_c.max())
+    assert 0 < pmax < 1
+    log1m = math.log1p(-pmax)
+    counts = np.zeros((4, n_c))  # perceivers, deterred, restart candidates, restarts
+    founders = []
+    i = _rng.skip(s, log1m)
+    while i < p.n:
+        c = int(p.city[i])
+        kept = True if p_c[c] >= pmax else _rng.uniform(s) < p_c[c] / pmax
+        if kept and p.status[i] != FOUNDER:
+            failed = p.failures[i] > 0
+            value = (
+                _rng.normal(s)
+                + g.founder_skill_weight * float(p.skill[i])
+                + g.founder_experience_weight * int(p.ventures[i])
+                - g.founding_threshold
+            )
+            penalty = (
+                g.failure_cost * (1.0 - lv.failure_tolerance[c])
+                + lv.process_control[c]
+                - lv.private_support[c]
+                + (lv.stigma[c] + lv.restart_cost[c] if failed else 0.0)
+            )
+            found = value - penalty > 0.0
+            counts[0, c] += 1
+            counts[1, c] += value > 0.0 and not found
+            counts[2, c] += failed
+            counts[3, c] += failed and found
+            if found:
+                founders.append(i)
+        i += 1 + _rng.skip(s, log1m)
+    firms = []
+    for i in founders:
+        c = int(p.city[i])
+        probs = [fit[c, w] * gshare[w] / o[c] for w in range(n_w)]
+        wave = pick(_rng.uniform(s), probs)
+        history = int(p.last_outcome[i])
+        log_cap = math.log(0.5 + float(p.skill[i])) + (
+            g.success_capability_premium if history == 2 else 0.0
+        )
+        capability = np.float32(math.exp(log_cap + 0.5 * _rng.normal(s)))
+        cash = np.float32(
+            g.founder_capital * math.exp(g.founder_capital_dispersion * _rng.normal(s))
+        )
+        firms.append(
+            dict(founder=i, city=c, wave=wave, history=history, capability=capability, cash=cash)
+        )
+    return {"counts": counts, "founders": founders, "firms": firms, "stream": s}
