@@ -176,3 +176,55 @@ def founding(state, params, ks: np.ndarray) -> dict:
             dict(founder=i, city=c, wave=wave, history=history, capability=capability, cash=cash)
         )
     return {"counts": counts, "founders": founders, "firms": firms, "stream": s}
+
+
+# ------------------------------------------------------------------------------------ exits
+def exits(state, g, ks: np.ndarray) -> dict:
+    """The events of one exits step on the firm rows, drawn from a copy of ``ks``.
+
+    In row order: each firm not yet listed, valued at least ``listing_valuation`` and at least
+    ``exit_min_age`` years old draws one uniform and lists with probability per_tick(exit_rate);
+    then each firm still not listed that raised a round and is at least two years old draws one
+    uniform and is acquired with probability per_tick(acquisition_rate); then every firm fails
+    for other reasons with probability per_tick(base_hazard) (geometric skips over the rows).
+    A firm with negative cash that was not acquired fails; one without staff or founder closes.
+    Returns per row: listed this tick, acquired, dead, the death kind (1 failure, 2 closure,
+    3 acquired), whether it counts as a failure (negative cash), and the stream after."""
+    s, f, t = ks.copy(), state.firms, state.t
+    n = f.n
+    listed = np.zeros(n, bool)
+    acquired = np.zeros(n, bool)
+    dead = np.zeros(n, bool)
+    p_exit, p_acq, p_haz = (per_tick(x) for x in (g.exit_rate, g.acquisition_rate, g.base_hazard))
+    threshold = np.float32(g.listing_valuation)  # valuations are float32
+    if p_exit > 0:
+        for r in range(n):
+            eligible = (
+                not f.listed[r]
+                and f.valuation[r] >= threshold
+                and (t - int(f.born[r])) / 4.0 >= g.exit_min_age
+            )
+            if eligible and _rng.uniform(s) < p_exit:
+                listed[r] = True
+    if p_acq > 0:
+        for r in range(n):
+            eligible = (
+                not (f.listed[r] or listed[r])
+                and f.rounds[r] > 0
+                and (t - int(f.born[r])) / 4.0 >= 2.0
+            )
+            if eligible and _rng.uniform(s) < p_acq:
+                acquired[r] = dead[r] = True
+    if p_haz > 0:
+        assert p_haz < 1
+        log1m = math.log1p(-p_haz)
+        r = _rng.skip(s, log1m)
+        while r < n:
+            dead[r] = True
+            r += 1 + _rng.skip(s, log1m)
+    broke = (f.cash[:n] < 0) & ~acquired
+    closed = (f.employment[:n] <= 0) & (f.founder[:n] < 0)
+    dead |= broke | closed
+    kind = np.where(acquired, 3, np.where(broke, 1, 2)) * dead
+    return {"listed": listed, "acquired": acquired, "dead": dead, "kind": kind, "broke": broke & dead,
+            "stream": s}  # fmt: skip
