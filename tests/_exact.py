@@ -228,3 +228,64 @@ def exits(state, g, ks: np.ndarray) -> dict:
     kind = np.where(acquired, 3, np.where(broke, 1, 2)) * dead
     return {"listed": listed, "acquired": acquired, "dead": dead, "kind": kind, "broke": broke & dead,
             "stream": s}  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------- finance
+def finance_deals(state, params, ks: np.ndarray) -> dict:
+    """The deals of one finance step, drawn from a copy of ``ks``, for a state whose feedback
+    and commitments change nothing (no track record, no realisations, no reversion, no LP
+    inflow): the funds' appetites and dry powder are the state's.
+
+    Each firm that is not listed, has raised fewer than ``max_rounds`` rounds and holds less
+    than two quarters of costs (wages + fixed_cost / 4, float32) pitches, in row order, one
+    fund: a uniform against the probabilities ∝ exp(-d / fund_reach_km) x dry powder of its
+    city's row; the fund reads the signal log a + 0.5 clip(growth, -1, 3) (float32) +
+    r [succeeded before] + sigma_s z (one normal) against its hurdle; an accepted deal draws a
+    uniform, its place among the fund's deals. Each fund then takes its deals in that order
+    while their running sum stays within its dry powder. Returns the deals taken in ledger
+    order (firm row, fund, round, amount, pre-money value) and the stream after."""
+    g, s, f, fu = params.g, ks.copy(), state.firms, state.funds
+    reach = np.exp(-params.dist_km / g.fund_reach_km)
+    fcity = fu.city.astype(np.int64)
+    capital = fu.capital[: fu.n].copy()
+    d = g.round_dilution
+    fixed = np.float32(g.fixed_cost / 4.0)
+    eps = np.float32(1e-12)
+    accepted = []  # (fund, key, row, amount, pre)
+    for i in range(f.n):
+        if f.listed[i] or f.rounds[i] >= g.max_rounds:
+            continue
+        if not f.cash[i] < np.float32(2.0) * (f.wages[i] + fixed):
+            continue
+        c = int(f.city[i])
+        weight = [reach[c, fcity[j]] * max(capital[j], 0.0) for j in range(fu.n)]
+        total = sum(weight)
+        if not total > 0:
+            continue
+        j = pick(_rng.uniform(s), [w / total for w in weight])
+        app = float(fu.appetite[j])
+        ry = f.revenue_year[i]
+        growth = f.revenue[i] / max(ry, eps) - np.float32(1.0) if ry > 0 else np.float32(0.0)
+        growth = min(max(growth, np.float32(-1.0)), np.float32(3.0))
+        signal = float(np.log(max(f.capability[i], eps)) + np.float32(0.5) * growth)
+        signal += g.success_reputation * (f.founder_history[i] == 2)
+        if g.signal_noise != 0.0:
+            signal += g.signal_noise * _rng.normal(s)
+        hurdle = g.investment_hurdle - g.appetite_hurdle_relief * app
+        if f.orientation[i] == 0:  # To C
+            hurdle += g.toc_variance_aversion * (1.0 - app)
+        if not signal > hurdle:
+            continue
+        pre = max(float(f.valuation[i]), g.seed_round * (1.0 - d) / d)
+        amount = min(g.seed_round * g.round_step ** float(f.rounds[i]), pre * d / (1.0 - d))
+        accepted.append((j, _rng.uniform(s), i, amount, pre))
+    taken, spent, full = [], {}, set()
+    for j, _, i, amount, pre in sorted(accepted):
+        if j in full:
+            continue
+        spent[j] = spent.get(j, 0.0) + amount
+        if spent[j] <= capital[j]:
+            taken.append((i, j, int(f.rounds[i]), amount, pre))
+        else:
+            full.add(j)
+    return {"deals": taken, "pitched": len(accepted), "stream": s}
