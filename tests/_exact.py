@@ -289,3 +289,68 @@ def finance_deals(state, params, ks: np.ndarray) -> dict:
         else:
             full.add(j)
     return {"deals": taken, "pitched": len(accepted), "stream": s}
+
+
+# ----------------------------------------------------------------------------------- growth
+def growth_learning(state, params, ks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(capability of every firm, the stream after) for the learning of one growth step:
+
+        log a <- clip(log a + (lambda_o / 4)(log F_w - log a) + (sigma_o / 2) eps, -20, 20),
+
+    F_w the largest capability in the wave before the step. The normals eps are drawn, in row
+    order and only for firms whose orientation's sigma is not zero, two at a time by
+    Marsaglia's polar method (two uniforms u, v on (-1, 1) until 0 < q = u^2 + v^2 < 1; then
+    u sqrt(-2 log q / q) and, for the next firm, v sqrt(-2 log q / q))."""
+    g, s, f = params.g, ks.copy(), state.firms
+    lam = [g.learning_rate_toc, g.learning_rate_tob, g.learning_rate_tog]
+    sig = [g.capability_noise_toc, g.capability_noise_tob, g.capability_noise_tog]
+    loga = [math.log(max(float(f.capability[r]), 1e-12)) for r in range(f.n)]
+    frontier = {}
+    for r in range(f.n):
+        w = int(f.wave[r])
+        frontier[w] = max(frontier.get(w, -math.inf), loga[r])
+    out = f.capability.copy()
+    spare = None
+    for r in range(f.n):
+        o = int(f.orientation[r])  # -1 (not yet oriented) reads the last entry, To G
+        z = 0.0
+        if sig[o] != 0.0:
+            if spare is not None:
+                z, spare = spare, None
+            else:
+                while True:
+                    u, v = 2.0 * _rng.uniform(s) - 1.0, 2.0 * _rng.uniform(s) - 1.0
+                    q = u * u + v * v
+                    if 0.0 < q < 1.0:
+                        break
+                scale = math.sqrt(-2.0 * math.log(q) / q)
+                z, spare = u * scale, v * scale
+        x = loga[r] + lam[o] / 4.0 * (frontier[int(f.wave[r])] - loga[r]) + sig[o] * 0.5 * z
+        out[r] = np.float32(math.exp(min(max(x, -20.0), 20.0)))
+    return out, s
+
+
+def layoffs(state, cut: np.ndarray, ks: np.ndarray) -> tuple[set, np.ndarray]:
+    """(people laid off, the stream after), given ``cut[r]`` staff to shed per firm, with the
+    learning noise off (no draws before the layoffs): each firm keeps a uniform random subset
+    of ``cut[r]`` of its ``EMPLOYEE`` staff by Algorithm R over the people in row order (the
+    first ``cut[r]`` fill the reservoir; the j-th after them, j counted from 0 over the firm's
+    employees, replaces slot int(u (j + 1)) if that slot is below ``cut[r]``)."""
+    from innosim.engine.state import EMPLOYEE
+
+    s, p = ks.copy(), state.people
+    reservoir = {r: [] for r in np.flatnonzero(cut > 0)}
+    seen = dict.fromkeys(reservoir, 0)
+    for i in range(p.n):
+        e = int(p.employer[i])
+        if e < 0 or e not in reservoir or p.status[i] != EMPLOYEE:
+            continue
+        j, x = seen[e], int(cut[e])
+        if j < x:
+            reservoir[e].append(i)
+        else:
+            slot = int(_rng.uniform(s) * (j + 1))
+            if slot < x:
+                reservoir[e][slot] = i
+        seen[e] = j + 1
+    return {i for v in reservoir.values() for i in v}, s
