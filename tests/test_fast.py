@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import pytest
 
+import _exact
 import innosim
 import innosim.model.runner as engine
 from _fast import CORE_OFF, both, clone, compiled_step, next_tick, scenario, state_at
@@ -147,56 +148,153 @@ def test_waves_market_matches_and_adaptation_is_the_rule(sc):
     assert np.array_equal(a.firms.capability, b.firms.capability)
 
 
-def test_waves_adaptation_rate_in_distribution(mid):
+def _stream_step(state, params, name, seed=11):
+    """A copy of ``state`` after mechanism ``name``'s compiled step, the kernel's stream state
+    as it was before the step, and the stream after it."""
+    b = clone(state)
+    step = compiled_step(name, params, np.random.default_rng(seed))
+    ks = step.parts[0].copy()
+    step(b, params, None)
+    return b, ks, step.parts[0]
+
+
+def test_waves_adaptation_is_the_rule_on_the_same_stream(mid):
+    """The market, and which firms adapt: the rule (tests/_exact.py) on the kernel's stream."""
     state, params = mid
-    rates = [np.mean(both(state, params, "waves", seed=s)[1].firms.wave != state.firms.wave)
-             for s in range(60)]  # fmt: skip
-    ref = [np.mean(both(state, params, "waves", seed=s)[0].firms.wave != state.firms.wave)
-           for s in range(60)]  # fmt: skip
-    se = np.hypot(np.std(rates), np.std(ref)) / np.sqrt(60)
-    assert np.mean(ref) > 0
-    assert abs(np.mean(rates) - np.mean(ref)) < 4 * se + 1e-12
+    moved = 0
+    for seed in range(10):
+        b, ks, after = _stream_step(state, params, "waves", seed)
+        market, growth, wave, cap, s = _exact.waves(state, params, ks)
+        np.testing.assert_allclose(b.market, market, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(b.market_growth, growth, rtol=1e-12, atol=0)
+        assert np.array_equal(b.firms.wave, wave), seed
+        assert np.array_equal(b.firms.capability, cap), seed
+        assert np.array_equal(after, s), seed  # one uniform per candidate firm, no more
+        m = wave != state.firms.wave
+        assert (b.firms.capability[m] < state.firms.capability[m]).all()
+        assert m.sum() < m.size  # not every firm adapts
+        moved += m.sum()
+    assert moved > 5, moved
 
 
-def test_orientation_draws_follow_the_mix(mid):
+def test_orientation_is_the_rule_on_the_same_stream(mid):
+    """Every firm without an orientation draws it from the demand mix: the rule
+    (tests/_exact.py) on the kernel's stream."""
     state, params = mid
     state = clone(state)
-    state.firms.orientation[:] = -1  # every firm chooses again: ~hundreds of draws
-    from oracle.orientation import mix
+    keep = np.arange(state.firms.n) % 3 == 0
+    state.firms.orientation[~keep] = -1  # two firms in three choose (again); the others keep theirs
+    drawn = []
+    for seed in range(20):
+        b, ks, after = _stream_step(state, params, "orientation", seed)
+        expected, s = _exact.orientation(state, params, ks)
+        assert np.array_equal(b.firms.orientation, expected), seed
+        assert np.array_equal(after, s), seed  # one uniform per new firm
+        assert np.array_equal(b.firms.orientation[keep], state.firms.orientation[keep])
+        drawn.append(expected[~keep])
+    assert set(np.concatenate(drawn)) == {0, 1, 2}
 
-    f = state.firms
-    expected = mix(state, params, f.city.astype(np.int64), f.wave.astype(np.int64)).sum(axis=0)
-    got = np.zeros(3)
-    for s in range(20):
-        _, b = both(state, params, "orientation", seed=s)
-        assert (b.firms.orientation >= 0).all()
-        got += np.bincount(b.firms.orientation, minlength=3)
-    n = 20 * f.n
-    assert np.allclose(got / n, expected / f.n, atol=4 * np.sqrt(0.25 / n))
 
+def test_orientation_known_answer():
+    """Three new firms in one city, by hand. Demand mix D^C = 2, D^B = 1, D^G = 1, budget 1.5;
+    the first firm's wave has consumer share t = 1/2, the others' t = 1/4. Weights:
+    (2 * 1/2, 1 * 1/2, 1 * 1.5) = (1, 0.5, 1.5), cumulative (1/3, 1/2, 1);
+    (2 * 1/4, 1 * 3/4, 1.5) = (0.5, 0.75, 1.5) of 2.75, cumulative (0.1818, 0.4545, 1).
+    The stream's first uniforms 0.448, 0.712, 0.052 pick To B, To G, To C."""
+    from types import SimpleNamespace
 
-def test_founding_in_distribution(mid):
-    state, params = mid
-    keys = ("perceivers", "deterred", "restart_candidates", "entries", "separations")
-    res = {"oracle": [], "kernel": []}
-    for s in range(80):
-        a, b = both(state, params, "founding", seed=s)
-        for be, st in (("oracle", a), ("kernel", b)):
-            res[be].append([getattr(st.flows, k).sum() for k in keys] + [st.firms.n])
-            new = st.firms.n - state.firms.n
-            # founders are linked to their new firms, which start with one person, the founder
-            rows = np.arange(state.firms.n, st.firms.n)
-            assert np.array_equal(st.people.employer[st.firms.founder[rows]], rows)
-            assert (st.people.status[st.firms.founder[rows]] == 2).all()
-            assert (st.firms.employment[rows] == 1).all() and (st.firms.died[rows] == -1).all()
-            assert new == st.flows.entries.sum()
-    a, b = np.array(res["oracle"]), np.array(res["kernel"])
-    se = np.hypot(a.std(axis=0), b.std(axis=0)) / np.sqrt(len(a))
-    assert a[:, 0].mean() > 10  # a real number of perceivers per tick
-    assert (np.abs(a.mean(axis=0) - b.mean(axis=0)) <= 4 * se + 1e-9).all(), (
-        a.mean(axis=0),
-        b.mean(axis=0),
+    from innosim.mechanisms import orientation
+    from innosim.params.declarations import LEVERS
+
+    state = np.array(
+        [0xB18169226E04AD82, 0x6276E0EA354C7A5E, 0x0EEEA34BF33CBEB7, 0xDAC1835BB28E254C],
+        np.uint64,
     )
+    s = state.copy()
+    u = [_rng.uniform(s) for _ in range(3)]
+    np.testing.assert_allclose(u, [0.44831214454530244, 0.7118617478365789, 0.05205977167772635])
+    firms = _new_firms(3)
+    levers = np.zeros((len(LEVERS), 1))
+    for k, v in (("demand_consumer", 2.0), ("demand_enterprise", 1.0),
+                 ("demand_government", 1.0), ("procurement_budget", 1.5)):  # fmt: skip
+        levers[LEVERS.index(k), 0] = v
+    params = SimpleNamespace(wave_toc=np.array([0.5, 0.25]))
+    step = orientation.make(params, np.random.default_rng(0))
+    step.parts[0][:] = state
+    step(SimpleNamespace(firms=firms, lever_array=levers), params, None)
+    assert list(firms.orientation) == [1, 2, 0]  # To B, To G, To C
+    assert np.array_equal(step.parts[0], s)  # three uniforms drawn
+
+
+def _new_firms(n):
+    """A firm table of ``n`` new firms (orientation -1) in city 0, the first in wave 0."""
+    from innosim.engine.state import new_firms_table
+
+    firms = new_firms_table(n)
+    wave = np.ones(n, np.int8)
+    wave[0] = 0
+    firms.append(n, city=0, wave=wave, orientation=-1)
+    return firms
+
+
+@pytest.mark.parametrize("histories", [False, True])
+def test_founding_is_the_rule_on_the_same_stream(mid, histories):
+    """Perceivers, their decisions and counts, and every new firm's wave, capability and
+    capital: the rule (tests/_exact.py) on the kernel's stream. With ``histories``, one person
+    in three failed before (stigma and restart cost) and one in five succeeded before (the
+    capability premium)."""
+    state, params = mid
+    if histories:
+        state = clone(state)
+        state.people.failures[::3] = 1
+        state.people.last_outcome[::3] = 1
+        state.people.last_outcome[1::5] = 2
+    counts, founders = 0, 0
+    for seed in range(10):
+        c, k = _check_founding(state, params, seed)
+        counts, founders = counts + c, founders + k
+    # perceivers, deterred, restart candidates and restarts, and founders, over the seeds
+    n = counts.sum(axis=1)
+    assert founders > 5 and n[0] > 100 and n[1] > 0, counts
+    if histories:
+        assert n[2] > 20 and n[3] > 0, counts
+
+
+def _check_founding(state, params, seed):
+    from innosim.engine.state import FOUNDER
+
+    b, ks, after = _stream_step(state, params, "founding", seed)
+    e = _exact.founding(state, params, ks)
+    keys = ("perceivers", "deterred", "restart_candidates", "restarts")
+    got = np.array([getattr(b.flows, k) - getattr(state.flows, k) for k in keys])
+    assert np.array_equal(got, e["counts"])
+    assert e["counts"][0].sum() > 10  # a real number of perceivers per tick
+    assert np.array_equal(after, e["stream"])
+    n0, k = state.firms.n, len(e["founders"])
+    assert b.firms.n == n0 + k
+    rows = np.arange(n0, n0 + k)
+    f = b.firms
+    assert np.array_equal(f.founder[rows], e["founders"])
+    for name, col in (("city", "city"), ("wave", "wave"), ("history", "founder_history"),
+                      ("capability", "capability"), ("cash", "cash")):  # fmt: skip
+        assert np.array_equal(getattr(f, col)[rows], [x[name] for x in e["firms"]]), name
+    assert np.array_equal(f.id[rows], state.next_firm_id + np.arange(k))
+    assert (f.born[rows] == state.t).all() and (f.orientation[rows] == -1).all()
+    assert (f.employment[rows] == 1).all() and (f.died[rows] == -1).all()
+    # founders are linked to their new firms and leave their jobs
+    people = b.people
+    assert np.array_equal(people.employer[e["founders"]], rows)
+    assert (people.status[e["founders"]] == FOUNDER).all()
+    assert np.array_equal(people.ventures[e["founders"]],
+                          np.minimum(state.people.ventures[e["founders"]].astype(int) + 1, 255))  # fmt: skip
+    old = state.people.employer[e["founders"]]
+    left = np.bincount(old[old >= 0], minlength=n0)
+    assert np.array_equal(f.employment[:n0], state.firms.employment - left)
+    assert b.flows.entries.sum() - state.flows.entries.sum() == k
+    assert np.array_equal(b.flows.separations - state.flows.separations,
+                          np.bincount(state.people.city[e["founders"]][old >= 0],
+                                      minlength=state.flows.separations.size))  # fmt: skip
+    return e["counts"], k
 
 
 def test_founding_grows_the_firm_table_and_repeats_the_same_draws(mid):

@@ -1,7 +1,7 @@
 """The compiled finance step (innosim.mechanisms.finance) against its NumPy oracle (tests/oracle)
 (innosim.mechanisms.finance): feedback and commitments exactly, the deals exactly where no draw
-decides them, in distribution where the fund drawn and the signal noise do; its ledger rows, the
-retry when the ledger is full, determinism and conservation of money in whole runs."""
+decides them, and where the fund drawn, the signal noise and the order within a fund's budget do,
+against the rule on the kernel's own stream (tests/_exact.py); its ledger rows, the retry when the ledger is full, determinism and conservation of money in whole runs."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 pytest.importorskip("numba")
 
+import _exact
 import innosim
 from _fast import CORE_OFF, both, clone, compiled_step, next_tick, scenario, state_at
 from innosim.engine.state import LEDGER_COLUMNS, TOC
@@ -143,44 +144,99 @@ def test_each_deal_clears_its_funds_hurdle(sc):
     assert (spent <= cap0 * (1 + 1e-6)).all()
 
 
-def _many(state, params, seeds=200):
-    """Per seed, for the NumPy step and the compiled step: the number of deals, the amount
-    invested, the largest city's amount, then the deals of each fund."""
-    out = {"numpy": [], "numba": []}
-    n0 = state.ledger.n
-    for seed in range(seeds):
-        a, b = both(state, params, "finance", seed=seed)
-        for key, s in (("numpy", a), ("numba", b)):
-            amount = s.ledger.amount[n0:].astype(np.float64)
-            per_fund = s.funds.deals - state.funds.deals
-            out[key].append([s.ledger.n - n0, amount.sum(), s.flows.vc_invested.max(), *per_fund])
-    return {k: np.array(v, dtype=np.float64) for k, v in out.items()}
+def _quiet_feedback(sc, **overrides):
+    """``_at`` with feedback and commitments that change nothing (no track record, no
+    realisations, no reversion, no LP inflow): the deals start from the state's funds."""
+    state, params = _at(sc, appetite_reversion=0.0, lp_inflow_rate=0.0, **overrides)
+    state.funds.track_invested[:] = 0.0
+    state.funds.track_proceeds[:] = 0.0
+    state.realised_fund = fast_finance.NO_FUND
+    state.realised_proceeds = fast_finance.NO_PROCEEDS
+    state.realised_amount = fast_finance.NO_AMOUNT
+    return state, params
 
 
-def _agree(x, y):
-    se = np.sqrt(x.var(ddof=1) / x.size + y.var(ddof=1) / y.size)
-    assert abs(x.mean() - y.mean()) <= 4 * se + 1e-12, (x.mean(), y.mean(), se)
+def _check_deals(state, params, seed):
+    """The compiled step's deals are the rule's (tests/_exact.py) on the kernel's stream:
+    which firms get money from which fund, in which ledger order, at which price."""
+    b = clone(state)
+    step = compiled_step("finance", params, np.random.default_rng(seed))
+    ks = step.parts[0].copy()
+    step(b, params, None)
+    e = _exact.finance_deals(state, params, ks)
+    assert np.array_equal(step.parts[0], e["stream"]), seed
+    n0, f0, t = state.ledger.n, state.firms, state.t
+    deals = e["deals"]
+    k = len(deals)
+    assert b.ledger.n == n0 + k, seed
+    rows = np.array([x[0] for x in deals], np.int64)
+    fund = np.array([x[1] for x in deals], np.int64)
+    rnd = np.array([x[2] for x in deals], np.int64)
+    amount = np.array([x[3] for x in deals])
+    pre = np.array([x[4] for x in deals])
+    post = pre + amount
+    stake = amount / post
+    led = b.ledger
+    assert np.array_equal(led.fund[n0:], fund), seed
+    assert np.array_equal(led.firm_id[n0:], f0.id[rows]), seed
+    assert np.array_equal(led.firm_city[n0:], f0.city[rows]), seed
+    assert np.array_equal(led.round[n0:], rnd) and (led.tick[n0:] == t).all(), seed
+    assert np.array_equal(led.amount[n0:], amount.astype(np.float32)), seed
+    assert np.array_equal(led.stake[n0:], stake.astype(np.float32)), seed
+    retained = (f0.retained[rows] * (1.0 - stake).astype(np.float32)).astype(np.float32)
+    assert np.array_equal(led.retained_entry[n0:], retained), seed
+    # the firms: the money, one more round, the post-money price, dilution (a firm gets at
+    # most one deal a tick)
+    assert np.unique(rows).size == k
+    f = b.firms
+    expected = {
+        "cash": f0.cash[rows] + amount.astype(np.float32),
+        "raised": f0.raised[rows] + amount.astype(np.float32),
+        "rounds": rnd + 1,
+        "post_money": post.astype(np.float32),
+        "valuation": np.maximum(f0.valuation[rows].astype(np.float64), post).astype(np.float32),
+        "last_round": np.full(k, t),
+        "retained": retained,
+    }
+    for col, x in expected.items():
+        assert np.array_equal(getattr(f, col)[rows], x), (seed, col)
+    others = np.setdiff1d(np.arange(f0.n), rows)
+    for col in expected:
+        assert np.array_equal(getattr(f, col)[others], getattr(f0, col)[others]), (seed, col)
+    # the funds and the flows
+    n_f, n_c = state.funds.n, state.flows.vc_invested.size
+    per_fund = np.zeros(n_f)
+    np.add.at(per_fund, fund, amount)
+    np.testing.assert_allclose(
+        b.funds.capital, state.funds.capital - per_fund, rtol=1e-12, atol=1e-9
+    )
+    np.testing.assert_allclose(
+        b.funds.invested, state.funds.invested + per_fund, rtol=1e-12, atol=1e-9
+    )
+    assert np.array_equal(b.funds.deals - state.funds.deals, np.bincount(fund, minlength=n_f))
+    per_city = np.bincount(f0.city[rows], weights=amount, minlength=n_c)
+    np.testing.assert_allclose(
+        b.flows.vc_invested - state.flows.vc_invested, per_city, rtol=1e-12, atol=1e-9
+    )
+    return k, e["pitched"]
 
 
-def test_deals_agree_in_distribution(sc):
+def test_deals_are_the_rule_on_the_same_stream(sc):
     """With the noisy signal and the fund drawn by reach x dry powder."""
-    state, params = _at(sc, investment_hurdle=1.0)
-    r = _many(state, params)
-    assert r["numpy"][:, 0].mean() > 10
-    for j in range(r["numpy"].shape[1]):  # totals, then each fund's deals (the fund drawn)
-        _agree(r["numpy"][:, j], r["numba"][:, j])
+    state, params = _quiet_feedback(sc, investment_hurdle=1.0)
+    assert params.g.signal_noise > 0
+    taken = [_check_deals(state, params, seed)[0] for seed in range(5)]
+    assert min(taken) > 10, taken
 
 
-def test_budget_agrees_in_distribution(sc):
+def test_budget_is_the_rule_on_the_same_stream(sc):
     """Little dry powder: the funds' budgets decide which deals go through."""
-    state, params = _at(sc, investment_hurdle=0.5)
+    state, params = _quiet_feedback(sc, investment_hurdle=0.5)
     # about two seed rounds per fund; start + commitments - invested + returned is not checked
     state.funds.capital[:] = 2.5 * params.g.seed_round
-    r = _many(state, params)
-    pitched = (~state.firms.listed & (state.firms.rounds < params.g.max_rounds)).sum()
-    assert 5 < r["numpy"][:, 0].mean() < 0.8 * pitched  # the budget binds
-    for j in range(r["numpy"].shape[1]):
-        _agree(r["numpy"][:, j], r["numba"][:, j])
+    for seed in range(5):
+        taken, accepted = _check_deals(state, params, seed)
+        assert 5 < taken < 0.8 * accepted, (taken, accepted)  # the budget binds
     # money never goes below zero
     _, b = both(state, params, "finance", seed=1)
     assert (b.funds.capital >= -1e-9).all()

@@ -1,19 +1,17 @@
-"""Compiled growth (innosim.mechanisms.growth) against its NumPy oracle (tests/oracle)."""
+"""Compiled growth (innosim.mechanisms.growth) against its NumPy oracle (tests/oracle), and its
+learning noise and layoffs against the rule on the kernel's own stream (tests/_exact.py)."""
 
 from __future__ import annotations
-
-import dataclasses
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 pytest.importorskip("numba")
 
+import _exact
 import innosim
 from _fast import CORE_OFF, both, clone, compiled_step, next_tick, scenario, state_at
 from innosim.engine.state import EMPLOYEE, WORKER
-from oracle import growth
 
 NOISE_OFF = {"capability_noise_toc": 0.0, "capability_noise_tob": 0.0, "capability_noise_tog": 0.0}
 FLOATS = ("capability", "demand", "revenue", "wages", "profit", "cash", "revenue_year",
@@ -100,61 +98,43 @@ def test_layoffs_match_numpy(staffed):
     np.testing.assert_array_equal(heads, b.firms.employment)
 
 
-def test_layoffs_choose_uniformly(staffed):
+def test_layoffs_are_the_rule_on_the_same_stream(staffed):
+    """Which employees are laid off: Algorithm R (tests/_exact.py) on the kernel's stream, for
+    the number each firm sheds (compared with the oracle in ``test_layoffs_match_numpy``)."""
     state, params = staffed
     p0 = state.people
-    runs = 200
-    hits = np.zeros(p0.n)
-    cut = None
-    for seed in range(runs):
+    partial = 0
+    for seed in range(10):
         b = clone(state)
-        compiled_step("growth", params, np.random.default_rng(seed))(b, params, None)
-        hits += (p0.employer >= 0) & (b.people.employer < 0)
+        step = compiled_step("growth", params, np.random.default_rng(seed))
+        ks = step.parts[0].copy()
+        step(b, params, None)
         cut = state.firms.employment - b.firms.employment
-    staff = np.flatnonzero(p0.status == EMPLOYEE)
-    firm = p0.employer[staff]
-    m = np.bincount(firm, minlength=state.firms.n)
-    partial = (cut[firm] > 0) & (cut[firm] < m[firm])
-    assert partial.sum() >= 10
-    q = (cut / np.maximum(m, 1))[firm[partial]]  # each employee's chance: k / m
-    z = (hits[staff[partial]] - runs * q) / np.sqrt(runs * q * (1 - q))
-    assert np.abs(z).max() < 4.5
-    assert abs(z.mean()) < 4.0 / np.sqrt(z.size) + 0.1
+        expected, s = _exact.layoffs(state, cut, ks)
+        fired = set(np.flatnonzero((p0.employer >= 0) & (b.people.employer < 0)).tolist())
+        assert fired == expected, seed
+        assert np.array_equal(step.parts[0], s), seed  # one uniform per employee past the first k
+        assert (b.people.status[sorted(fired)] == WORKER).all()
+        staff = np.bincount(p0.employer[p0.status == EMPLOYEE], minlength=state.firms.n)
+        partial += ((cut > 0) & (cut < staff)).sum()
+    assert partial >= 10  # firms that keep some of their staff: the draws decide who goes
 
 
-def _noise_residuals(state, params, steps, seeds):
-    """Learning shocks implied by the capabilities after one step, in standard deviations."""
-    g0 = SimpleNamespace(**{**vars(params.g), **NOISE_OFF})
-    ref = clone(state)
-    growth.step(ref, dataclasses.replace(params, g=g0), np.random.default_rng(0))
-    sig = np.array([params.g.capability_noise_toc, params.g.capability_noise_tob,
-                    params.g.capability_noise_tog])[state.firms.orientation]  # fmt: skip
-    base = np.log(ref.firms.capability.astype(np.float64))
-    out = []
-    for seed in seeds:
-        s = clone(state)
-        steps(s, seed)
-        out.append((np.log(s.firms.capability.astype(np.float64)) - base) / (0.5 * sig))
-    return np.concatenate(out)
-
-
-def test_learning_noise_distribution():
+def test_learning_is_the_rule_on_the_same_stream():
+    """Capabilities after learning with the noise on: the rule (tests/_exact.py), its normals
+    drawn by the polar method from the kernel's stream."""
     state, params = state_at(scenario(), 24, disable=CORE_OFF)
     next_tick(state)
-
-    def compiled(s, seed):
-        compiled_step("growth", params, np.random.default_rng(seed))(s, params, None)
-
-    def numpy(s, seed):
-        growth.step(s, params, np.random.default_rng(seed))
-
-    zc = _noise_residuals(state, params, compiled, range(60))
-    zn = _noise_residuals(state, params, numpy, range(60))
-    se = np.sqrt(zc.var() / zc.size + zn.var() / zn.size)
-    assert abs(zc.mean() - zn.mean()) < 4 * se
-    assert abs(zc.mean()) < 4 / np.sqrt(zc.size)
-    assert abs(zc.var() - 1.0) < 4 * np.sqrt(2.0 / zc.size)
-    assert abs(np.mean(zc**4) - 3.0) < 0.5  # normal tails
+    state.firms.orientation[::7] = -1  # not yet oriented: the To G rates
+    assert min(params.g.capability_noise_toc, params.g.capability_noise_tob) > 0
+    for seed in range(10):
+        b = clone(state)
+        step = compiled_step("growth", params, np.random.default_rng(seed))
+        ks = step.parts[0].copy()
+        step(b, params, None)
+        expected, s = _exact.growth_learning(state, params, ks)
+        assert np.array_equal(b.firms.capability, expected), seed
+        assert np.array_equal(step.parts[0], s), seed  # no employees: no layoff draws
 
 
 def test_deterministic_run():
