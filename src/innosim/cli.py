@@ -744,7 +744,8 @@ def validate_cmd(
 ) -> None:
     """Compute the catalog statistics of a targets file over an ensemble; exit 1 if any fails."""
     from innosim.experiments.executor import check_workers
-    from innosim.experiments.validate import load_targets, results_json, validate
+    from innosim.experiments.validate import load_targets, results_json
+    from innosim.report.outputs import validate
 
     loaded = load_targets(targets)  # a bad file is refused before anything runs
     check_workers(workers)

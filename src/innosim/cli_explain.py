@@ -103,8 +103,9 @@ def compare_command(
     """Baseline vs a policy file: paired ensembles (common random numbers), per city and outcome."""
     from innosim._outdir import check_out
     from innosim.cli import _print_json, _progress, _records, _stdout
-    from innosim.experiments.compare import compare, write_compare
+    from innosim.experiments.compare import compare
     from innosim.experiments.policy import load_policy
+    from innosim.report.outputs import write_compare
 
     pf = load_policy(policy)  # a bad file is refused before anything runs
     check_out(out)
@@ -216,7 +217,8 @@ def explain_command(
     """Split a gap between two cities across parameter groups by exact Shapley values."""
     from innosim._outdir import check_out
     from innosim.cli import _print_json, _progress, _records, _stdout
-    from innosim.experiments.explain import DEFAULT_GROUPS, explain, load_groups, write_explain
+    from innosim.experiments.explain import DEFAULT_GROUPS, explain, load_groups
+    from innosim.report.outputs import write_explain
 
     names = [x.strip() for x in (groups or "").split(",") if x.strip()]
     default = {g.name: g for g in DEFAULT_GROUPS}

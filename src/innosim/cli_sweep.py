@@ -151,7 +151,8 @@ def sweep_command(
 
     from innosim.cli import _progress
     from innosim.experiments.executor import Executor
-    from innosim.experiments.sweep import sweep, sweep_summary
+    from innosim.experiments.sweep import sweep_summary
+    from innosim.report.outputs import sweep
 
     ex = Executor.from_options(
         workers=workers, scheduler=scheduler, dask_local=dask_local, batch=batch

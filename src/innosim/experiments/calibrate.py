@@ -46,6 +46,7 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -53,12 +54,28 @@ import numpy as np
 import pandas as pd
 
 from innosim._outdir import json_value as _json_value
-from innosim.api import _check_replicates, _check_seed, _prepare
+from innosim.engine.rng import replicate_seeds
 from innosim.errors import InputError
-from innosim.experiments.executor import RunTask, StatRequest, execute, map_runs
+from innosim.experiments.ensemble import REPLICATES, SEED, prepare_scenario
+from innosim.experiments.executor import (
+    RunTask,
+    StatRequest,
+    check_workers,
+    execute,
+    map_runs,
+)
 from innosim.experiments.sensitivity import Factor, apply_factors, parse_factors
-from innosim.experiments.validate import Target, Targets, load_targets
+from innosim.experiments.validate import (
+    Target,
+    Targets,
+    check_target,
+    load_targets,
+    prepare_out,
+    write_atomic,
+)
 from innosim.params.scenario import Scenario
+from innosim.stats import CATALOG
+from innosim.validation import Arg, Interval, StrOptions, validate_params
 
 __all__ = [
     "METHODS",
@@ -146,9 +163,6 @@ def target_set(targets: Targets, sc: Scenario) -> TargetSet:
         A target naming another scenario, or arguments the scenario does not accept (e.g. an
         unknown city).
     """
-    from innosim.experiments.validate import _check_target
-    from innosim.stats import CATALOG
-
     file = str(targets.path) if targets.path else "<targets>"
     requests: list[StatRequest] = []
     paired: list[StatRequest] = []
@@ -169,7 +183,7 @@ def target_set(targets: Targets, sc: Scenario) -> TargetSet:
                 value=t.scenario,
                 expected=f"no scenario (every target is computed on {sc.name})",
             )
-        args = _check_target(t, i, file, cities=sc.city_names)
+        args = check_target(t, i, file, cities=sc.city_names)
         stat = CATALOG[t.statistic]
         req = _req(t.statistic, args)
         if stat.paired:
@@ -196,8 +210,6 @@ def target_set(targets: Targets, sc: Scenario) -> TargetSet:
 
 
 def _tasks(sc: Scenario, ts: TargetSet, seeds: Sequence[np.random.SeedSequence]) -> list[RunTask]:
-    from innosim.stats import CATALOG
-
     paired = tuple(
         (CATALOG[name].counterfactual(sc, **dict(args)), (name, args)) for name, args in ts.paired
     )
@@ -251,32 +263,16 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, q: Sequence[float]) -> np.nd
 # --------------------------------------------------------------------------- inputs
 
 
-def _check_budget(budget: Any) -> int:
-    if (
-        isinstance(budget, bool)
-        or not isinstance(budget, int | np.integer)
-        or not 10 <= budget <= 10_000_000
-    ):
-        raise InputError(
-            "bad budget",
-            file="command line",
-            field="--budget",
-            value=budget,
-            expected="a whole number of simulated parameter points in [10, 10000000]",
-        )
-    return int(budget)
+BUDGET = Arg(
+    [Interval(Integral, 10, 10_000_000)],
+    field="--budget",
+    problem="bad budget",
+    expected="a whole number of simulated parameter points in [10, 10000000]",
+)
+"""Constraint of ``budget`` (simulated parameter points)."""
 
-
-def _check_method(method: Any) -> str:
-    if method not in METHODS:
-        raise InputError(
-            "unknown calibration method",
-            file="command line",
-            field="--method",
-            value=method,
-            expected="one of " + ", ".join(METHODS),
-        )
-    return str(method)
+METHOD = Arg([StrOptions(METHODS)], field="--method", problem="unknown calibration method")
+"""Constraint of ``method``."""
 
 
 # --------------------------------------------------------------------------- ABC (pyabc)
@@ -487,8 +483,6 @@ def _smm(
         ) from None
     from scipy.stats import chi2
 
-    from innosim.engine.rng import replicate_seeds
-
     seeds = replicate_seeds(root, replicates)  # common random numbers for every candidate
     sampler_seed = int(np.random.SeedSequence(root).generate_state(1)[0])
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -608,6 +602,7 @@ def _quadratic_interval(
 # --------------------------------------------------------------------------- the API
 
 
+@validate_params({"method": METHOD, "budget": BUDGET, "replicates": REPLICATES, "seed": SEED})
 def calibrate(
     scenario: str | os.PathLike[str] | Scenario,
     *,
@@ -678,20 +673,16 @@ def calibrate(
     InputError
         A bad targets file, free parameter, method, budget, replicates, seed or output directory.
     """
-    from innosim.experiments.executor import check_workers
-    from innosim.experiments.validate import _prepare_out
-
-    method = _check_method(method)
+    method = str(method)
     loaded = targets if isinstance(targets, Targets) else load_targets(targets)
-    base = _prepare(scenario, scale, until)
+    base = prepare_scenario(scenario, scale, until)
     factors = parse_factors(base, free, field="--free", bounds="declared")
     ts = target_set(loaded, base)
-    budget = _check_budget(budget)
-    r = _check_replicates(replicates)
-    root = _check_seed(seed)
-    root = int(base.seed if root is None else root)
+    budget = int(budget)
+    r = int(replicates)
+    root = int(base.seed if seed is None else seed)
     n_workers = check_workers(workers)
-    out_dir = _prepare_out(out) if out is not None else None
+    out_dir = prepare_out(out) if out is not None else None
 
     if method == "abc":
         try:
@@ -768,13 +759,11 @@ def results_json(df: pd.DataFrame) -> dict[str, Any]:
 def write_calibration(df: pd.DataFrame, out: str | os.PathLike[str]) -> list[Path]:
     """Write ``calibration.csv``, ``calibration.json`` and ``posterior.csv`` (abc) or
     ``trials.csv`` (smm) into ``out`` atomically. Returns the files written."""
-    from innosim.experiments.validate import _prepare_out, _write_atomic
-
-    d = _prepare_out(out)
+    d = prepare_out(out)
     try:
         files = [
-            _write_atomic(d / "calibration.csv", df.to_csv(index=False)),
-            _write_atomic(
+            write_atomic(d / "calibration.csv", df.to_csv(index=False)),
+            write_atomic(
                 d / "calibration.json",
                 json.dumps(results_json(df), indent=2, ensure_ascii=False) + "\n",
             ),
@@ -782,7 +771,7 @@ def write_calibration(df: pd.DataFrame, out: str | os.PathLike[str]) -> list[Pat
         for name in _TABLES:
             table = df.attrs.get(name)
             if isinstance(table, pd.DataFrame):
-                files.append(_write_atomic(d / f"{name}.csv", table.to_csv(index=False)))
+                files.append(write_atomic(d / f"{name}.csv", table.to_csv(index=False)))
     except OSError as exc:
         raise InputError(
             f"cannot write the results ({exc.strerror})",
