@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,10 +47,8 @@ from innosim.experiments.ensemble import (
 )
 from innosim.params.declarations import PARAMS
 from innosim.params.scenario import Scenario
+from innosim.store import RunStore
 from innosim.validation import validate_params
-
-if TYPE_CHECKING:
-    from innosim.store import RunStore
 
 __all__ = [
     "GROUPS",
@@ -192,8 +190,6 @@ def run_id_of(result: RunResult) -> str:
 
 def _store(out_dir: str | os.PathLike[str]) -> RunStore:
     """A RunStore at ``out_dir``, after checking the path can hold one (StoreError if not)."""
-    from innosim.store import RunStore  # DuckDB and Arrow load only when a store is used
-
     root = Path(out_dir).expanduser().absolute()
     for path in (root, root / "runs"):
         if path.exists() and not path.is_dir():
@@ -301,8 +297,6 @@ def load_summary(
     InputError
         ``year`` lies outside the run.
     """
-    from innosim.store import RunStore
-
     stored = RunStore(out_dir).load_run(run_ref)
     window = int(stored.meta.get("volatility_window_years", DEFAULT_WINDOW))
     y = yearly(stored.table("series"), window)

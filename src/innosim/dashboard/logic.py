@@ -101,9 +101,7 @@ DOWNLOAD_FORMATS: Final = ("csv", "parquet")
 SOURCE: Final = "dashboard"
 """What error messages name as the file a value came from."""
 
-LEVER_GROUPS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = tuple(
-    space.DASHBOARD_PANELS.items()
-)
+LEVER_GROUPS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = tuple(space.DASHBOARD_PANELS.items())
 """The per-city levers the page shows, by panel; each is a declared city parameter taken from its
 declared group (:data:`innosim.params.space.DASHBOARD_PANELS`)."""
 

@@ -43,6 +43,7 @@ import json
 import logging
 import math
 import os
+import pickle
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -298,8 +299,6 @@ def _abc_slot(slot: tuple[bytes, int, int, int]) -> tuple[Any, int]:
     """One ABC slot (what a pool worker does): reset the streams for (seed, generation, slot),
     then propose and simulate until a particle is accepted. Returns the sample and the number
     of simulations."""
-    import pickle
-
     blob, entropy, t, j = slot
     simulate_one, streams, factory = pickle.loads(blob)
     streams.reset(entropy, t, j)
@@ -325,8 +324,8 @@ def _sampler(
     population does not depend on the number of workers or the order in which they finish.
     ``progress(simulations, budget)`` is called as slots finish (a slot's accepted particle
     counts as one simulation until the generation's true count is known)."""
-    import cloudpickle
-    from pyabc.sampler import Sampler
+    import cloudpickle  # the calibrate extra (pyabc) brings it
+    from pyabc.sampler import Sampler  # the calibrate extra
 
     class SlotSampler(Sampler):
         def sample_until_n_accepted(
@@ -376,9 +375,9 @@ def _abc(
     workers: int | None,
     progress: Progress | None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    import pyabc
+    import pyabc  # the calibrate extra
 
-    from innosim.experiments._pyabc import SeededKernel, SeededUniform
+    from innosim.experiments._pyabc import SeededKernel, SeededUniform  # imports pyabc
 
     streams = _Streams()
     keys = [f"p{i}" for i in range(len(factors))]
@@ -472,7 +471,7 @@ def _smm(
     progress: Progress | None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     try:
-        import optuna
+        import optuna  # the calibrate extra
     except ImportError:  # pragma: no cover - optuna is a dev dependency
         raise InputError(
             "the smm method needs optuna, which is not installed",
@@ -481,6 +480,7 @@ def _smm(
             value="smm",
             expected="pip install 'innosim[calibrate]', or --method abc",
         ) from None
+    # heavy, loaded on first use so that `import innosim` stays fast
     from scipy.stats import chi2
 
     seeds = replicate_seeds(root, replicates)  # common random numbers for every candidate

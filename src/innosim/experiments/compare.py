@@ -37,7 +37,7 @@ from innosim._outdir import check_out, write_outputs
 from innosim.engine.rng import replicate_seeds
 from innosim.engine.run import run, yearly
 from innosim.errors import InputError
-from innosim.experiments.ensemble import METRICS, REPLICATES, SEED, as_scenario
+from innosim.experiments.ensemble import METRICS, REPLICATES, SEED, as_scenario, check_year
 from innosim.experiments.executor import Executor, RunTask, check_workers, map_runs
 from innosim.experiments.policy import PolicyFile, apply_policy, load_policy
 from innosim.params.scenario import Scenario
@@ -148,6 +148,7 @@ def run_grid(
 
 def mean_interval(x: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean, standard error and half-width of the 90% t interval along ``axis`` (NaN for n=1)."""
+    # heavy, loaded on first use so that `import innosim` stays fast
     from scipy.stats import t as student_t
 
     n = x.shape[axis]
@@ -176,25 +177,6 @@ def paired_stats(baseline: np.ndarray, policy: np.ndarray) -> dict[str, np.ndarr
         "diff_q95": np.quantile(d, 0.95, axis=0),
         "diff_se": se,
     }
-
-
-def check_year(year: Any, sc: Scenario, default: int) -> int:
-    """``year`` (default ``default``) checked to lie within the scenario's horizon."""
-    if year is None:
-        return int(default)
-    if (
-        isinstance(year, bool)
-        or not isinstance(year, int | np.integer)
-        or not sc.start_year <= year <= sc.end_year
-    ):
-        raise InputError(
-            "year outside the scenario",
-            file="command line",
-            field="--year",
-            value=year,
-            expected=f"a whole year in [{sc.start_year}, {sc.end_year}]",
-        )
-    return int(year)
 
 
 @validate_params({"replicates": REPLICATES, "seed": SEED})

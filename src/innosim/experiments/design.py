@@ -196,6 +196,7 @@ def make_design(
             value=listed[0],
             expected="LOW:HIGH with --n N setting the number of points",
         )
+    # heavy, loaded on first use so that `import innosim` stays fast
     from scipy.stats import qmc
 
     n = _check_n(20 if n is None and design == "lhs" else 16 if n is None else n, design)

@@ -14,7 +14,7 @@ import math
 import os
 from collections.abc import Callable, Iterable, Sequence
 from numbers import Integral
-from typing import get_args
+from typing import Any, get_args
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ from innosim.mechanisms.accounting import SERIES
 from innosim.params.declarations import BY_NAME, PARAMS
 from innosim.params.scenario import Scenario, load_scenario
 from innosim.params.spec import Group
-from innosim.validation import Arg, Hidden, Interval, validate_params
+from innosim.validation import Arg, Hidden, Interval, check_value, validate_params
 
 __all__ = [
     "DEFAULT_WINDOW",
@@ -40,6 +40,7 @@ __all__ = [
     "as_scenario",
     "check_cities",
     "check_metrics",
+    "check_year",
     "counterfactual",
     "ensemble",
     "ensemble_stats",
@@ -111,6 +112,19 @@ def prepare_scenario(
     if scale is not None:
         sc = sc.with_scale(float(scale) if isinstance(scale, np.floating | np.integer) else scale)
     return sc
+
+
+def check_year(year: Any, sc: Scenario, default: int) -> int:
+    """``year`` (default ``default``) checked to be a whole year within the scenario's horizon."""
+    if year is None:
+        return int(default)
+    arg = Arg(
+        [Interval(Integral, sc.start_year, sc.end_year)],
+        field="--year",
+        problem="year outside the scenario",
+        expected=f"a whole year in [{sc.start_year}, {sc.end_year}]",
+    )
+    return int(check_value("year", year, arg))
 
 
 # --------------------------------------------------------------------------- summaries
@@ -385,18 +399,7 @@ def counterfactual(
             value=like,
             expected="another city of the scenario",
         )
-    if (
-        isinstance(year, bool)
-        or not isinstance(year, int | np.integer)
-        or not sc.start_year <= year <= sc.end_year
-    ):
-        raise InputError(
-            "year outside the scenario",
-            file="command line",
-            field="--year",
-            value=year,
-            expected=f"a year in [{sc.start_year}, {sc.end_year}]",
-        )
+    year = check_year(year, sc, sc.end_year)
     root = sc.seed if seed is None else int(seed)
 
     values = {

@@ -56,13 +56,12 @@ from innosim.errors import InputError
 from innosim.experiments.compare import (
     Figure,
     Progress,
-    check_year,
     json_file,
     mean_interval,
     prepare,
     run_grid,
 )
-from innosim.experiments.ensemble import METRICS, REPLICATES, SEED
+from innosim.experiments.ensemble import METRICS, REPLICATES, SEED, check_year
 from innosim.experiments.executor import Executor
 from innosim.params import space
 from innosim.params.declarations import BY_NAME

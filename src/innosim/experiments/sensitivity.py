@@ -40,7 +40,7 @@ import pandas as pd
 from innosim._outdir import json_value as _json_value
 from innosim.engine.rng import replicate_seeds
 from innosim.errors import InputError
-from innosim.experiments.ensemble import REPLICATES, SEED, prepare_scenario
+from innosim.experiments.ensemble import REPLICATES, SEED, check_year, prepare_scenario
 from innosim.experiments.executor import (
     Executor,
     RunTask,
@@ -393,6 +393,7 @@ def _problem(factors: Sequence[Factor]) -> dict[str, Any]:
 
 def sample_points(factors: Sequence[Factor], n: int, seed: int) -> np.ndarray:
     """Saltelli sample (``n * (k + 2)`` rows, scrambled Sobol' sequence seeded by ``seed``)."""
+    # heavy, loaded on first use so that `import innosim` stays fast
     from SALib.sample import sobol as sobol_sample
 
     return sobol_sample.sample(
@@ -438,6 +439,7 @@ def analyze(
         ``noise`` one row per output: ``output, mean, sd, noise_share, noise_share_run,
         n_missing`` (points whose replicate mean is NaN; indices are NaN when there are any).
     """
+    # heavy, loaded on first use so that `import innosim` stays fast
     from SALib.analyze import sobol as sobol_analyze
 
     problem = _problem(factors)
@@ -616,19 +618,7 @@ def sensitivity(
     """
     base = prepare_scenario(scenario, scale, None)
     if year is not None:
-        if (
-            isinstance(year, bool)
-            or not isinstance(year, int | np.integer)
-            or not base.start_year <= year <= base.end_year
-        ):
-            raise InputError(
-                "year outside the scenario",
-                file="command line",
-                field="--year",
-                value=year,
-                expected=f"a year in [{base.start_year}, {base.end_year}]",
-            )
-        base = base.with_end_year(int(year))
+        base = base.with_end_year(check_year(year, base, base.end_year))
     year_read = base.end_year
     if city is not None and city not in base.city_names:
         raise InputError(
@@ -723,6 +713,7 @@ def write_sensitivity(
 def sensitivity_figure(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """Ranked horizontal bars of S1 and ST with their confidence intervals, one panel per
     output; a grey line marks the output's seed-noise share when it is known."""
+    # heavy, loaded on first use so that `import innosim` stays fast
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

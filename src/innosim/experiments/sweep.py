@@ -36,7 +36,7 @@ import pandas as pd
 from innosim.engine.rng import replicate_seeds
 from innosim.engine.run import run, yearly
 from innosim.errors import InputError
-from innosim.experiments.compare import Figure, check_year
+from innosim.experiments.compare import Figure
 from innosim.experiments.design import ParamRange, apply_point, make_design, parse_range
 from innosim.experiments.ensemble import (
     DEFAULT_WINDOW,
@@ -45,6 +45,7 @@ from innosim.experiments.ensemble import (
     REPLICATES,
     SEED,
     check_metrics,
+    check_year,
     prepare_scenario,
 )
 from innosim.experiments.executor import Executor, iter_batches
