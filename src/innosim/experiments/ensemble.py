@@ -14,7 +14,7 @@ import math
 import os
 from collections.abc import Callable, Iterable, Sequence
 from numbers import Integral
-from typing import Any, get_args
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,9 +24,9 @@ from innosim.engine.run import run, yearly
 from innosim.errors import InputError
 from innosim.experiments.executor import map_runs
 from innosim.mechanisms.accounting import SERIES
+from innosim.params import space
 from innosim.params.declarations import BY_NAME, PARAMS
 from innosim.params.scenario import Scenario, load_scenario
-from innosim.params.spec import Group
 from innosim.validation import Arg, Hidden, Interval, check_value, validate_params
 
 __all__ = [
@@ -65,8 +65,8 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 )
 """Columns of a per-city summary (the same as :meth:`innosim.RunResult.summary`)."""
 
-GROUPS: tuple[str, ...] = get_args(Group)
-"""Parameter groups a counterfactual can transplant (``ParamSpec.group``)."""
+GROUPS: tuple[str, ...] = space.GROUPS
+"""Parameter groups a counterfactual can transplant (the declared ``ParamSpec.group``)."""
 
 METRICS: tuple[str, ...] = (*(name for name, _, _ in SERIES), "va_growth", "growth_volatility")
 """Per-city yearly outcomes an ensemble can report (see :func:`innosim.yearly`)."""

@@ -38,10 +38,13 @@ __all__ = [
     "SURVIVAL_AGES",
     "Target",
     "Targets",
+    "check_target",
     "default_targets_path",
     "load_targets",
+    "prepare_out",
     "results_json",
     "validate",
+    "write_atomic",
     "write_results",
 ]
 
