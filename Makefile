@@ -72,7 +72,7 @@ bench-quick: setup
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/lint-imports --config pyproject.toml
+	$(BIN)/lint-imports pyproject.toml
 
 clean:
 	rm -rf $(OUT) bench-results build dist .pytest_cache .ruff_cache .hypothesis src/*.egg-info

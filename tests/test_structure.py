@@ -64,7 +64,7 @@ def test_import_contracts_hold(tmp_path: Path) -> None:
     """The layers of docs/architecture.md, as import-linter contracts (also run by make lint)."""
     r = _lint_imports(SRC.parent, tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "Contracts: 1 kept, 0 broken" in r.stdout or "broken" not in r.stdout
+    assert "0 broken" in r.stdout, r.stdout
 
 
 def test_a_back_import_breaks_the_layers(tmp_path: Path) -> None:
@@ -112,13 +112,22 @@ def test_no_module_imports_private_names() -> None:
     assert not bad, "imports of private names:\n" + "\n".join(bad)
 
 
+LAZY_FOR_EXTRAS = {
+    ("cli/serve.py", "innosim.dashboard.server"): "Solara and uvicorn: the dashboard extra",
+    ("experiments/calibrate.py", "innosim.experiments.pyabc_priors"): "pyabc: the calibrate extra",
+}
+"""innosim modules imported inside a function because they import an optional extra."""
+
+
 def test_innosim_imports_are_at_module_top() -> None:
-    """No import of an innosim module inside a function: the dependencies of a module are
-    what its header says (third-party optional extras may be imported lazily)."""
+    """No import of an innosim module inside a function, except a module that needs an
+    optional extra: the dependencies of a module are what its header says."""
     bad = [
         f"{path.relative_to(SRC)}:{node.lineno}: {', '.join(_innosim_modules(node))}"
         for path in sorted(SRC.rglob("*.py"))
         for node, in_function in _imports(path)
-        if in_function and _innosim_modules(node)
+        if in_function
+        and _innosim_modules(node)
+        and (str(path.relative_to(SRC)), _innosim_modules(node)[0]) not in LAZY_FOR_EXTRAS
     ]
     assert not bad, "innosim imports inside functions:\n" + "\n".join(bad)

@@ -23,17 +23,18 @@ from innosim.api import (
 from innosim.data import conflicts, coverage, load_dataset, resolve
 from innosim.engine.rng import replicate_seeds
 from innosim.errors import InnosimError, InputError, InvariantError, ScenarioError, StoreError
-from innosim.experiments import load_targets, validate
+from innosim.experiments import load_targets
 from innosim.experiments.calibrate import calibrate
 from innosim.experiments.compare import compare
 from innosim.experiments.executor import Executor
 from innosim.experiments.explain import explain
 from innosim.experiments.sensitivity import sensitivity
-from innosim.experiments.sweep import sweep, sweep_summary
+from innosim.experiments.sweep import sweep_summary
 from innosim.model.runner import RunResult, run, yearly
 from innosim.params.declarations import PARAMS
 from innosim.params.scenario import Scenario, list_scenarios, load_scenario
 from innosim.report.html import report as write_report
+from innosim.report.outputs import sweep, validate  # the experiments, with their figures
 from innosim.version import SOURCE_VERSION
 
 __version__ = SOURCE_VERSION

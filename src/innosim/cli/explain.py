@@ -32,10 +32,11 @@ from innosim.cli.console import (
     records,
     stdout_console,
 )
-from innosim.experiments.compare import compare, write_compare
-from innosim.experiments.explain import DEFAULT_GROUPS, explain, load_groups, write_explain
+from innosim.experiments.compare import compare
+from innosim.experiments.explain import DEFAULT_GROUPS, explain, load_groups
 from innosim.experiments.policy import load_policy
 from innosim.outdir import check_out
+from innosim.report.outputs import write_compare, write_explain
 
 __all__ = ["compare_command", "explain_command"]
 

@@ -23,7 +23,8 @@ from rich.text import Text
 
 from innosim.cli.console import progress_bar, stdout_console
 from innosim.experiments.executor import Executor
-from innosim.experiments.sweep import sweep, sweep_summary
+from innosim.experiments.sweep import sweep_summary
+from innosim.report.outputs import sweep
 
 __all__ = ["sweep_command"]
 

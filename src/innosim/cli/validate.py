@@ -23,7 +23,8 @@ from innosim.cli.console import (
     stdout_console,
 )
 from innosim.experiments.executor import check_workers
-from innosim.experiments.validate import load_targets, results_json, validate
+from innosim.experiments.validate import load_targets, results_json
+from innosim.report.outputs import validate
 
 __all__ = ["validate_cmd"]
 

@@ -30,10 +30,11 @@ import numpy as np
 import pandas as pd
 
 from innosim.errors import InputError
+from innosim.index import build_index
 from innosim.model.runner import run as run_model
+from innosim.params import space
 from innosim.params.declarations import BY_NAME
 from innosim.params.scenario import Scenario, list_scenarios, load_scenario
-from innosim.params.spec import ParamSpec
 
 __all__ = [
     "DEFAULT_SCALE",
@@ -101,14 +102,9 @@ DOWNLOAD_FORMATS: Final = ("csv", "parquet")
 SOURCE: Final = "dashboard"
 """What error messages name as the file a value came from."""
 
-LEVER_GROUPS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
-    ("culture", ("failure_tolerance",)),
-    ("demand", ("demand_consumer", "demand_enterprise", "demand_government")),
-    ("capital", ("risk_appetite",)),
-    ("place", ("labs", "compute", "lab_investment", "compute_investment")),
-    ("talent", ("talent_programme",)),
-)
-"""The per-city levers the page shows, by panel; each is a declared city parameter."""
+LEVER_GROUPS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = tuple(space.DASHBOARD_PANELS.items())
+"""The per-city levers the page shows, by panel; each is a declared city parameter taken from its
+declared group (:data:`innosim.params.space.DASHBOARD_PANELS`)."""
 
 LEVER_PARAMS: Final[tuple[str, ...]] = tuple(p for _, ps in LEVER_GROUPS for p in ps)
 
@@ -192,8 +188,7 @@ def shipped_scenario(name: object) -> Scenario:
 
 def lever_bounds(param: str) -> tuple[float, float]:
     """Declared (low, high) of a lever: the slider range, and what :func:`prepare` accepts."""
-    spec: ParamSpec = BY_NAME[param]
-    return float(spec.low), float(spec.high)
+    return space.bounds(param)
 
 
 def wave_bounds(sc: Scenario) -> tuple[int, int]:
@@ -600,7 +595,6 @@ _INDEX_LOCK = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _index() -> pd.DataFrame:
-    from innosim.index import build_index
 
     return build_index(draws=INDEX_DRAWS, seed=0).table
 

@@ -27,7 +27,7 @@ half-ranges.
 
 Determinism: pyabc's priors and transitions draw from numpy's global generator and its
 multi-core samplers reseed it from the operating system. Here the prior and the perturbation
-kernel (:mod:`innosim.experiments._pyabc`) draw from a generator that is reset for every slot of
+kernel (:mod:`innosim.experiments.pyabc_priors`) draw from a generator that is reset for every slot of
 a generation from ``(seed, generation, slot)``; a slot proposes and simulates until it accepts a
 particle, and the slots of a generation run through :func:`map_runs`. The particles, and hence the
 posterior, are therefore reproducible for a given seed (and innosim and pyabc versions) whatever
@@ -43,22 +43,40 @@ import json
 import logging
 import math
 import os
+import pickle
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from innosim.api import _check_replicates, _check_seed, _prepare
+from innosim.engine.rng import replicate_seeds
 from innosim.errors import InputError
-from innosim.experiments.executor import RunTask, StatRequest, execute, map_runs
+from innosim.experiments.ensemble import REPLICATES, SEED, prepare_scenario
+from innosim.experiments.executor import (
+    RunTask,
+    StatRequest,
+    check_workers,
+    execute,
+    map_runs,
+)
 from innosim.experiments.sensitivity import Factor, apply_factors, parse_factors
-from innosim.experiments.validate import Target, Targets, load_targets
+from innosim.experiments.validate import (
+    Target,
+    Targets,
+    check_target,
+    load_targets,
+    prepare_out,
+    write_atomic,
+)
 from innosim.outdir import json_value as _json_value
 from innosim.params.scenario import Scenario
+from innosim.stats import CATALOG
+from innosim.validation import Arg, Interval, StrOptions, validate_params
 
 __all__ = [
     "METHODS",
@@ -146,9 +164,6 @@ def target_set(targets: Targets, sc: Scenario) -> TargetSet:
         A target naming another scenario, or arguments the scenario does not accept (e.g. an
         unknown city).
     """
-    from innosim.experiments.validate import _check_target
-    from innosim.stats import CATALOG
-
     file = str(targets.path) if targets.path else "<targets>"
     requests: list[StatRequest] = []
     paired: list[StatRequest] = []
@@ -169,7 +184,7 @@ def target_set(targets: Targets, sc: Scenario) -> TargetSet:
                 value=t.scenario,
                 expected=f"no scenario (every target is computed on {sc.name})",
             )
-        args = _check_target(t, i, file, cities=sc.city_names)
+        args = check_target(t, i, file, cities=sc.city_names)
         stat = CATALOG[t.statistic]
         req = _req(t.statistic, args)
         if stat.paired:
@@ -196,8 +211,6 @@ def target_set(targets: Targets, sc: Scenario) -> TargetSet:
 
 
 def _tasks(sc: Scenario, ts: TargetSet, seeds: Sequence[np.random.SeedSequence]) -> list[RunTask]:
-    from innosim.stats import CATALOG
-
     paired = tuple(
         (CATALOG[name].counterfactual(sc, **dict(args)), (name, args)) for name, args in ts.paired
     )
@@ -251,32 +264,16 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, q: Sequence[float]) -> np.nd
 # --------------------------------------------------------------------------- inputs
 
 
-def _check_budget(budget: Any) -> int:
-    if (
-        isinstance(budget, bool)
-        or not isinstance(budget, int | np.integer)
-        or not 10 <= budget <= 10_000_000
-    ):
-        raise InputError(
-            "bad budget",
-            file="command line",
-            field="--budget",
-            value=budget,
-            expected="a whole number of simulated parameter points in [10, 10000000]",
-        )
-    return int(budget)
+BUDGET = Arg(
+    [Interval(Integral, 10, 10_000_000)],
+    field="--budget",
+    problem="bad budget",
+    expected="a whole number of simulated parameter points in [10, 10000000]",
+)
+"""Constraint of ``budget`` (simulated parameter points)."""
 
-
-def _check_method(method: Any) -> str:
-    if method not in METHODS:
-        raise InputError(
-            "unknown calibration method",
-            file="command line",
-            field="--method",
-            value=method,
-            expected="one of " + ", ".join(METHODS),
-        )
-    return str(method)
+METHOD = Arg([StrOptions(METHODS)], field="--method", problem="unknown calibration method")
+"""Constraint of ``method``."""
 
 
 # --------------------------------------------------------------------------- ABC (pyabc)
@@ -302,8 +299,6 @@ def _abc_slot(slot: tuple[bytes, int, int, int]) -> tuple[Any, int]:
     """One ABC slot (what a pool worker does): reset the streams for (seed, generation, slot),
     then propose and simulate until a particle is accepted. Returns the sample and the number
     of simulations."""
-    import pickle
-
     blob, entropy, t, j = slot
     simulate_one, streams, factory = pickle.loads(blob)
     streams.reset(entropy, t, j)
@@ -329,8 +324,8 @@ def _sampler(
     population does not depend on the number of workers or the order in which they finish.
     ``progress(simulations, budget)`` is called as slots finish (a slot's accepted particle
     counts as one simulation until the generation's true count is known)."""
-    import cloudpickle
-    from pyabc.sampler import Sampler
+    import cloudpickle  # the calibrate extra (pyabc) brings it
+    from pyabc.sampler import Sampler  # the calibrate extra
 
     class SlotSampler(Sampler):
         def sample_until_n_accepted(
@@ -380,9 +375,9 @@ def _abc(
     workers: int | None,
     progress: Progress | None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    import pyabc
+    import pyabc  # the calibrate extra
 
-    from innosim.experiments._pyabc import SeededKernel, SeededUniform
+    from innosim.experiments.pyabc_priors import SeededKernel, SeededUniform  # imports pyabc
 
     streams = _Streams()
     keys = [f"p{i}" for i in range(len(factors))]
@@ -476,7 +471,7 @@ def _smm(
     progress: Progress | None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     try:
-        import optuna
+        import optuna  # the calibrate extra
     except ImportError:  # pragma: no cover - optuna is a dev dependency
         raise InputError(
             "the smm method needs optuna, which is not installed",
@@ -485,9 +480,8 @@ def _smm(
             value="smm",
             expected="pip install 'innosim[calibrate]', or --method abc",
         ) from None
+    # heavy, loaded on first use so that `import innosim` stays fast
     from scipy.stats import chi2
-
-    from innosim.engine.rng import replicate_seeds
 
     seeds = replicate_seeds(root, replicates)  # common random numbers for every candidate
     sampler_seed = int(np.random.SeedSequence(root).generate_state(1)[0])
@@ -608,6 +602,7 @@ def _quadratic_interval(
 # --------------------------------------------------------------------------- the API
 
 
+@validate_params({"method": METHOD, "budget": BUDGET, "replicates": REPLICATES, "seed": SEED})
 def calibrate(
     scenario: str | os.PathLike[str] | Scenario,
     *,
@@ -678,20 +673,16 @@ def calibrate(
     InputError
         A bad targets file, free parameter, method, budget, replicates, seed or output directory.
     """
-    from innosim.experiments.executor import check_workers
-    from innosim.experiments.validate import _prepare_out
-
-    method = _check_method(method)
+    method = str(method)
     loaded = targets if isinstance(targets, Targets) else load_targets(targets)
-    base = _prepare(scenario, scale, until)
+    base = prepare_scenario(scenario, scale, until)
     factors = parse_factors(base, free, field="--free", bounds="declared")
     ts = target_set(loaded, base)
-    budget = _check_budget(budget)
-    r = _check_replicates(replicates)
-    root = _check_seed(seed)
-    root = int(base.seed if root is None else root)
+    budget = int(budget)
+    r = int(replicates)
+    root = int(base.seed if seed is None else seed)
     n_workers = check_workers(workers)
-    out_dir = _prepare_out(out) if out is not None else None
+    out_dir = prepare_out(out) if out is not None else None
 
     if method == "abc":
         try:
@@ -768,13 +759,11 @@ def results_json(df: pd.DataFrame) -> dict[str, Any]:
 def write_calibration(df: pd.DataFrame, out: str | os.PathLike[str]) -> list[Path]:
     """Write ``calibration.csv``, ``calibration.json`` and ``posterior.csv`` (abc) or
     ``trials.csv`` (smm) into ``out`` atomically. Returns the files written."""
-    from innosim.experiments.validate import _prepare_out, _write_atomic
-
-    d = _prepare_out(out)
+    d = prepare_out(out)
     try:
         files = [
-            _write_atomic(d / "calibration.csv", df.to_csv(index=False)),
-            _write_atomic(
+            write_atomic(d / "calibration.csv", df.to_csv(index=False)),
+            write_atomic(
                 d / "calibration.json",
                 json.dumps(results_json(df), indent=2, ensure_ascii=False) + "\n",
             ),
@@ -782,7 +771,7 @@ def write_calibration(df: pd.DataFrame, out: str | os.PathLike[str]) -> list[Pat
         for name in _TABLES:
             table = df.attrs.get(name)
             if isinstance(table, pd.DataFrame):
-                files.append(_write_atomic(d / f"{name}.csv", table.to_csv(index=False)))
+                files.append(write_atomic(d / f"{name}.csv", table.to_csv(index=False)))
     except OSError as exc:
         raise InputError(
             f"cannot write the results ({exc.strerror})",

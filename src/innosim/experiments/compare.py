@@ -25,33 +25,41 @@ import json
 import math
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from innosim.api import METRICS, _as_scenario, _check_replicates, _check_seed
 from innosim.engine.rng import replicate_seeds
 from innosim.errors import InputError
+from innosim.experiments.ensemble import METRICS, REPLICATES, SEED, as_scenario, check_year
 from innosim.experiments.executor import Executor, RunTask, check_workers, map_runs
 from innosim.experiments.policy import PolicyFile, apply_policy, load_policy
 from innosim.model.runner import run, yearly
 from innosim.outdir import check_out, write_outputs
 from innosim.params.scenario import Scenario
+from innosim.validation import validate_params
 
 __all__ = [
     "COMPARE_COLUMNS",
     "DEFAULT_OUTCOMES",
+    "Figure",
     "check_out",
     "compare",
+    "json_file",
     "paired_stats",
+    "prepare",
     "run_grid",
     "write_compare",
 ]
 
 Progress = Callable[[int, int], None]
+Figure = Callable[[pd.DataFrame, Path], object]
+"""A figure drawn from a result table into a file: ``draw(table, path)`` (the report layer's
+figure functions, passed in by the caller: experiments compute, the report layer draws)."""
 
 DEFAULT_OUTCOMES: tuple[str, ...] = (
     "unicorns",
@@ -92,7 +100,7 @@ CONFIDENCE = 0.90
 
 
 def outcomes_at_end(task: RunTask) -> np.ndarray:
-    """Run one task and return every yearly outcome (:data:`innosim.api.METRICS`) of its
+    """Run one task and return every yearly outcome (:data:`innosim.experiments.ensemble.METRICS`) of its
     scenario's last year, as an array ``(n_cities, len(METRICS))`` in scenario city order.
 
     Module-level so that a process pool can pickle it (``map_runs(..., fn=outcomes_at_end)``).
@@ -140,6 +148,7 @@ def run_grid(
 
 def mean_interval(x: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean, standard error and half-width of the 90% t interval along ``axis`` (NaN for n=1)."""
+    # heavy, loaded on first use so that `import innosim` stays fast
     from scipy.stats import t as student_t
 
     n = x.shape[axis]
@@ -170,25 +179,7 @@ def paired_stats(baseline: np.ndarray, policy: np.ndarray) -> dict[str, np.ndarr
     }
 
 
-def check_year(year: Any, sc: Scenario, default: int) -> int:
-    """``year`` (default ``default``) checked to lie within the scenario's horizon."""
-    if year is None:
-        return int(default)
-    if (
-        isinstance(year, bool)
-        or not isinstance(year, int | np.integer)
-        or not sc.start_year <= year <= sc.end_year
-    ):
-        raise InputError(
-            "year outside the scenario",
-            file="command line",
-            field="--year",
-            value=year,
-            expected=f"a whole year in [{sc.start_year}, {sc.end_year}]",
-        )
-    return int(year)
-
-
+@validate_params({"replicates": REPLICATES, "seed": SEED})
 def prepare(
     scenario: str | os.PathLike[str] | Scenario,
     scale: float | None,
@@ -197,13 +188,11 @@ def prepare(
     workers: Any,
 ) -> tuple[Scenario, int, int]:
     """Resolve the common arguments: (scaled scenario, replicates, root seed)."""
-    sc = _as_scenario(scenario)
+    sc = as_scenario(scenario)
     if scale is not None:
         sc = sc.with_scale(float(scale) if isinstance(scale, np.floating | np.integer) else scale)
-    n = _check_replicates(replicates)
     check_workers(workers)
-    root = _check_seed(seed)
-    return sc, n, sc.seed if root is None else int(root)
+    return sc, int(replicates), sc.seed if seed is None else int(seed)
 
 
 def _check_outcomes(metrics: Iterable[str] | None) -> list[str]:
@@ -223,6 +212,7 @@ def _check_outcomes(metrics: Iterable[str] | None) -> list[str]:
 # --------------------------------------------------------------------------- compare
 
 
+@validate_params({"replicates": REPLICATES, "seed": SEED})
 def compare(
     scenario: str | os.PathLike[str] | Scenario,
     policy: str | os.PathLike[str] | PolicyFile,
@@ -254,7 +244,7 @@ def compare(
     scale : float, optional
         Agent scale (see :func:`innosim.simulate`).
     metrics : iterable of str, optional
-        Outcomes reported (default :data:`DEFAULT_OUTCOMES`; any of :data:`innosim.api.METRICS`).
+        Outcomes reported (default :data:`DEFAULT_OUTCOMES`; any of :data:`innosim.experiments.ensemble.METRICS`).
     workers : int, optional
         Worker processes (default: one per CPU; 1 runs in this process).
     progress : callable, optional
@@ -331,22 +321,26 @@ def compare(
 # --------------------------------------------------------------------------- output files
 
 
-def _json(path: Path, df: pd.DataFrame, key: str) -> None:
+def json_file(path: Path, df: pd.DataFrame, key: str) -> None:
+    """Write ``df``'s ``attrs`` and its rows (under ``key``) as indented JSON to ``path``."""
     payload = {**df.attrs, key: json.loads(df.to_json(orient="records"))}
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
-def write_compare(df: pd.DataFrame, out_dir: str | os.PathLike[str]) -> list[Path]:
-    """Write ``compare.csv``, ``compare.json`` (the table with the run's attributes and
-    per-replicate values) and ``compare.png`` (relative change of every outcome per city with
-    its 90% interval) into ``out_dir``, atomically."""
-    from innosim.report.waterfall import compare_figure
-
+def write_compare(
+    df: pd.DataFrame,
+    out_dir: str | os.PathLike[str],
+    figures: Mapping[str, Figure] | None = None,
+) -> list[Path]:
+    """Write ``compare.csv`` and ``compare.json`` (the table with the run's attributes and
+    per-replicate values) into ``out_dir``, all atomically, with the ``figures`` drawn from the
+    table (file name -> ``draw(df, path)``; the report layer's ``write_compare`` adds
+    ``compare.png``)."""
     return write_outputs(
         out_dir,
         {
             "compare.csv": lambda p: df.to_csv(p, index=False),
-            "compare.json": lambda p: _json(p, df, "rows"),
-            "compare.png": lambda p: compare_figure(df, p),
+            "compare.json": lambda p: json_file(p, df, "rows"),
+            **{name: partial(draw, df) for name, draw in (figures or {}).items()},
         },
     )

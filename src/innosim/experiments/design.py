@@ -16,10 +16,8 @@ one column per range (its label, e.g. ``failure_tolerance`` or ``SomeCity.failur
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -28,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from innosim.errors import InputError
+from innosim.params import space
 from innosim.params.declarations import BY_NAME
 from innosim.params.scenario import Scenario
 
@@ -37,12 +36,6 @@ Design = Literal["grid", "lhs", "sobol"]
 DESIGNS: tuple[str, ...] = ("grid", "lhs", "sobol")
 DEFAULT_GRID_POINTS = 5
 MAX_POINTS = 1_000_000
-
-_SYNTAX = (
-    "NAME=LOW:HIGH[:N] or NAME=V1,V2,... where NAME is a parameter or CITY.PARAMETER, "
-    "e.g. failure_tolerance=0.3:0.9:5"
-)
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
 @dataclass(frozen=True)
@@ -91,18 +84,10 @@ class ParamRange:
         return np.clip(np.round(x), self.low, self.high) if self.integer else x
 
 
-def _num(text: str, raw: str, field: str) -> float:
-    t = text.strip()
-    if not _NUMBER.match(t):
-        raise InputError(
-            "not a number", file="command line", field=field, value=raw, expected=_SYNTAX
-        )
-    return float(t)
-
-
 def parse_range(text: str, scenario: Scenario | None = None) -> ParamRange:
-    """Parse ``NAME=LOW:HIGH[:N]`` / ``NAME=V1,V2,...`` and check it against the declarations
-    (and, given a scenario, its cities).
+    """Parse ``NAME=LOW:HIGH[:N]`` / ``NAME=V1,V2,...`` (the range grammar of
+    :mod:`innosim.params.space`, every form but a bare name) and check it against the
+    declarations (and, given a scenario, its cities).
 
     Raises
     ------
@@ -110,104 +95,9 @@ def parse_range(text: str, scenario: Scenario | None = None) -> ParamRange:
         Bad syntax, unknown parameter or city, a city prefix on a global parameter, values out
         of the declared bounds, LOW > HIGH, a bad N.
     """
-    field = "--param"
-    raw = str(text)
-    if "=" not in raw:
-        raise InputError(
-            "bad parameter range", file="command line", field=field, value=raw, expected=_SYNTAX
-        )
-    lhs, rhs = (s.strip() for s in raw.split("=", 1))
-    city: str | None = None
-    name = lhs
-    if "." in lhs:
-        city, name = (s.strip() for s in lhs.rsplit(".", 1))
-    spec = BY_NAME.get(name)
-    if spec is None:
-        close = difflib.get_close_matches(name, list(BY_NAME), n=3)
-        hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        raise InputError(
-            "unknown parameter" + hint,
-            file="command line",
-            field=field,
-            value=raw,
-            expected="a declared parameter (run 'innosim params' to list them), optionally "
-            "prefixed by a city: CITY.NAME",
-        )
-    if city is not None:
-        if spec.scope == "global":
-            raise InputError(
-                f"'{name}' is a global parameter: it has no per-city value",
-                file="command line",
-                field=field,
-                value=raw,
-                expected=f"{name}=LOW:HIGH[:N] without a city prefix",
-            )
-        if scenario is not None and city not in scenario.city_names:
-            raise InputError(
-                "unknown city",
-                file="command line",
-                field=field,
-                value=raw,
-                expected=f"a city of {scenario.name}: " + ", ".join(scenario.city_names),
-            )
-    where = f"{field} {lhs}"
-    n: int | None = None
-    values: tuple[float, ...] = ()
-    if "," in rhs:
-        values = tuple(_num(v, raw, where) for v in rhs.split(","))
-        if len(set(values)) != len(values):
-            raise InputError(
-                "a value is listed twice",
-                file="command line",
-                field=where,
-                value=raw,
-                expected="distinct values",
-            )
-        low, high = min(values), max(values)
-    else:
-        parts = rhs.split(":")
-        if len(parts) not in (2, 3):
-            raise InputError(
-                "bad parameter range", file="command line", field=where, value=raw, expected=_SYNTAX
-            )
-        low, high = _num(parts[0], raw, where), _num(parts[1], raw, where)
-        if len(parts) == 3:
-            t = parts[2].strip()
-            if not t.isdigit() or not 1 <= int(t) <= 10_000:
-                raise InputError(
-                    "bad number of grid points",
-                    file="command line",
-                    field=where,
-                    value=raw,
-                    expected="N a whole number in [1, 10000]",
-                )
-            n = int(t)
-        if low > high:
-            raise InputError(
-                "the range is empty (LOW > HIGH)",
-                file="command line",
-                field=where,
-                value=raw,
-                expected=f"LOW <= HIGH, e.g. {name}={high:g}:{low:g}",
-            )
-    for v in values or (low, high):
-        if not math.isfinite(v) or not spec.low <= v <= spec.high:
-            raise InputError(
-                "value outside the parameter's bounds",
-                file="command line",
-                field=where,
-                value=v,
-                expected=spec.expected(),
-            )
-        if spec.integer and values and v != int(v):
-            raise InputError(
-                "not a whole number",
-                file="command line",
-                field=where,
-                value=v,
-                expected=spec.expected(),
-            )
-    return ParamRange(name, city, float(low), float(high), n, values)
+    r = space.parse_range(text, scenario, field="--param", forms=("span", "grid", "list"))
+    assert r.low is not None and r.high is not None  # a bare name is not among the forms
+    return ParamRange(r.name, r.city, r.low, r.high, r.n, r.values)
 
 
 def _check_n(n: Any, design: str) -> int:
@@ -271,7 +161,7 @@ def make_design(
             "no parameter to vary",
             file="command line",
             field="--param",
-            expected="one or more --param " + _SYNTAX,
+            expected="one or more --param " + space.RANGE_SYNTAX,
         )
     labels = [r.label for r in ranges]
     dup = next((x for i, x in enumerate(labels) if x in labels[:i]), None)
@@ -306,6 +196,7 @@ def make_design(
             value=listed[0],
             expected="LOW:HIGH with --n N setting the number of points",
         )
+    # heavy, loaded on first use so that `import innosim` stays fast
     from scipy.stats import qmc
 
     n = _check_n(20 if n is None and design == "lhs" else 16 if n is None else n, design)

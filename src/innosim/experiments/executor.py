@@ -20,6 +20,7 @@ same task with the *same* seed (common random numbers).
 
 from __future__ import annotations
 
+import logging
 import math
 import multiprocessing
 import os
@@ -27,7 +28,8 @@ import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from numbers import Integral
 from typing import Any, Literal
 
 import numpy as np
@@ -35,6 +37,8 @@ import numpy as np
 from innosim.errors import InputError
 from innosim.model.runner import RunResult, run
 from innosim.params.scenario import Scenario
+from innosim.stats import CATALOG
+from innosim.validation import Arg, Hidden, Interval, check_value
 
 __all__ = [
     "Executor",
@@ -95,8 +99,6 @@ class RunPayload:
 
 
 def _stat(name: str, results: Sequence[RunResult], args: tuple[tuple[str, Any], ...]) -> float:
-    from innosim.stats import CATALOG
-
     return float(CATALOG[name](*results, **dict(args)))
 
 
@@ -130,20 +132,18 @@ def execute(task: RunTask) -> RunPayload:
     return RunPayload(values, paired, optional, _arrays(base) if task.arrays else {})
 
 
+WORKERS = Arg(
+    [Hidden(None), Interval(Integral, 1, None)], field="--workers", problem="bad number of workers"
+)
+"""Constraint of a ``workers`` argument (``None``: one per CPU)."""
+
+
 def check_workers(workers: Any, field: str = "--workers") -> int:
     """The number of worker processes: ``None`` means ``os.cpu_count()``; else a whole number
     >= 1 (InputError otherwise)."""
     if workers is None:
         return max(1, os.cpu_count() or 1)
-    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
-        raise InputError(
-            "bad number of workers",
-            file="command line",
-            field=field,
-            value=workers,
-            expected="a whole number >= 1",
-        )
-    return int(workers)
+    return int(check_value("workers", workers, replace(WORKERS, field=field)))
 
 
 _ADDRESS_RE = re.compile(r"^(tcp|tls)://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
@@ -376,14 +376,13 @@ def _iter_dask(
     tasks: list[Any], chunks: list[list[int]], fn: Callable[[Any], Any], ex: Executor
 ) -> Iterator[Batch]:
     try:
-        import distributed
+        import distributed  # the distributed extra
     except ImportError:  # pragma: no cover - dask is a dev and extras dependency
         raise InputError(
             "Dask distributed is not installed",
             field="--scheduler" if ex.scheduler else "--dask-local",
             expected="pip install 'dask[distributed]' (or use --workers)",
         ) from None
-    import logging
 
     cluster = None
     client = None

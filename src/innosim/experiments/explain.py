@@ -40,6 +40,7 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from math import factorial
 from pathlib import Path
 from typing import Any
@@ -48,22 +49,24 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from innosim.api import METRICS
 from innosim.engine.rng import replicate_seeds
 from innosim.errors import InputError
 from innosim.experiments.compare import (
+    Figure,
     Progress,
-    _json,
-    check_year,
+    json_file,
     mean_interval,
     prepare,
     run_grid,
 )
+from innosim.experiments.ensemble import METRICS, REPLICATES, SEED, check_year
 from innosim.experiments.executor import Executor
 from innosim.inputs import dotted, pydantic_issue, read_toml
 from innosim.outdir import write_outputs
+from innosim.params import space
 from innosim.params.declarations import BY_NAME
 from innosim.params.scenario import PolicyChange, Scenario
+from innosim.validation import validate_params
 
 __all__ = [
     "DEFAULT_GROUPS",
@@ -120,42 +123,43 @@ class GapGroup:
 DEFAULT_GROUPS: tuple[GapGroup, ...] = (
     GapGroup(
         "talent",
-        ("students_enrolled", "talent_programme"),
+        space.GAP_GROUPS["talent"],
         note="The talent a city trains (university enrolment) and the base value of its talent "
         "programme. Population is left out: it is the city's size, which stays in the residual.",
     ),
     GapGroup(
         "culture",
-        ("failure_tolerance", "stigma", "restart_cost", "process_control", "private_support"),
+        space.GAP_GROUPS["culture"],
         note="Tolerance of failure (C8-C10): how much of a failure is forgiven, the stigma and "
         "cost of restarting, process control and support for private firms.",
     ),
     GapGroup(
         "demand",
-        ("demand_consumer", "demand_enterprise", "demand_government", "procurement_budget"),
+        space.GAP_GROUPS["demand"],
         note="The demand mix a young firm meets (C6, C7): consumer, enterprise and government "
         "demand and public procurement.",
     ),
     GapGroup(
         "capital",
-        ("vc_capital_per_agent", "risk_appetite"),
+        space.GAP_GROUPS["capital"],
         note="Venture capital per person at the start and investors' starting risk appetite (C9).",
     ),
     GapGroup(
         "place",
-        ("labs", "compute", "chips", "supply_chain", "hub_link", "amenity"),
+        space.GAP_GROUPS["place"],
         note="Place and hubs (C1, C2): labs, compute, chips, supply chain, links to other hubs and "
         "amenity. Coordinates are not swapped: geography stays in the residual.",
     ),
     GapGroup(
         "policy",
-        ("compute_investment", "lab_investment", "subsidy"),
+        space.GAP_GROUPS["policy"],
         timeline=True,
         note="Policy: the base values of the investment and subsidy levers and the city's "
         "[[policy]] timeline entries (which may set any lever from a year on).",
     ),
 )
-"""The default groups (shipped also as ``groups/default.toml``, to copy and edit). City
+"""The default groups (shipped also as ``groups/default.toml``, to copy and edit), their
+parameters taken from the declarations (:data:`innosim.params.space.GAP_GROUPS`). City
 parameters left out, so in the residual: ``population`` (size) and ``productivity`` (GDP per
 capita); the cities' coordinates are never swapped."""
 
@@ -415,6 +419,7 @@ class _Detail:
     m_b: np.ndarray  # (2^n, R)
 
 
+@validate_params({"replicates": REPLICATES, "seed": SEED})
 def explain(
     scenario: str | os.PathLike[str] | Scenario,
     *,
@@ -438,7 +443,7 @@ def explain(
     gap : (str, str)
         Cities ``(A, B)``; the gap is ``A - B``.
     metric : str
-        A yearly outcome (:data:`innosim.api.METRICS`).
+        A yearly outcome (:data:`innosim.experiments.ensemble.METRICS`).
     groups : path, sequence or mapping, optional
         A groups file, names of default groups, :class:`GapGroup` objects, or a mapping
         ``name -> [parameters]``; default :data:`DEFAULT_GROUPS`.
@@ -621,20 +626,23 @@ def _table(
     return pd.DataFrame(rows, columns=list(EXPLAIN_COLUMNS))
 
 
-def write_explain(df: pd.DataFrame, out_dir: str | os.PathLike[str]) -> list[Path]:
+def write_explain(
+    df: pd.DataFrame,
+    out_dir: str | os.PathLike[str],
+    figures: Mapping[str, Figure] | None = None,
+) -> list[Path]:
     """Write ``explain.csv`` (the table), ``explain.json`` (table and attributes: coalitions,
-    per-replicate Shapley values), ``coalitions.csv`` and ``waterfall.png`` into ``out_dir``,
-    atomically."""
-    from innosim.report.waterfall import waterfall_figure
-
+    per-replicate Shapley values) and ``coalitions.csv`` into ``out_dir``, all atomically, with
+    the ``figures`` drawn from the table (file name -> ``draw(df, path)``;
+    the report layer's ``write_explain`` adds ``waterfall.png``)."""
     coal = pd.DataFrame(df.attrs["coalitions"])
     coal["groups"] = coal["groups"].map(lambda g: "+".join(g))
     return write_outputs(
         out_dir,
         {
             "explain.csv": lambda p: df.to_csv(p, index=False),
-            "explain.json": lambda p: _json(p, df, "rows"),
+            "explain.json": lambda p: json_file(p, df, "rows"),
             "coalitions.csv": lambda p: coal.to_csv(p, index=False),
-            "waterfall.png": lambda p: waterfall_figure(df, p),
+            **{name: partial(draw, df) for name, draw in (figures or {}).items()},
         },
     )

@@ -37,14 +37,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from innosim.api import _check_replicates, _check_seed, _prepare
 from innosim.atomic import atomic_write
 from innosim.engine.rng import replicate_seeds
 from innosim.errors import InputError
-from innosim.experiments.executor import Executor, RunTask, StatRequest, map_runs
+from innosim.experiments.ensemble import REPLICATES, SEED, check_year, prepare_scenario
+from innosim.experiments.executor import (
+    Executor,
+    RunTask,
+    StatRequest,
+    check_workers,
+    map_runs,
+)
+from innosim.experiments.validate import prepare_out, write_atomic
 from innosim.outdir import json_value as _json_value
+from innosim.params import space
 from innosim.params.declarations import BY_NAME
 from innosim.params.scenario import Scenario
+from innosim.stats import CATALOG, check_args
+from innosim.stats.cities import METRICS as CITY_METRICS
+from innosim.validation import Arg, Satisfies, check_value, validate_params
 
 __all__ = [
     "DEFAULT_FACTORS",
@@ -61,17 +72,9 @@ __all__ = [
     "write_sensitivity",
 ]
 
-DEFAULT_FACTORS: tuple[str, ...] = (
-    "failure_tolerance",
-    "stigma",
-    "demand_consumer",
-    "risk_appetite",
-    "labs",
-    "compute",
-)
-"""City parameters varied by default (for the city of ``--city``): culture, demand, capital and
-the research and compute base. ``talent_programme`` is not among them because the shipped
-scenarios' policy timelines *set* it from a year on, which would hide the base value's effect."""
+DEFAULT_FACTORS: tuple[str, ...] = space.SENSITIVITY_FACTORS
+"""City parameters varied by default (for the city of ``--city``), each picked from its declared
+group: see :data:`innosim.params.space.SENSITIVITY_FACTORS`."""
 
 RELATIVE_RANGE = 0.5
 """Default half-range of a factor, relative to the scenario's value (``value * (1 ± 0.5)``)."""
@@ -134,18 +137,6 @@ def _default_range(param: str, value: float) -> tuple[float, float]:
     return max(spec.low, value - half), min(spec.high, value + half)
 
 
-def _number(text: str, field: str, spec: str, expected: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        v = math.nan
-    if not math.isfinite(v):
-        raise InputError(
-            "not a finite number", file="command line", field=field, value=spec, expected=expected
-        )
-    return v
-
-
 def parse_factors(
     sc: Scenario,
     specs: Sequence[str] | str | None,
@@ -154,7 +145,8 @@ def parse_factors(
     field: str = "--params",
     bounds: str = "relative",
 ) -> list[Factor]:
-    """Factors from ``NAME`` or ``NAME=LOW:HIGH`` specifications.
+    """Factors from ``NAME`` or ``NAME=LOW:HIGH`` specifications (the range grammar of
+    :mod:`innosim.params.space`; a range must have a width).
 
     Parameters
     ----------
@@ -178,75 +170,24 @@ def parse_factors(
     """
     default_city = sc.city_names[0] if city is None else city
     sc.city_index(default_city)
-    if specs is None:
-        items = list(DEFAULT_FACTORS)
-    elif isinstance(specs, str):
-        items = [s.strip() for s in specs.split(",") if s.strip()]
-    else:
-        items = [str(s).strip() for s in specs if str(s).strip()]
-    if not items:
-        raise InputError(
-            "no parameter named",
-            file="command line",
-            field=field,
-            value=specs,
-            expected="comma-separated NAME or NAME=LOW:HIGH, e.g. 'failure_tolerance=0.2:0.9'",
-        )
+    ranges = space.parse_ranges(
+        list(DEFAULT_FACTORS) if specs is None else specs,
+        sc,
+        field=field,
+        forms=("name", "span"),
+        strict=True,
+    )
     out: list[Factor] = []
-    for item in items:
-        name, _, rng = item.partition("=")
-        name = name.strip()
-        c, _, p = name.rpartition(".")
-        if p not in BY_NAME:
-            raise InputError(
-                "unknown parameter",
-                file="command line",
-                field=field,
-                value=name,
-                expected="a declared parameter, optionally 'City.param' "
-                "(run 'innosim params' to list them)",
-            )
-        spec = BY_NAME[p]
+    for r in ranges:
+        p, spec = r.name, r.spec
         if spec.scope == "global":
-            if c:
-                raise InputError(
-                    "a global parameter has no city",
-                    file="command line",
-                    field=field,
-                    value=name,
-                    expected=f"'{p}' without a city prefix",
-                )
             fcity, label, value = None, p, float(sc.glob[p])
         else:
-            fcity = c or default_city
-            if fcity not in sc.city_names:
-                raise InputError(
-                    "unknown city",
-                    file="command line",
-                    field=field,
-                    value=fcity,
-                    expected="one of " + ", ".join(sc.city_names),
-                )
+            fcity = r.city or default_city
             label = f"{fcity}.{p}"
             value = float(sc.city[p][sc.city_index(fcity)])
-        if rng:
-            lo_text, sep, hi_text = rng.partition(":")
-            expected = f"NAME=LOW:HIGH with LOW < HIGH inside {spec.expected()}"
-            if not sep:
-                raise InputError(
-                    "malformed range", file="command line", field=field, value=item,
-                    expected=expected,
-                )  # fmt: skip
-            lo = _number(lo_text, field, item, expected)
-            hi = _number(hi_text, field, item, expected)
-            if not (spec.low <= lo < hi <= spec.high):
-                raise InputError(
-                    "range empty or outside the declared bounds",
-                    file="command line",
-                    field=field,
-                    value=item,
-                    expected=expected,
-                )
+        if r.low is not None and r.high is not None:
+            lo, hi = r.low, r.high
         elif bounds == "declared":
             lo, hi = float(spec.low), float(spec.high)
         else:
@@ -342,8 +283,6 @@ def parse_outputs(
     (a ``city`` or ``year`` argument it takes and is not given defaults to ``city`` and
     ``year``). Paired statistics are not accepted.
     """
-    from innosim.stats import CATALOG, check_args
-    from innosim.stats.cities import METRICS as CITY_METRICS
 
     default_city = sc.city_names[0] if city is None else city
     items = _split_top(specs) if isinstance(specs, str) else [str(s).strip() for s in specs]
@@ -420,22 +359,29 @@ def parse_outputs(
 # --------------------------------------------------------------------------- analysis
 
 
-def _check_n(n: Any) -> int:
-    if (
-        isinstance(n, bool)
-        or not isinstance(n, int | np.integer)
-        or n < 2
-        or n > 2**20
-        or (n & (n - 1)) != 0
-    ):
-        raise InputError(
-            "bad base sample size",
-            file="command line",
-            field="--n",
-            value=n,
-            expected="a power of 2 in [2, 1048576] (n * (k + 2) sample points for k factors)",
+def _is_base_size(n: Any) -> bool:
+    return (
+        not isinstance(n, bool)
+        and isinstance(n, int | np.integer)
+        and 2 <= n <= 2**20
+        and (n & (n - 1)) == 0
+    )
+
+
+BASE_SIZE = Arg(
+    [
+        Satisfies(
+            _is_base_size, "a power of 2 in [2, 1048576] (n * (k + 2) sample points for k factors)"
         )
-    return int(n)
+    ],
+    field="--n",
+    problem="bad base sample size",
+)
+"""Constraint of the Saltelli base sample size ``n``."""
+
+
+def _check_n(n: Any) -> int:
+    return int(check_value("n", n, BASE_SIZE))
 
 
 def _problem(factors: Sequence[Factor]) -> dict[str, Any]:
@@ -448,6 +394,7 @@ def _problem(factors: Sequence[Factor]) -> dict[str, Any]:
 
 def sample_points(factors: Sequence[Factor], n: int, seed: int) -> np.ndarray:
     """Saltelli sample (``n * (k + 2)`` rows, scrambled Sobol' sequence seeded by ``seed``)."""
+    # heavy, loaded on first use so that `import innosim` stays fast
     from SALib.sample import sobol as sobol_sample
 
     return sobol_sample.sample(
@@ -493,6 +440,7 @@ def analyze(
         ``noise`` one row per output: ``output, mean, sd, noise_share, noise_share_run,
         n_missing`` (points whose replicate mean is NaN; indices are NaN when there are any).
     """
+    # heavy, loaded on first use so that `import innosim` stays fast
     from SALib.analyze import sobol as sobol_analyze
 
     problem = _problem(factors)
@@ -601,6 +549,7 @@ def _simulated(
     return evaluate
 
 
+@validate_params({"n": BASE_SIZE, "replicates": REPLICATES, "seed": SEED})
 def sensitivity(
     scenario: str | os.PathLike[str] | Scenario,
     *,
@@ -668,24 +617,9 @@ def sensitivity(
         Unknown output, parameter or city, bad range, ``n`` not a power of 2, bad replicates,
         seed, year or workers, or an output directory that cannot be written.
     """
-    from innosim.experiments.executor import check_workers
-    from innosim.experiments.validate import _prepare_out
-
-    base = _prepare(scenario, scale, None)
+    base = prepare_scenario(scenario, scale, None)
     if year is not None:
-        if (
-            isinstance(year, bool)
-            or not isinstance(year, int | np.integer)
-            or not base.start_year <= year <= base.end_year
-        ):
-            raise InputError(
-                "year outside the scenario",
-                file="command line",
-                field="--year",
-                value=year,
-                expected=f"a year in [{base.start_year}, {base.end_year}]",
-            )
-        base = base.with_end_year(int(year))
+        base = base.with_end_year(check_year(year, base, base.end_year))
     year_read = base.end_year
     if city is not None and city not in base.city_names:
         raise InputError(
@@ -698,12 +632,11 @@ def sensitivity(
     the_city = base.city_names[0] if city is None else city
     factors = parse_factors(base, params, city=the_city)
     outs = parse_outputs(base, outputs, city=the_city, year=year_read)
-    n = _check_n(n)
-    r = _check_replicates(replicates)
-    root = _check_seed(seed)
-    root = int(base.seed if root is None else root)
+    n = int(n)
+    r = int(replicates)
+    root = int(base.seed if seed is None else seed)
     check_workers(workers)
-    out_dir = _prepare_out(out) if out is not None else None
+    out_dir = prepare_out(out) if out is not None else None
 
     seeds = replicate_seeds(root, r)
     evaluate = _simulated(base, factors, outs, seeds, workers, progress, executor)
@@ -756,19 +689,17 @@ def write_sensitivity(
 ) -> list[Path]:
     """Write ``sensitivity.csv``, ``sensitivity.json``, ``samples.csv`` (when given) and the
     figure ``sensitivity.png`` into ``out`` (each atomically). Returns the files written."""
-    from innosim.experiments.validate import _prepare_out, _write_atomic
-
-    d = _prepare_out(out)
+    d = prepare_out(out)
     try:
         files = [
-            _write_atomic(d / "sensitivity.csv", df.to_csv(index=False)),
-            _write_atomic(
+            write_atomic(d / "sensitivity.csv", df.to_csv(index=False)),
+            write_atomic(
                 d / "sensitivity.json",
                 json.dumps(results_json(df), indent=2, ensure_ascii=False) + "\n",
             ),
         ]
         if samples is not None:
-            files.append(_write_atomic(d / "samples.csv", samples.to_csv(index=False)))
+            files.append(write_atomic(d / "samples.csv", samples.to_csv(index=False)))
         files.append(sensitivity_figure(df, d / "sensitivity.png"))
     except OSError as exc:
         raise InputError(
@@ -783,6 +714,7 @@ def write_sensitivity(
 def sensitivity_figure(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """Ranked horizontal bars of S1 and ST with their confidence intervals, one panel per
     output; a grey line marks the output's seed-noise share when it is known."""
+    # heavy, loaded on first use so that `import innosim` stays fast
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

@@ -25,7 +25,7 @@ import json
 import math
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,23 +33,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from innosim.api import (
-    _DEFAULT_WINDOW,
-    INTERVAL,
-    METRICS,
-    _check_metrics,
-    _check_replicates,
-    _check_seed,
-    _prepare,
-)
 from innosim.engine.rng import replicate_seeds
 from innosim.errors import InputError
-from innosim.experiments.compare import check_year
+from innosim.experiments.compare import Figure
 from innosim.experiments.design import ParamRange, apply_point, make_design, parse_range
+from innosim.experiments.ensemble import (
+    DEFAULT_WINDOW,
+    INTERVAL,
+    METRICS,
+    REPLICATES,
+    SEED,
+    check_metrics,
+    check_year,
+    prepare_scenario,
+)
 from innosim.experiments.executor import Executor, iter_batches
+from innosim.experiments.validate import prepare_out, write_atomic
 from innosim.model.runner import run, yearly
 from innosim.params.scenario import Scenario
 from innosim.store.sweeps import SweepStore, run_key
+from innosim.validation import validate_params
 
 __all__ = [
     "SweepTask",
@@ -74,10 +77,10 @@ class SweepTask:
 
 def run_outcomes(task: SweepTask) -> pd.DataFrame:
     """Run a task and return its final year's outcomes: one row per city, ``run_id``, ``city``
-    and every metric of :data:`innosim.api.METRICS` (float64). What a worker does."""
+    and every metric of :data:`innosim.experiments.ensemble.METRICS` (float64). What a worker does."""
     sc = task.scenario
     res = run(sc, task.seed)
-    window = int(sc.glob.get("volatility_window_years", _DEFAULT_WINDOW))
+    window = int(sc.glob.get("volatility_window_years", DEFAULT_WINDOW))
     y = yearly(res.series, window)
     y = y.loc[y["year"] == sc.end_year, ["city", *METRICS]].reset_index(drop=True)
     out = pd.DataFrame({"run_id": task.run_id, "city": y["city"].astype(str)})
@@ -86,6 +89,7 @@ def run_outcomes(task: SweepTask) -> pd.DataFrame:
     return out
 
 
+@validate_params({"replicates": REPLICATES, "seed": SEED})
 def sweep(
     scenario: str | os.PathLike[str] | Scenario,
     params: Sequence[str | ParamRange],
@@ -102,7 +106,7 @@ def sweep(
     executor: Executor | None = None,
     workers: int | None = None,
     progress: Progress | None = None,
-    figure: bool = False,
+    figures: Mapping[str, Figure] | None = None,
 ) -> pd.DataFrame:
     """Run a parameter sweep.
 
@@ -121,7 +125,7 @@ def sweep(
     replicates : int
         Runs per design point.
     metrics : sequence of str
-        Outcomes reported (any of :data:`innosim.api.METRICS`; the store keeps them all).
+        Outcomes reported (any of :data:`innosim.experiments.ensemble.METRICS`; the store keeps them all).
     year : int, optional
         Year the outcomes are read in (default: the scenario's last); runs stop there.
     city : str, optional
@@ -132,15 +136,17 @@ def sweep(
         Agent scale (see :func:`innosim.simulate`).
     out : str or path, optional
         Directory of a resumable store (finished runs are skipped) and of ``sweep.csv``,
-        ``summary.csv``, ``sweep.json`` (and ``phase.png`` with ``figure``), written atomically.
+        ``summary.csv``, ``sweep.json`` (and the ``figures``), written atomically.
     executor : Executor, optional
         Where runs execute (default: a local pool of ``workers`` processes).
     workers : int, optional
         Local worker processes when no ``executor`` is given (default: one per CPU).
     progress : callable, optional
         Called as ``progress(runs_done, n_runs)``; runs found in the store count as done.
-    figure : bool
-        With ``out``, also draw the phase diagram (:func:`innosim.report.phase.phase_figure`).
+    figures : mapping, optional
+        With ``out``, figures drawn from :func:`sweep_summary`'s table (file name ->
+        ``draw(summary, path)``; :func:`innosim.sweep` with ``figure=True`` draws ``phase.png``
+        with the report layer's ``phase_figure``).
 
     Returns
     -------
@@ -158,10 +164,10 @@ def sweep(
         option or output directory (all checked before anything runs).
     """
     t0 = time.perf_counter()
-    sc = _prepare(scenario, scale, None)
+    sc = prepare_scenario(scenario, scale, None)
     ranges = [p if isinstance(p, ParamRange) else parse_range(p, sc) for p in params]
-    reps = _check_replicates(replicates)
-    mets = _check_metrics(metrics)
+    reps = int(replicates)
+    mets = check_metrics(metrics)
     if not mets:
         raise InputError(
             "no metric to report",
@@ -178,8 +184,7 @@ def sweep(
             value=city,
             expected=f"a city of {sc.name}: " + ", ".join(sc.city_names),
         )
-    root = _check_seed(seed)
-    root = sc.seed if root is None else int(root)
+    root = sc.seed if seed is None else int(seed)
     ex = executor if executor is not None else Executor("local", workers=workers)
     points = make_design(ranges, design, n, seed=root)
     store = SweepStore(out).open() if out is not None else None
@@ -252,7 +257,7 @@ def sweep(
     )
     if out is not None:
         df.attrs["store"] = str(store.root) if store is not None else None
-        df.attrs["files"] = [str(f) for f in write_sweep(df, out, figure=figure)]
+        df.attrs["files"] = [str(f) for f in write_sweep(df, out, figures=figures)]
     return df
 
 
@@ -327,21 +332,23 @@ def _json_ready(v: Any) -> Any:
 
 
 def write_sweep(
-    df: pd.DataFrame, out: str | os.PathLike[str], *, figure: bool = False
+    df: pd.DataFrame,
+    out: str | os.PathLike[str],
+    *,
+    figures: Mapping[str, Figure] | None = None,
 ) -> list[Path]:
     """Write ``sweep.csv`` (runs), ``summary.csv`` (per design point), ``sweep.json`` (what was
-    run) and, with ``figure``, ``phase.png`` into ``out``, each atomically. Returns the files."""
-    from innosim.experiments.validate import _prepare_out, _write_atomic
-
-    d = _prepare_out(out)
+    run) and the ``figures`` (file name -> ``draw(summary, path)``, drawn from
+    :func:`sweep_summary`'s table) into ``out``, each atomically. Returns the files."""
+    d = prepare_out(out)
     summary = sweep_summary(df)
     files = []
     try:
-        files.append(_write_atomic(d / "sweep.csv", df.to_csv(index=False)))
-        files.append(_write_atomic(d / "summary.csv", summary.to_csv(index=False)))
+        files.append(write_atomic(d / "sweep.csv", df.to_csv(index=False)))
+        files.append(write_atomic(d / "summary.csv", summary.to_csv(index=False)))
         meta = {k: v for k, v in summary.attrs.items() if k != "files"}
         text = json.dumps(_json_ready(meta), indent=2, ensure_ascii=False) + "\n"
-        files.append(_write_atomic(d / "sweep.json", text))
+        files.append(write_atomic(d / "sweep.json", text))
     except OSError as exc:
         raise InputError(
             f"cannot write the sweep results ({exc.strerror})",
@@ -349,8 +356,7 @@ def write_sweep(
             field="--out",
             expected="a writable directory",
         ) from None
-    if figure:
-        from innosim.report.phase import phase_figure
-
-        files.append(phase_figure(summary, d / "phase.png"))
+    for name, draw in (figures or {}).items():
+        draw(summary, d / name)
+        files.append(d / name)
     return files

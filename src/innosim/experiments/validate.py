@@ -22,24 +22,29 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from innosim.api import INTERVAL, _check_replicates, _check_seed
 from innosim.atomic import atomic_write
 from innosim.engine.rng import replicate_seeds
 from innosim.errors import InputError
+from innosim.experiments.ensemble import INTERVAL, REPLICATES, SEED
 from innosim.experiments.executor import Executor, RunTask, StatRequest, map_runs
 from innosim.inputs import dotted, pydantic_issue, read_toml
 from innosim.outdir import json_value as _json_value
 from innosim.params.scenario import Scenario, load_scenario
+from innosim.stats import CATALOG, check_args
+from innosim.validation import check_value, validate_params
 
 __all__ = [
     "RESULT_COLUMNS",
     "SURVIVAL_AGES",
     "Target",
     "Targets",
+    "check_target",
     "default_targets_path",
     "load_targets",
+    "prepare_out",
     "results_json",
     "validate",
+    "write_atomic",
     "write_results",
 ]
 
@@ -64,6 +69,8 @@ SURVIVAL_AGES: tuple[int, ...] = tuple(range(1, 11))
 HISTORIES: tuple[str, ...] = ("first_time", "after_failure", "after_success")
 
 Progress = Callable[[int, int], None]
+DrawFigures = Callable[[pd.DataFrame, dict[str, Any], Path], list[Path]]
+"""Draws a validation's figures: ``figures(df, data, out_dir)`` returns the files written."""
 
 
 # --------------------------------------------------------------------------- the file
@@ -155,12 +162,10 @@ def _with_file(exc: InputError, path: str) -> InputError:
     )
 
 
-def _check_target(
+def check_target(
     t: Target, i: int, path: str, cities: Sequence[str] | None = None
 ) -> dict[str, Any]:
     """The target's arguments checked against the catalog (InputError naming target[i])."""
-    from innosim.stats import CATALOG, check_args
-
     if t.statistic not in CATALOG:
         raise InputError(
             "unknown statistic",
@@ -239,7 +244,7 @@ def load_targets(path: str | os.PathLike[str] | None = None) -> Targets:
         raise _pydantic_error(name, exc, data) from None
     targets = []
     for i, t in enumerate(parsed.target):
-        targets.append(t.model_copy(update={"args": _check_target(t, i, name)}))
+        targets.append(t.model_copy(update={"args": check_target(t, i, name)}))
     v = parsed.validation
     return Targets(p, tuple(targets), v.scenario, v.replicates, v.seed)
 
@@ -282,6 +287,7 @@ def _quantiles(x: np.ndarray) -> tuple[float, float, float]:
     return float(x.mean()), float(lo), float(hi)
 
 
+@validate_params({"replicates": REPLICATES.also(None), "seed": SEED})
 def validate(
     targets_or_path: Targets | str | os.PathLike[str] | None = None,
     *,
@@ -292,6 +298,7 @@ def validate(
     progress: Progress | None = None,
     out: str | os.PathLike[str] | None = None,
     executor: Executor | None = None,
+    figures: DrawFigures | None = None,
 ) -> pd.DataFrame:
     """Compute every target's statistic over an ensemble and judge it against its range.
 
@@ -312,10 +319,14 @@ def validate(
     progress : callable, optional
         Called as ``progress(runs_done, n_runs)``.
     out : str or path, optional
-        Directory to write ``validation.csv``, ``validation.json`` and the figures into.
+        Directory to write ``validation.csv``, ``validation.json`` (and the figures) into.
     executor : Executor, optional
         Where the runs go (:class:`innosim.experiments.executor.Executor`: a local pool, a Dask
         LocalCluster or a Dask scheduler); overrides ``workers``. Results do not depend on it.
+    figures : callable, optional
+        With ``out``: ``figures(df, data, out_dir)`` draws the figures from the table and the
+        figure inputs and returns the files it wrote (:func:`innosim.validate` passes the
+        report layer's ``validation_figures``, which draws ``validation_<family>.png``).
 
     Returns
     -------
@@ -332,17 +343,17 @@ def validate(
     InputError
         A bad targets file, scenario, number of replicates, seed or workers.
     """
-    from innosim.stats import CATALOG
-
     if isinstance(targets_or_path, Targets):
         targets = targets_or_path
     else:
         targets = load_targets(targets_or_path)
     file = str(targets.path) if targets.path else "<targets>"
-    n = _check_replicates(replicates if replicates is not None else (targets.replicates or 20))
-    root = _check_seed(seed if seed is not None else targets.seed)
+    n = replicates if replicates is not None else (targets.replicates or 20)
+    n = int(check_value("replicates", n, REPLICATES))
+    root = check_value("seed", seed if seed is not None else targets.seed, SEED)
+    root = None if root is None else int(root)
     default_ref = scenario if scenario is not None else targets.scenario
-    out_dir = _prepare_out(out) if out is not None else None
+    out_dir = prepare_out(out) if out is not None else None
 
     groups: dict[str, _Group] = {}
     # per target: group key, kind, index in the group (then numerator and denominator indices
@@ -362,7 +373,7 @@ def validate(
         if key not in scenarios:
             scenarios[key] = load_scenario(ref)
         sc = scenarios[key]
-        args = _check_target(t, i, file, cities=sc.city_names)
+        args = check_target(t, i, file, cities=sc.city_names)
         g = groups.setdefault(key, _Group(sc, [], []))
         stat = CATALOG[t.statistic]
         req = _request(t.statistic, args)
@@ -381,10 +392,10 @@ def validate(
                 parts.append(g.requests.index(r))
             where.append((key, "values", *parts))
 
-    figures = out_dir is not None
+    draw = out_dir is not None and figures is not None
     main_key = str(default_ref) if default_ref is not None and str(default_ref) in groups else None
     main_key = main_key or next(iter(groups))
-    extras = _figure_requests() if figures else ()
+    extras = _figure_requests() if draw else ()
     tasks: list[RunTask] = []
     index: dict[str, list[int]] = {}
     for key, g in groups.items():
@@ -398,7 +409,7 @@ def validate(
                     tuple(g.requests),
                     tuple(g.paired),
                     extras if key == main_key else (),
-                    arrays=figures and key == main_key and k == 0,
+                    arrays=draw and key == main_key and k == 0,
                 )
             )
     payloads = map_runs(tasks, workers=workers, progress=progress, executor=executor)
@@ -441,10 +452,8 @@ def validate(
     if out_dir is not None:
         main = [payloads[k] for k in index[main_key]]
         files = write_results(df, out_dir)
-        from innosim.report.validation_figures import validation_figures
-
-        data = _figure_data(main, extras, per_replicate)
-        files += validation_figures(df, data, out_dir)
+        if figures is not None:
+            files += figures(df, _figure_data(main, extras, per_replicate), out_dir)
         df.attrs["files"] = [str(f) for f in files]
     return df
 
@@ -478,7 +487,7 @@ def _figure_data(
     }
 
 
-def _prepare_out(out: str | os.PathLike[str]) -> Path:
+def prepare_out(out: str | os.PathLike[str]) -> Path:
     """Create the output directory before anything runs (InputError if it cannot be)."""
     path = Path(out).expanduser()
     try:
@@ -500,7 +509,9 @@ def _prepare_out(out: str | os.PathLike[str]) -> Path:
     return path
 
 
-def _write_atomic(path: Path, text: str) -> Path:
+def write_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file and a rename (readers never see a
+    partial file; :func:`innosim.atomic.atomic_write`). Returns ``path``."""
     return atomic_write(path, text, newline="", suffix="")
 
 
@@ -514,10 +525,10 @@ def results_json(df: pd.DataFrame) -> dict[str, Any]:
 def write_results(df: pd.DataFrame, out: str | os.PathLike[str]) -> list[Path]:
     """Write ``validation.csv`` and ``validation.json`` into ``out`` (atomically: temporary file,
     then rename). Returns the files written."""
-    d = _prepare_out(out)
+    d = prepare_out(out)
     try:
-        csv = _write_atomic(d / "validation.csv", df.to_csv(index=False))
-        js = _write_atomic(
+        csv = write_atomic(d / "validation.csv", df.to_csv(index=False))
+        js = write_atomic(
             d / "validation.json",
             json.dumps(results_json(df), indent=2, ensure_ascii=False) + "\n",
         )

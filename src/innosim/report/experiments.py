@@ -34,9 +34,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from innosim.data.bridge import load_geo
 from innosim.errors import InnosimError, InputError
 from innosim.labels import LABELS
+from innosim.params.scenario import load_scenario
 from innosim.report.blocks import Cell, Fields, Figure, Note, Section, Table, Words, new_figure, png
+from innosim.report.waterfall import draw_compare_panels, draw_waterfall
 
 __all__ = ["KINDS", "experiment_kinds", "experiment_sections"]
 
@@ -136,13 +139,10 @@ def _names(read: _Reader, kinds: list[str]) -> dict[str, str]:
     """English -> Chinese city names: data/city_geo.csv, then the experiment's scenario."""
     names: dict[str, str] = {}
     try:
-        from innosim.data.bridge import load_geo
-
         geo = load_geo()
         names.update({str(c): str(z) for c, z in geo["name_zh"].items() if isinstance(z, str)})
     except (InnosimError, OSError, KeyError, ValueError):
         pass
-    from innosim.params.scenario import load_scenario
 
     for kind in kinds:
         ref = read.json(KINDS[kind][0]).get("scenario") if kind != "index" else None
@@ -348,7 +348,6 @@ def _compare(read: _Reader, w: Words) -> list[Section]:
 def _compare_figure(df: pd.DataFrame, w: Words, a: dict[str, Any]) -> Figure:
     """One panel per outcome: each city's change (policy minus baseline, % of the baseline mean)
     with the 90% interval of the mean paired difference (drawn by ``draw_compare_panels``)."""
-    from innosim.report.waterfall import draw_compare_panels
 
     metrics = list(dict.fromkeys(df["metric"]))
     cities = list(dict.fromkeys(df["city"]))
@@ -372,7 +371,6 @@ def _compare_figure(df: pd.DataFrame, w: Words, a: dict[str, Any]) -> Figure:
 
 
 def _explain(read: _Reader, w: Words) -> list[Section]:
-    from innosim.report.waterfall import draw_waterfall
 
     t = w.t
     a = read.json("explain.json")

@@ -57,7 +57,6 @@ def metric_label(metric: str) -> str:
 
 
 # The name the report's other figure modules import today.
-_label = metric_label
 
 
 def timeseries_figure(
@@ -171,4 +170,3 @@ def save_png(fig: object, path: Path) -> Path:
 
 
 # The name the report's other figure modules import today.
-_save_png = save_png

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from innosim.errors import InputError
-from innosim.report.figures import _label, _save_png
+from innosim.report.figures import metric_label, save_png
 
 __all__ = ["phase_figure"]
 
@@ -92,7 +92,7 @@ def phase_figure(
                 _plane(fig, ax, s, x, y, c, stat)
                 ax.set_ylabel(y, fontsize=8)
             ax.set_xlabel(x, fontsize=8)
-            ax.set_title(f"{_label(m)}: {title}", fontsize=9)
+            ax.set_title(f"{metric_label(m)}: {title}", fontsize=9)
             ax.tick_params(labelsize=8)
     reps = attrs.get("replicates")
     fig.suptitle(
@@ -101,7 +101,7 @@ def phase_figure(
         f"{reps} replicates)",
         fontsize=11,
     )
-    return _save_png(fig, Path(path))
+    return save_png(fig, Path(path))
 
 
 def _curve(ax: object, s: pd.DataFrame, x: str, m: str, stat: str) -> None:

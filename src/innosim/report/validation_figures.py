@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from innosim.report.figures import _save_png
+from innosim.report.figures import save_png
+from innosim.stats import CATALOG
 
 __all__ = ["FAMILIES", "validation_figures"]
 
@@ -125,7 +126,7 @@ def _firms(df: pd.DataFrame, data: Mapping[str, Any], path: Path) -> Path:
     else:
         _no_data(ax2, "living firms")
     ax2.set_title("Firm-size CCDF", fontsize=10)
-    return _save_png(fig, path)
+    return save_png(fig, path)
 
 
 def _finance(df: pd.DataFrame, data: Mapping[str, Any], path: Path) -> Path:
@@ -150,7 +151,7 @@ def _finance(df: pd.DataFrame, data: Mapping[str, Any], path: Path) -> Path:
         ax.grid(alpha=0.3)
     else:
         _no_data(ax, "realised investments")
-    return _save_png(fig, path)
+    return save_png(fig, path)
 
 
 def _intervals(ax: Any, labels: list[str], rows: list[tuple[float, float, float]]) -> None:
@@ -199,11 +200,10 @@ def _founders(df: pd.DataFrame, data: Mapping[str, Any], path: Path) -> Path:
         ax.legend(fontsize=8)
     else:
         _no_data(ax, "founder outcomes")
-    return _save_png(fig, path)
+    return save_png(fig, path)
 
 
 def _cities(df: pd.DataFrame, data: Mapping[str, Any], path: Path) -> Path:
-    from innosim.stats import CATALOG
 
     fig, (ax,) = _figure(1, "Cities: targets against simulated values", width=8.0)
     fam = [CATALOG[s].family == "cities" if s in CATALOG else False for s in df["statistic"]]
@@ -223,7 +223,7 @@ def _cities(df: pd.DataFrame, data: Mapping[str, Any], path: Path) -> Path:
         ax.set_xlabel("green: accepted range; blue: simulated mean and 90% interval")
     else:
         _no_data(ax, "city targets")
-    return _save_png(fig, path)
+    return save_png(fig, path)
 
 
 def validation_figures(

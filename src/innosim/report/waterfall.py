@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from innosim.report.figures import DPI, _label, _save_png
+from innosim.report.figures import DPI, metric_label, save_png
 
 __all__ = ["WATERFALL_TEXT", "compare_figure", "draw_waterfall", "waterfall_figure"]
 
@@ -55,7 +55,7 @@ def waterfall_figure(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     path : str or path
         Output PNG; its directory must exist.
     """
-    return _save_png(draw_waterfall(df), Path(path))
+    return save_png(draw_waterfall(df), Path(path))
 
 
 def draw_waterfall(
@@ -133,10 +133,10 @@ def draw_waterfall(
         if a.get("mirror")
         else text["who"].format(taker=city_b, giver=city_a)
     )
-    metric_label = metric if metric is not None else _label(str(a["metric"]))
+    ylabel = metric if metric is not None else metric_label(str(a["metric"]))
     ax.set_title(
         text["title"].format(
-            metric=metric_label,
+            metric=ylabel,
             year=a["year"],
             a=city_a,
             b=city_b,
@@ -146,7 +146,7 @@ def draw_waterfall(
         ),
         fontsize=9,
     )
-    ax.set_ylabel(metric_label)
+    ax.set_ylabel(ylabel)
     return fig
 
 
@@ -213,7 +213,7 @@ def compare_figure(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     ncols = min(3, len(metrics))
     nrows = -(-len(metrics) // ncols)
     fig = _figure(4.2 * ncols, 0.35 * len(cities) * nrows + 1.2 * nrows + 0.6)
-    draw_compare_panels(fig, df, metric_name=_label)
+    draw_compare_panels(fig, df, metric_name=metric_label)
     a = df.attrs
     pol = a.get("policy", {})
     fig.suptitle(
@@ -221,4 +221,4 @@ def compare_figure(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         f"in {a.get('year', '')} ({a.get('replicates', '')} paired replicates, 90% intervals)",
         fontsize=10,
     )
-    return _save_png(fig, Path(path))
+    return save_png(fig, Path(path))
