@@ -51,7 +51,7 @@ GROUP_TITLES: dict[str, str] = {
 
 # where a parameter is read: the engine (initial state, yearly aggregation) and the mechanisms
 SCANNED = ("model/runner.py", "engine/state.py", "mechanisms/*.py")
-ACCESS = r"(?:\b(?:g|c|lv|levers|LV)\.{name}\b|\bglob\[\"{name}\"\])"
+ACCESS = r"(?:\b(?:g|c|kp|lv|levers|LV)\.{name}\b|\bglob\[\"{name}\"\])"
 LITERAL = re.compile(r"``[^`\n]*``")  # a docstring's ``code``: names, not reads
 
 
