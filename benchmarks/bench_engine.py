@@ -9,14 +9,19 @@ Measured per size
     agent_steps_per_s  ``meta["agent_steps"] / meta["wall_seconds"]``: the engine counts, after
                        every tick, people + firms + funds; the wall time is the tick loop only
                        (not building the initial state or assembling the result frames).
-    bytes_per_agent    (peak RSS - RSS after importing innosim, numpy and pandas and loading the
-                       scenario) / peak agents, where peak agents is the largest
+    bytes_per_agent    (peak RSS - RSS after importing innosim, numpy and pandas, loading the
+                       scenario and its compiled kernels) / peak agents, where peak agents is the largest
                        people + firms + funds over the ticks (from the run's own series). It
                        includes everything the run allocates: state tables with their spare
                        capacity, the archive of dead firms, the recorded series and the result
                        frames.
 
 The largest size also runs with ``profile=True`` and the time per mechanism is printed.
+
+Before anything is timed or the memory baseline is read, each process loads (on a machine's
+first run: compiles) the compiled kernels with a tiny run of the scenario, fused and, for the
+profile, one by one: loading them costs about a second per process, which would otherwise
+count in the loop time of the first ticks.
 
 Usage::
 
@@ -66,9 +71,13 @@ def worker(scenario: str, agents: int, years: int, seed: int, profile: bool) -> 
     import innosim  # imports the engine, pandas and pydantic
 
     sc = innosim.load_scenario(scenario)
+    persons = float((sc.city["population"] * sc.glob["initial_population_share"]).sum())
+    tiny = sc.with_scale(sc.persons_per_agent / (persons / 300)).with_end_year(sc.start_year + 2)
+    innosim.run(tiny, 0, profile=profile)  # load the kernels (one by one when profiling)
+    if profile:
+        innosim.run(tiny, 0)  # and fused
     baseline = _max_rss_bytes()
 
-    persons = float((sc.city["population"] * sc.glob["initial_population_share"]).sum())
     ppa = persons / agents
     sc = sc.with_scale(sc.persons_per_agent / ppa).with_end_year(sc.start_year + years - 1)
 

@@ -3,10 +3,9 @@
 Everything runs on one core: each measurement is a fresh Python process with
 ``OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = MKL_NUM_THREADS = 1``, one after another, pinned to
 the same CPU (the first this process may use), so that innosim and Mesa run on the same core.
-innosim runs on the backend ``--backend`` (default: compiled when Numba is installed) and, in
-the comparison, on the NumPy backend beside it; its compiled kernels are loaded by a tiny run
-before anything is timed or the memory baseline is read (a fixed cost per process, like the
-imports).
+innosim's core mechanisms are compiled Numba kernels (its only implementation); they are
+loaded by a tiny run before anything is timed or the memory baseline is read (a fixed cost per
+process, like the imports).
 
 1. *innosim vs Mesa* (``comparison``): the ``hangzhou-nanjing`` scenario scaled so the starting
    pools add up to N person-agents (N = 10^3, 10^4, 10^5), ``--compare-years`` years (default
@@ -115,7 +114,7 @@ class _LoopCPU:
         return (self.last - self.first) * self.n / max(self.n - 1, 1)
 
 
-def _warm_up(backend: str) -> None:
+def _warm_up() -> None:
     """Load (or compile, on a machine's first run) the compiled kernels with a tiny run, so
     that neither the loop times nor the memory per agent count the compiler (a fixed cost per
     process, like the imports: see the module docstring)."""
@@ -124,12 +123,10 @@ def _warm_up(backend: str) -> None:
     sc = innosim.load_scenario(SCENARIO)
     persons = float((sc.city["population"] * sc.glob["initial_population_share"]).sum())
     tiny = sc.with_scale(sc.persons_per_agent / (persons / 300)).with_end_year(sc.start_year + 2)
-    innosim.run(tiny, 0, backend=backend)
+    innosim.run(tiny, 0)
 
 
-def worker_compare(
-    model: str, agents: int, years: int, seed: int, repeats: int, backend: str = "auto"
-) -> dict:
+def worker_compare(model: str, agents: int, years: int, seed: int, repeats: int) -> dict:
     """One model (``mesa`` or ``innosim``) at one size: the best of ``repeats`` timings
     (fresh process), a timing being the mean of as many identical runs as make it last at
     least ``MIN_TIMING_S``."""
@@ -138,12 +135,12 @@ def worker_compare(
     from benchmarks.mesa_reference.model import DISABLED, InnoModel
 
     import innosim
-    from innosim.mechanisms import fast
 
-    backend = fast.resolve_backend(backend)
     sc = scaled_scenario(SCENARIO, agents, years)
     if model == "innosim":
-        _warm_up(backend)
+        _warm_up()
+
+    backend = None  # the implementation innosim records (meta["backend"]); None for Mesa
 
     def once(run_seed: int) -> tuple[float, float, float, int]:
         """(loop s, loop CPU s, other s, agent-steps) of one run."""
@@ -156,9 +153,11 @@ def worker_compare(
             loop, cpu = time.perf_counter() - t1, time.process_time() - c1
             fixed = mm.n_people + len(mm.funds)
             return loop, cpu, t1 - t0, sum(fixed + rec["firms"] for rec in mm.records)
+        nonlocal backend
         clock = _LoopCPU()
         t0 = time.perf_counter()
-        res = innosim.run(sc, run_seed, disable=sorted(DISABLED), progress=clock, backend=backend)
+        res = innosim.run(sc, run_seed, disable=sorted(DISABLED), progress=clock)
+        backend = res.meta["backend"]
         loop = float(res.meta["wall_seconds"])
         return loop, clock.seconds(), time.perf_counter() - t0 - loop, int(res.meta["agent_steps"])
 
@@ -176,7 +175,7 @@ def worker_compare(
     best, best_cpu = min(loops), min(cpus)
     return {
         "model": model,
-        "backend": backend if model == "innosim" else None,
+        "backend": backend,
         "agents": agents,
         "years": years,
         "ticks": sc.n_ticks,
@@ -195,16 +194,14 @@ def worker_compare(
     }
 
 
-def worker_throughput(agents: int, years: int | None, seed: int, backend: str = "auto") -> dict:
+def worker_throughput(agents: int, years: int | None, seed: int) -> dict:
     """innosim with every mechanism at one size (fresh process: the peak RSS is this run's)."""
     t0 = time.perf_counter()
     import numpy as np
 
     import innosim
-    from innosim.mechanisms import fast
 
-    backend = fast.resolve_backend(backend)
-    _warm_up(backend)
+    _warm_up()
     sc = innosim.load_scenario(SCENARIO)
     baseline = _max_rss_bytes()
     persons = float((sc.city["population"] * sc.glob["initial_population_share"]).sum())
@@ -220,7 +217,7 @@ def worker_throughput(agents: int, years: int | None, seed: int, backend: str = 
             loop_peak.append(_max_rss_bytes())
 
     t1 = time.perf_counter()
-    res = innosim.run(sc, seed, progress=at_last_tick, backend=backend)
+    res = innosim.run(sc, seed, progress=at_last_tick)
     t2 = time.perf_counter()
     peak = _max_rss_bytes()
     meta = res.meta
@@ -228,7 +225,7 @@ def worker_throughput(agents: int, years: int | None, seed: int, backend: str = 
     funds = meta["agents_final"]["funds"]
     peak_agents = int(np.max(per_tick) + funds)
     return {
-        "backend": backend,
+        "backend": meta["backend"],
         "agents_target": agents,
         "start_year": sc.start_year,
         "end_year": sc.end_year,
@@ -309,10 +306,9 @@ def compare(
     seed: int,
     repeats: int,
     mesa_budget: float,
-    backend: str = "auto",
     processes: int = 5,
 ) -> list[dict]:
-    """innosim (``backend``) against Mesa at each size, and the NumPy backend beside it.
+    """innosim (the compiled core) against Mesa at each size.
 
     Mesa's speed depends on the process's string-hash seed (its agents are Python objects:
     attribute and dict lookups probe hash tables laid out by it; between hash seeds we measured
@@ -329,16 +325,11 @@ def compare(
     rows = []
     for n in sizes:
         rep = repeats if n <= 10_000 else 1
-        args = [*_common(n, years, seed), "--repeats", str(rep), "--backend", backend]
-        inno_np = None
-        if backend != "numpy":
-            _log(f"comparison at {n:,} agents, {years} years: innosim (core, numpy) ...")
-            inno_np = _spawn(["compare", "--model", "innosim", *args[:-1], "numpy"])
+        args = [*_common(n, years, seed), "--repeats", str(rep)]
         if not have_mesa:
-            _log(f"comparison at {n:,} agents, {years} years: innosim (core, {backend}) ...")
+            _log(f"comparison at {n:,} agents, {years} years: innosim (core) ...")
             inno = _spawn(["compare", "--model", "innosim", *args])
             row = {"agents": n, "years": years, "innosim": inno, "mesa": None, "ratio": None}
-            row["innosim_numpy"] = inno_np
             row["mesa_status"] = "skipped: mesa not installed (pip install -e '.[bench]')"
             rows.append(row)
             continue
@@ -346,7 +337,7 @@ def compare(
         for k in range(processes):
             _log(
                 f"comparison at {n:,} agents, {years} years, hash seed {k}: Mesa (budget "
-                f"{mesa_budget:.0f} s), then innosim (core, {backend}) ..."
+                f"{mesa_budget:.0f} s), then innosim (core) ..."
             )
             env = {"PYTHONHASHSEED": str(k)}
             mesa = _spawn(["compare", "--model", "mesa", *args], timeout=mesa_budget, env=env)
@@ -354,7 +345,7 @@ def compare(
                 break
             inno = _spawn(["compare", "--model", "innosim", *args], env=env)
             pairs.append({"mesa": mesa, "innosim": inno})
-        row = {"agents": n, "years": years, "innosim_numpy": inno_np, "processes": []}
+        row = {"agents": n, "years": years, "processes": []}
         if not pairs:
             row.update(innosim=None, mesa=None, ratio=None)
             row["mesa_status"] = f"skipped: not finished within {mesa_budget:.0f} s"
@@ -379,9 +370,6 @@ def compare(
         row["ratio"] = _median(ratios)
         row["ratio_min"], row["ratio_max"] = min(ratios), max(ratios)
         row["ratio_cpu"] = _median([p["ratio_cpu"] for p in row["processes"]])
-        if inno_np:
-            mesa_med = _median([p["mesa_s_per_year"] for p in row["processes"]])
-            row["ratio_numpy"] = mesa_med / inno_np["s_per_year"]
         rows.append(row)
     return rows
 
@@ -393,11 +381,11 @@ def _common(n: int, years: int | None, seed: int) -> list[str]:
     return out
 
 
-def throughput(sizes, years: int | None, seed: int, backend: str = "auto") -> list[dict]:
+def throughput(sizes, years: int | None, seed: int) -> list[dict]:
     rows = []
     for n in sizes:
-        _log(f"throughput at {n:,} agents (all mechanisms, backend {backend}) ...")
-        rows.append(_spawn(["throughput", *_common(n, years, seed), "--backend", backend]))
+        _log(f"throughput at {n:,} agents (all mechanisms) ...")
+        rows.append(_spawn(["throughput", *_common(n, years, seed)]))
     return rows
 
 
@@ -486,11 +474,6 @@ def summary_of(cmp_rows: list[dict], thr: list[dict], exps: dict) -> dict:
             s[f"ratio_vs_mesa_max_{lab}"] = round(r["ratio_max"], 2)
         s[f"mesa_s_per_year_{lab}"] = r["mesa"] and round(r["mesa"]["s_per_year"], 5)
         s[f"innosim_core_s_per_year_{lab}"] = r["innosim"] and round(r["innosim"]["s_per_year"], 5)
-        if r.get("innosim_numpy"):
-            s[f"ratio_vs_mesa_numpy_backend_{lab}"] = r.get("ratio_numpy") and round(
-                r["ratio_numpy"], 2
-            )
-            s[f"innosim_core_numpy_s_per_year_{lab}"] = round(r["innosim_numpy"]["s_per_year"], 5)
     for r in thr:
         lab = _label(r["agents_target"])
         s[f"agent_steps_per_s_{lab}"] = round(r["agent_steps_per_s"])
@@ -525,11 +508,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mesa-budget", type=float, default=MESA_BUDGET_S)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path)
-    ap.add_argument(
-        "--backend",
-        default="auto",
-        help="innosim backend: auto (numba when installed), numba or numpy",
-    )
     # worker mode (internal)
     ap.add_argument("--worker", choices=("compare", "throughput"), help=argparse.SUPPRESS)
     ap.add_argument("--model", choices=("mesa", "innosim"), help=argparse.SUPPRESS)
@@ -540,20 +518,17 @@ def main(argv: list[str] | None = None) -> int:
     if a.worker and a.cpu is not None and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {a.cpu})
     if a.worker == "compare":
-        out = worker_compare(a.model, a.agents, a.years, a.seed, a.repeats, a.backend)
+        out = worker_compare(a.model, a.agents, a.years, a.seed, a.repeats)
         print(json.dumps(out))
         return 0
     if a.worker == "throughput":
-        print(json.dumps(worker_throughput(a.agents, a.years, a.seed, a.backend)))
+        print(json.dumps(worker_throughput(a.agents, a.years, a.seed)))
         return 0
 
-    from innosim.mechanisms import fast
-
-    a.backend = fast.resolve_backend(a.backend)
     t0 = time.perf_counter()
     load0 = _load()
     if a.city:
-        row = throughput([int(a.city)], a.years, a.seed, a.backend)[0]
+        row = throughput([int(a.city)], a.years, a.seed)[0]
         out = a.out or OUT_DIR / f"city-{_label(a.city)}.json"
         record = {"benchmark": "city", "scenario": SCENARIO, "machine": _machine(), **row}
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -586,10 +561,8 @@ def main(argv: list[str] | None = None) -> int:
     tsizes = a.throughput_sizes
     if tsizes is None:
         tsizes = QUICK_THROUGHPUT_SIZES if a.quick else THROUGHPUT_SIZES
-    cmp_rows = compare(
-        csizes, a.compare_years, a.seed, a.repeats, a.mesa_budget, a.backend, a.processes
-    )
-    thr = throughput(tsizes, a.years, a.seed, a.backend)
+    cmp_rows = compare(csizes, a.compare_years, a.seed, a.repeats, a.mesa_budget, a.processes)
+    thr = throughput(tsizes, a.years, a.seed)
     exps: dict = {}
     if len(thr) >= 2:
         exps = {
@@ -625,13 +598,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     print(
-        f"innosim ({a.backend} backend) vs Mesa reference ({SCENARIO}, {a.compare_years} years, "
+        f"innosim (compiled) vs Mesa reference ({SCENARIO}, {a.compare_years} years, "
         "core mechanisms)"
     )
     print(
         f"{'agents':>9} {'Mesa s/yr':>10} {'innosim s/yr':>13} {'ratio':>8} "
-        f"{'(CPU s/yr: Mesa':>16} {'innosim':>8} {'ratio)':>7} {'load':>6} "
-        f"{'numpy backend s/yr':>19} {'ratio':>7}"
+        f"{'(CPU s/yr: Mesa':>16} {'innosim':>8} {'ratio)':>7} {'load':>6}"
     )
     for r in cmp_rows:
         mm, ii = r["mesa"], r["innosim"]
@@ -639,12 +611,9 @@ def main(argv: list[str] | None = None) -> int:
         mc = f"{mm['cpu_s_per_year']:.4f}" if mm else "-"
         ratio = f"{r['ratio']:.1f}x" if r["ratio"] else "-"
         rc = f"{r['ratio_cpu']:.1f}x" if r.get("ratio_cpu") else "-"
-        nn = r.get("innosim_numpy")
-        nps = f"{nn['s_per_year']:.4f}" if nn else "-"
-        npr = f"{r['ratio_numpy']:.1f}x" if r.get("ratio_numpy") else "-"
         print(
             f"{r['agents']:>9,} {m:>10} {ii['s_per_year']:>13.4f} {ratio:>8} {mc:>16} "
-            f"{ii['cpu_s_per_year']:>8.4f} {rc:>7} {ii['load_before'][0]:>6.2f} {nps:>19} {npr:>7}"
+            f"{ii['cpu_s_per_year']:>8.4f} {rc:>7} {ii['load_before'][0]:>6.2f}"
         )
     if thr:
         print(f"\ninnosim throughput, all mechanisms, {thr[0]['start_year']}-{thr[0]['end_year']}")

@@ -50,8 +50,9 @@ GROUP_TITLES: dict[str, str] = {
 }
 
 # where a parameter is read: the engine (initial state, yearly aggregation) and the mechanisms
-SCANNED = ("engine/run.py", "engine/state.py", "mechanisms/*.py")
-ACCESS = r"(?:\b(?:g|c|lv|levers)\.{name}\b|\bglob\[\"{name}\"\])"
+SCANNED = ("model/runner.py", "engine/state.py", "mechanisms/*.py")
+ACCESS = r"(?:\b(?:g|c|kp|lv|levers|LV)\.{name}\b|\bglob\[\"{name}\"\])"
+LITERAL = re.compile(r"``[^`\n]*``")  # a docstring's ``code``: names, not reads
 
 
 # --------------------------------------------------------------------------- formatting
@@ -91,7 +92,8 @@ def _sources() -> dict[str, str]:
             if path.name == "__init__.py":
                 continue
             key = path.stem if "mechanisms" in path.parts else "engine"
-            out[key] = out.get(key, "") + path.read_text(encoding="utf-8")
+            text = LITERAL.sub("", path.read_text(encoding="utf-8"))  # not docstrings' examples
+            out[key] = out.get(key, "") + text
     return out
 
 
@@ -272,7 +274,7 @@ def render() -> str:
         "what a city gets when the scenario says nothing); *lever* yes if `[[policy]]` may "
         "change it over time; *claims* the article's claims (docs/model.md, table in section 8) "
         "it helps represent; *read by* the mechanisms whose source reads it (`engine`: the "
-        "initial state or the yearly aggregation in engine/run.py).",
+        "initial state or the yearly aggregation in model/runner.py).",
         "",
     ]
     lines += render_params(PARAMS)
