@@ -81,8 +81,8 @@ def test_compile_params_carries_every_declaration(small):
 
 
 def _model_sources() -> str:
-    """Text of the engine and mechanism modules: where a parameter can take effect."""
-    files = sorted((SRC / "mechanisms").glob("*.py")) + sorted((SRC / "engine").glob("*.py"))
+    """Text of the engine, mechanism and model modules: where a parameter can take effect."""
+    files = [p for d in ("mechanisms", "engine", "model") for p in sorted((SRC / d).rglob("*.py"))]
     assert len(files) > 10
     return "\n".join(p.read_text(encoding="utf-8") for p in files)
 

@@ -131,3 +131,38 @@ def test_innosim_imports_are_at_module_top() -> None:
         and (str(path.relative_to(SRC)), _innosim_modules(node)[0]) not in LAZY_FOR_EXTRAS
     ]
     assert not bad, "innosim imports inside functions:\n" + "\n".join(bad)
+
+
+def test_no_import_cycles_between_modules() -> None:
+    """Not only between layers: no two modules of the package import each other, directly or
+    through others (strongly connected components of grimp's import graph)."""
+    import grimp  # the graph library under import-linter (dev tools)
+
+    graph = grimp.build_graph("innosim", cache_dir=None)
+    edges = {m: graph.find_modules_directly_imported_by(m) for m in graph.modules}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(v: str) -> None:  # Tarjan's algorithm
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in edges[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = [stack.pop()]
+            while comp[-1] != v:
+                comp.append(stack.pop())
+            if len(comp) > 1:
+                cycles.append(sorted(comp))
+
+    for m in sorted(graph.modules):
+        if m not in index:
+            visit(m)
+    assert len(graph.modules) > 100
+    assert not cycles, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in cycles)

@@ -96,7 +96,8 @@ def parse_range(text: str, scenario: Scenario | None = None) -> ParamRange:
         of the declared bounds, LOW > HIGH, a bad N.
     """
     r = space.parse_range(text, scenario, field="--param", forms=("span", "grid", "list"))
-    assert r.low is not None and r.high is not None  # a bare name is not among the forms
+    if r.low is None or r.high is None:  # pragma: no cover - a bare name is not among the forms
+        raise InputError("a range is needed", field="--param", value=text, expected="NAME=LOW:HIGH")
     return ParamRange(r.name, r.city, r.low, r.high, r.n, r.values)
 
 
