@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	@$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]' >$(VENV)/pip.log 2>&1 \
 		|| { cat $(VENV)/pip.log >&2; echo "error: pip install failed (log: $(VENV)/pip.log)" >&2; exit 1; }
 	@echo "Compiling innosim's kernels (once per install, about half a minute)"
-	@$(BIN)/python -m innosim.model.warmup \
+	@$(BIN)/python -c 'import innosim.model; innosim.model.warm_up()' \
 		|| { echo "error: compiling the kernels failed (NUMBA_DISABLE_JIT=1 runs them uncompiled, slowly)" >&2; exit 1; }
 	@touch $@
 

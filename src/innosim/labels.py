@@ -125,7 +125,8 @@ LABELS: Final[dict[str, dict[str, str]]] = {
     "cap_series": {
         "en": "{metric} by city and year ({unit}); quarterly ticks aggregated to years "
         "(flows summed, rates averaged, stocks at year end).",
-        "zh": "各城市逐年{metric}（{unit}）；季度数据按年汇总（流量求和、比率取平均、存量取年末值）。",
+        "zh": "各城市逐年{metric}（{unit}）；"
+        "季度数据按年汇总（流量求和、比率取平均、存量取年末值）。",
     },
     "cap_ccdf": {
         "en": "Firm-size distribution in {year}: share of living firms with at least the given "
@@ -189,7 +190,8 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "in brackets); each arrow runs from the chain masters' city to their suppliers' city, "
         "its width proportional to the masters' procurement from those suppliers over these "
         "years. Procurement within a city ({within:.0%} of the total) is not drawn.",
-        "zh": "{start} 至 {end} 年链主企业网络：城市按经纬度放置；节点面积随运行末期该城市链主企业数"
+        "zh": "{start} 至 {end} 年链主企业网络：城市按经纬度放置；节点面积随运行末期该城市链主企业"
+        "数"
         "（括号内）增大；每个箭头从链主企业所在城市指向其供应商所在城市，宽度与这些年链主向该城市"
         "供应商的采购额成正比。城市内部的采购（占总额 {within:.0%}）未绘出。",
     },
@@ -200,9 +202,11 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "suppliers' city, its width proportional to the masters' procurement from those "
         "suppliers over these years. Procurement within a city ({within:.0%} of the total) is "
         "not drawn.",
-        "zh": "{start} 至 {end} 年链主企业网络：城市排列在圆周上（并非每个城市都有坐标）；节点面积随"
+        "zh": "{start} 至 {end} 年链主企业网络：城市排列在圆周上（并非每个城市都有坐标）；"
+        "节点面积随"
         "运行末期该城市链主企业数（括号内）增大；每个箭头从链主企业所在城市指向其供应商所在城市，"
-        "宽度与这些年链主向该城市供应商的采购额成正比。城市内部的采购（占总额 {within:.0%}）未绘出。",
+        "宽度与这些年链主向该城市供应商的采购额成正比。城市内部的采购（占总额 {within:.0%}）"
+        "未绘出。",
     },
     "sec_chains": {"en": "Chain masters across cities", "zh": "跨城市链主企业"},
     # experiments: titles and sections
@@ -291,13 +295,15 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "en": "Share of firms that succeed by their founder's history (first-time, after a "
         "failure, after a success): mean and 90% interval against the target ranges; drawn by "
         "innosim validate.",
-        "zh": "按创始人经历（首次创业、失败后再创业、成功后再创业）划分的企业成功率：均值与 90% 区间，"
+        "zh": "按创始人经历（首次创业、失败后再创业、成功后再创业）划分的企业成功率："
+        "均值与 90% 区间，"
         "对照目标范围；由 innosim validate 绘制，图内标注为英文。",
     },
     "cap_val_cities": {
         "en": "Every city target: simulated mean and 90% interval against the accepted range; "
         "drawn by innosim validate.",
-        "zh": "各城市目标：模拟均值与 90% 区间对照可接受范围；由 innosim validate 绘制，图内标注为英文。",
+        "zh": "各城市目标：模拟均值与 90% 区间对照可接受范围；由 innosim validate 绘制，"
+        "图内标注为英文。",
     },
     "val_no_figures": {
         "en": "The directory holds no figures of innosim validate.",
@@ -330,7 +336,8 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "en": "Each city's change in {year} under the policy, as a percentage of the baseline "
         "mean (bars; green up, red down), with the 90% interval of the mean paired difference "
         "over {replicates} replicates (black lines).",
-        "zh": "政策下各城市 {year} 年的变化，以基准均值的百分比表示（条形；绿色为上升，红色为下降），"
+        "zh": "政策下各城市 {year} 年的变化，"
+        "以基准均值的百分比表示（条形；绿色为上升，红色为下降），"
         "黑线为 {replicates} 次配对重复运行差值均值的 90% 区间。",
     },
     # explain
@@ -381,7 +388,8 @@ LABELS: Final[dict[str, dict[str, str]]] = {
     "cap_explain_table": {
         "en": "Shapley values of the groups of levers (mean over replicates with the 90% "
         "interval of the mean), their sum, the residual in its two parts, and the gap.",
-        "zh": "各参数组的 Shapley 值（重复运行均值及其 90% 区间）、其合计、残差及其两部分，以及总差距。",
+        "zh": "各参数组的 Shapley 值（重复运行均值及其 90% 区间）、其合计、残差及其两部分，"
+        "以及总差距。",
     },
     # index
     "pillar_talent": {"en": "Talent", "zh": "人才"},
@@ -401,13 +409,15 @@ LABELS: Final[dict[str, dict[str, str]]] = {
     "cap_ranks": {
         "en": "Overall TOP score of each city (bars, best on top), labelled with its rank and, "
         "in brackets, the 5-95% interval of the rank under Monte Carlo uncertainty.",
-        "zh": "各城市 TOP 总分（条形，最优在上），标注其排名及方括号内蒙特卡洛不确定性下排名的 5%-95% 区间。",
+        "zh": "各城市 TOP 总分（条形，最优在上），标注其排名及方括号内蒙特卡洛不确定性下排名的 5%-9"
+        "5% 区间。",
     },
     "fig_radar": {"en": "Talent, Organization and Place", "zh": "人才、组织与地方"},
     "cap_radar": {
         "en": "One radar per city, in rank order: its Talent, Organization and Place pillar "
         "scores (0-100; rings at 25, 50, 75 and 100).",
-        "zh": "每个城市一幅雷达图（按排名顺序）：人才、组织、地方三个支柱得分（0-100；环线为 25、50、75、100）。",
+        "zh": "每个城市一幅雷达图（按排名顺序）：人才、组织、地方三个支柱得分（0-100；环线为 25、"
+        "50、75、100）。",
     },
     # sweep
     "title_sweep": {"en": "Parameter sweep report", "zh": "参数扫描报告"},
@@ -459,7 +469,8 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "en": "{metric} by city and year ({unit}): mean over {n} replicate runs (line) and the "
         "5-95% band between them; quarterly ticks aggregated to years (flows summed, rates "
         "averaged, stocks at year end).",
-        "zh": "各城市逐年{metric}（{unit}）：{n} 次重复运行的均值（曲线）与运行间 5%-95% 区间（阴影）；"
+        "zh": "各城市逐年{metric}（{unit}）："
+        "{n} 次重复运行的均值（曲线）与运行间 5%-95% 区间（阴影）；"
         "季度数据按年汇总（流量求和、比率取平均、存量取年末值）。",
     },
     "pairs_missing": {

@@ -25,29 +25,35 @@ CODES: dict[str, list[str]] = {
 }
 """The integer codes of the result tables, as recorded in a run's ``meta["codes"]``."""
 
-FLOW_NAMES: tuple[str, ...] = (
-    "people_in",
-    "people_out",
-    "graduates",
-    "moves_in",
-    "moves_out",
-    "graduate_moves_in",
-    "graduate_moves_out",
-    "entries",
-    "exits",
-    "failures",
-    "listings",
-    "perceivers",
-    "deterred",
-    "restart_candidates",
-    "restarts",
-    "vc_invested",
-    "vc_returned",
-    "lp_inflow",
-    "hires",
-    "separations",
+FLOWS: tuple[tuple[str, bool], ...] = (
+    ("people_in", True),
+    ("people_out", True),
+    ("graduates", False),
+    ("moves_in", True),
+    ("moves_out", True),
+    ("graduate_moves_in", True),
+    ("graduate_moves_out", True),
+    ("entries", True),
+    ("exits", True),
+    ("failures", True),
+    ("listings", True),
+    ("perceivers", True),
+    ("deterred", True),
+    ("restart_candidates", True),
+    ("restarts", True),
+    ("vc_invested", False),
+    ("vc_returned", False),
+    ("lp_inflow", False),
+    ("hires", False),
+    ("separations", False),
 )
-"""The per-tick flows per city, in the row order of :attr:`Flows.array`."""
+"""The per-tick flows per city, in the row order of :attr:`Flows.array`, each with whether it is
+recorded as it is, as the series of the same name (the others enter series through accounting's
+arithmetic: ``graduates`` annualised and scaled to persons, ``vc_invested`` to 亿元, ...)."""
+FLOW_NAMES: tuple[str, ...] = tuple(name for name, _ in FLOWS)
+"""The flows' names, in row order."""
+RECORDED_FLOWS: tuple[str, ...] = tuple(name for name, recorded in FLOWS if recorded)
+"""Flows recorded as they are, each as the series of the same name."""
 
 SERIES: tuple[tuple[str, str, str], ...] = (
     ("population", "persons", "residents in the talent pool (real-equivalent)"),
@@ -107,23 +113,6 @@ SERIES: tuple[tuple[str, str, str], ...] = (
     ("restarts", "agents/tick", "failed founders who founded again"),
 )
 
-RECORDED_FLOWS: tuple[str, ...] = (
-    "people_in",
-    "people_out",
-    "moves_in",
-    "moves_out",
-    "graduate_moves_in",
-    "graduate_moves_out",
-    "entries",
-    "exits",
-    "failures",
-    "listings",
-    "perceivers",
-    "deterred",
-    "restart_candidates",
-    "restarts",
-)
-"""Flows (``state.flows``) recorded as they are, each as the series of the same name."""
 FLOW_SERIES = frozenset(RECORDED_FLOWS)
 """Per-tick flows: a year's value is the sum over its ticks."""
 RATE_SERIES = frozenset(
@@ -173,6 +162,7 @@ UNITS: dict[str, str] = {name: unit for name, unit, _ in SERIES}
 __all__ = [
     "CODES",
     "DEATH_KINDS",
+    "FLOWS",
     "FLOW_NAMES",
     "FLOW_SERIES",
     "FOUNDER_HISTORY",

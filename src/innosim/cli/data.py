@@ -40,7 +40,8 @@ def data_check(
         ParamsFormat, typer.Option("--format", help="Output format (csv: coverage per city).")
     ] = ParamsFormat.table,
 ) -> None:
-    """Validate a data file; print coverage per city and indicator, conflicts and unparsed values."""
+    """Validate a data file; print coverage per city and indicator, conflicts and unparsed
+    values."""
     df = dmod.load_dataset(file)
     resolved = dmod.resolve(df)
     cov = dmod.coverage(resolved)

@@ -209,7 +209,8 @@ def plot_cmd(
     stored = RunStore(out).load_run(run)
     meta = stored.meta
     target = stored.path / "timeseries.png" if file is None else file
-    title = f"{meta.get('title') or meta.get('scenario')} (seed {meta.get('seed')}, run {stored.run_id})"
+    name = meta.get("title") or meta.get("scenario")
+    title = f"{name} (seed {meta.get('seed')}, run {stored.run_id})"
     path = figures.timeseries_figure(
         stored.table("series"),
         target,

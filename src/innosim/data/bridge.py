@@ -84,7 +84,8 @@ MAPPING: tuple[ParamMap, ...] = (
     ParamMap(
         "students_enrolled",
         (
-            "Students enrolled (regular+vocational undergrad & junior college, 普通、职业本专科在校生)",
+            "Students enrolled (regular+vocational undergrad & junior college, "
+            "普通、职业本专科在校生)",
             "Students enrolled (undergrad+vocational)",
             "Students enrolled (regular undergrad+vocational, 普通本专科在校生)",
         ),

@@ -25,8 +25,8 @@ Base units
 Annotated units
 ---------------
 A source often adds a remark to the unit ("companies (global city rank 3)",
-"index (<reference city>=100), rank 4", "亿元 (28.8% of GDP)"). The lookup tries, in order: the unit as
-written, the part before the first comma, the part before the first parenthesis. The remark is
+"index (<reference city>=100), rank 4", "亿元 (28.8% of GDP)"). The lookup tries, in order: the unit
+as written, the part before the first comma, the part before the first parenthesis. The remark is
 kept in the dataset's ``unit_raw`` column; it never changes the value.
 """
 

@@ -311,7 +311,7 @@ class State:
     archive: list[Mapping[str, np.ndarray]] = field(default_factory=list)
     firm_years: list[dict[str, np.ndarray]] = field(default_factory=list)
     record: dict[str, np.ndarray] = field(default_factory=dict)
-    # the buffer ``record`` views: (len(SERIES), n_cities), row i = series i of innosim.schema.SERIES
+    # the buffer ``record`` views: (len(SERIES), n_cities), row i = innosim.schema.SERIES[i];
     # the array ``levers`` views: (len(LEVERS), n_cities), row i = lever LEVERS[i]
     lever_array: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     record_array: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))

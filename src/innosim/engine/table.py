@@ -3,10 +3,11 @@
 A :class:`Table` holds one NumPy array per column, all of the same capacity; the first ``n`` rows
 are live. The columns are views into one byte buffer (each column starts on a 64-byte boundary),
 so a compiled kernel takes a whole table as two arguments, :attr:`Table.block` and
-:attr:`Table.offsets`, and views its columns itself (``innosim.engine.kernels.layout``). Appending doubles the capacity when needed (amortised O(1) per row), and
-:meth:`Table.compact` drops rows and returns the old-to-new row mapping so that other tables'
-integer links can be remapped in one vectorised step. Rows keep their order, so a table whose
-ids come from a counter stays sorted by id (``np.searchsorted`` finds a row by id).
+:attr:`Table.offsets`, and views its columns itself (``innosim.engine.kernels.layout``). Appending
+doubles the capacity when needed (amortised O(1) per row), and :meth:`Table.compact` drops rows and
+returns the old-to-new row mapping so that other tables' integer links can be remapped in one
+vectorised step. Rows keep their order, so a table whose ids come from a counter stays sorted by id
+(``np.searchsorted`` finds a row by id).
 """
 
 from __future__ import annotations

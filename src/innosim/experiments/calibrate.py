@@ -16,8 +16,8 @@ Two methods (``docs/sensitivity_calibration.md``):
   ``[low, high]`` as a 90% interval (``J = k * (1.645 * distance)**2`` for ``k`` targets).
   Reported: the best point and an approximate 90% interval per parameter around it from the
   curvature of a quadratic fitted to ``J`` near the minimum (:func:`_quadratic_interval`); when
-  that fit is not convex, the profile range instead: the range of the parameter over the candidates whose
-  ``J`` lies within ``chi2_{0.90}(p)`` of the minimum (``p`` free parameters).
+  that fit is not convex, the profile range instead: the range of the parameter over the candidates
+  whose ``J`` lies within ``chi2_{0.90}(p)`` of the minimum (``p`` free parameters).
 
 Distance: ``sqrt(mean_k ((s_k - t_k) / h_k)**2)`` with ``t_k`` the target's numeric ``value``
 (the centre of ``[low, high]`` when the value is missing or a text) and ``h_k = (high - low) /
@@ -27,8 +27,8 @@ half-ranges.
 
 Determinism: pyabc's priors and transitions draw from numpy's global generator and its
 multi-core samplers reseed it from the operating system. Here the prior and the perturbation
-kernel (:mod:`innosim.experiments.pyabc_priors`) draw from a generator that is reset for every slot of
-a generation from ``(seed, generation, slot)``; a slot proposes and simulates until it accepts a
+kernel (:mod:`innosim.experiments.pyabc_priors`) draw from a generator that is reset for every slot
+of a generation from ``(seed, generation, slot)``; a slot proposes and simulates until it accepts a
 particle, and the slots of a generation run through :func:`map_runs`. The particles, and hence the
 posterior, are therefore reproducible for a given seed (and innosim and pyabc versions) whatever
 the number of workers, without touching numpy's global state. Each generation starts a process
@@ -665,8 +665,9 @@ def calibrate(
         targets, budget, replicates, seed, scale, until, free, target_labels, target_values``,
         the method's diagnostics (abc: ``generations, simulations, population, epsilon, ess``;
         smm: ``simulations, best_distance, batch``), ``fit`` (per target: value, simulated at the
-        estimate is not re-run, so it is omitted) and, with ``out``, ``files``. ``attrs["posterior"]``
-        (abc) / ``attrs["trials"]`` (smm) hold the particles or trials as DataFrames.
+        estimate is not re-run, so it is omitted) and, with ``out``, ``files``.
+        ``attrs["posterior"]`` (abc) / ``attrs["trials"]`` (smm) hold the particles or trials as
+        DataFrames.
 
     Raises
     ------

@@ -100,8 +100,8 @@ CONFIDENCE = 0.90
 
 
 def outcomes_at_end(task: RunTask) -> np.ndarray:
-    """Run one task and return every yearly outcome (:data:`innosim.experiments.ensemble.METRICS`) of its
-    scenario's last year, as an array ``(n_cities, len(METRICS))`` in scenario city order.
+    """Run one task and return every yearly outcome (:data:`innosim.experiments.ensemble.METRICS`)
+    of its scenario's last year, as an array ``(n_cities, len(METRICS))`` in scenario city order.
 
     Module-level so that a process pool can pickle it (``map_runs(..., fn=outcomes_at_end)``).
     """
@@ -244,7 +244,8 @@ def compare(
     scale : float, optional
         Agent scale (see :func:`innosim.simulate`).
     metrics : iterable of str, optional
-        Outcomes reported (default :data:`DEFAULT_OUTCOMES`; any of :data:`innosim.experiments.ensemble.METRICS`).
+        Outcomes reported (default :data:`DEFAULT_OUTCOMES`; any of
+        :data:`innosim.experiments.ensemble.METRICS`).
     workers : int, optional
         Worker processes (default: one per CPU; 1 runs in this process).
     progress : callable, optional
@@ -260,10 +261,10 @@ def compare(
         paired difference ``diff_mean`` with its 90% t interval ``diff_lo``/``diff_hi`` and
         standard error ``diff_se``, the 5%/95% quantiles of the paired differences
         ``diff_q05``/``diff_q95``, and ``rel_change = diff_mean / |baseline_mean|`` (its sign is
-        the change's; NaN when the baseline mean is 0). ``attrs``: ``scenario, policy`` (the policy file's content),
-        ``year, replicates, seed, scale, runs, seconds``, ``inactive`` (timeline entries that
-        start after the end of the year read, which therefore change nothing) and ``replicate_values``
-        (``{"baseline"|"policy": {metric: {city: [per replicate]}}}``).
+        the change's; NaN when the baseline mean is 0). ``attrs``: ``scenario, policy`` (the policy
+        file's content), ``year, replicates, seed, scale, runs, seconds``, ``inactive`` (timeline
+        entries that start after the end of the year read, which therefore change nothing) and
+        ``replicate_values`` (``{"baseline"|"policy": {metric: {city: [per replicate]}}}``).
 
     Raises
     ------

@@ -274,7 +274,8 @@ class Executor:
             n = check_workers(self.workers)
             return f"{n} local process{'es' if n != 1 else ''}"
         if self.dask_local is not None:
-            return f"Dask LocalCluster of {self.dask_local} worker{'s' if self.dask_local != 1 else ''}"
+            plural = "s" if self.dask_local != 1 else ""
+            return f"Dask LocalCluster of {self.dask_local} worker{plural}"
         return f"Dask scheduler {self.scheduler}"
 
 

@@ -77,7 +77,8 @@ class SweepTask:
 
 def run_outcomes(task: SweepTask) -> pd.DataFrame:
     """Run a task and return its final year's outcomes: one row per city, ``run_id``, ``city``
-    and every metric of :data:`innosim.experiments.ensemble.METRICS` (float64). What a worker does."""
+    and every metric of :data:`innosim.experiments.ensemble.METRICS` (float64). What a worker
+    does."""
     sc = task.scenario
     res = run(sc, task.seed)
     window = int(sc.glob.get("volatility_window_years", DEFAULT_WINDOW))
@@ -125,7 +126,8 @@ def sweep(
     replicates : int
         Runs per design point.
     metrics : sequence of str
-        Outcomes reported (any of :data:`innosim.experiments.ensemble.METRICS`; the store keeps them all).
+        Outcomes reported (any of :data:`innosim.experiments.ensemble.METRICS`; the store keeps them
+        all).
     year : int, optional
         Year the outcomes are read in (default: the scenario's last); runs stop there.
     city : str, optional

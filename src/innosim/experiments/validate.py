@@ -333,10 +333,10 @@ def validate(
     pandas.DataFrame
         One row per target, columns :data:`RESULT_COLUMNS`: ``value`` is the ensemble mean (NaN
         replicates ignored; for a ratio statistic such as ``city_ratio``, the ratio of the two
-        ensemble means, see ``Statistic.ratio_parts``), ``lo``/``hi`` the 5% and 95% quantiles over replicates, ``low`` and
-        ``high`` the accepted range, ``reference`` the source's value, ``passed`` whether
-        ``low <= value <= high``. ``attrs`` holds ``targets`` (the file), ``replicates``,
-        ``seed``, ``passed``, ``total`` and, with ``out``, ``files``.
+        ensemble means, see ``Statistic.ratio_parts``), ``lo``/``hi`` the 5% and 95% quantiles over
+        replicates, ``low`` and ``high`` the accepted range, ``reference`` the source's value,
+        ``passed`` whether ``low <= value <= high``. ``attrs`` holds ``targets`` (the file),
+        ``replicates``, ``seed``, ``passed``, ``total`` and, with ``out``, ``files``.
 
     Raises
     ------

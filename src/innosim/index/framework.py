@@ -732,7 +732,8 @@ def indicator_matrix(
         denominator.
     coverage : DataFrame
         One row per (city, indicator): ``pillar``, ``has_value``, ``value``, ``source`` (the
-        dataset indicator used), ``year`` and ``row`` of the source value, ``denominator_year`` and ``denominator_row``, ``flags`` (of both rows).
+        dataset indicator used), ``year`` and ``row`` of the source value, ``denominator_year`` and
+        ``denominator_row``, ``flags`` (of both rows).
 
     Raises
     ------

@@ -3,8 +3,9 @@
 The framework (:class:`~innosim.index.framework.Framework`, re-exported here with
 :class:`~innosim.index.framework.Indicator` and :data:`PILLARS`) says, for every indicator,
 which pillar (and optionally which sub-pillar) it belongs to, its direction (+1: more is better,
--1: less is better) and its nominal weight. The weighting schemes return one :class:`pandas.Series` of indicator weights that sum to 1 within
-each pillar, so that they can be swapped in a Monte Carlo loop.
+-1: less is better) and its nominal weight. The weighting schemes return one :class:`pandas.Series`
+of indicator weights that sum to 1 within each pillar, so that they can be swapped in a Monte Carlo
+loop.
 
 Schemes
 -------

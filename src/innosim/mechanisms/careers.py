@@ -1,8 +1,8 @@
 """Careers and migration: where people work and live (claims C3, C5, C11).
 
 Rule. Each tick every fresh graduate and each other worker or employee (not founders) with
-probability ``1 - exp(-search_rate/4)`` searches. A searcher living in city o chooses city c with the logit
-probability
+probability ``1 - exp(-search_rate/4)`` searches. A searcher living in city o chooses city c with
+the logit probability
 
     P(c | o) ∝ exp( beta_w log y_c + beta_o J_c - chi log(N_c / N_c0) + tp_c + amenity_c
                     - kappa [c != o] ),
@@ -10,10 +10,11 @@ probability
 where y_c is the city's background productivity (expected pay, C11), J_c the share of the city's
 pool in innovative jobs or open positions (lead firms attract talent, C3), ``chi = congestion``
 prices the city's growth since the start (housing, the Rosen-Roback spatial equilibrium),
-``tp_c`` its talent programmes (a policy lever), and ``kappa`` the moving cost (``graduate_moving_cost`` for fresh
-graduates, ``moving_cost`` otherwise) plus ``migration_distance_cost`` per 1,000 km between the
-two cities (the distance decay of gravity models of migration; Tombe and Zhu 2019 estimate
-China's migration costs rising with distance). Movers leave their employer.
+``tp_c`` its talent programmes (a policy lever), and ``kappa`` the moving cost
+(``graduate_moving_cost`` for fresh graduates, ``moving_cost`` otherwise) plus
+``migration_distance_cost`` per 1,000 km between the two cities (the distance decay of gravity
+models of migration; Tombe and Zhu 2019 estimate China's migration costs rising with distance).
+Movers leave their employer.
 
 Hiring. Firms post ``ceil(target) - employment`` vacancies; a chain master posts a share
 ``branch_share`` of them at its branch R&D city (C4). In every city, searchers without a job

@@ -18,8 +18,8 @@ C4: a city of chain members "whose fate is decided by others").
 Branch R&D. A chain master opens a branch in the city with the highest graduate density
 (graduates per person-agent per year), discounted by distance ``exp(-d/1000 km)``, other than its
 headquarters; a share ``branch_share`` of its hiring goes there (C4: Xiaomi, Honor and OPPO R&D
-branches in a university city). Wages paid at the branch count in the branch city's value added; profits
-in the headquarters city's (C11).
+branches in a university city). Wages paid at the branch count in the branch city's value added;
+profits in the headquarters city's (C11).
 
 References: Linden, Kraemer, Dedrick (2009/2012); Gereffi, Humphrey, Sturgeon (2005) on
 governance of value chains; claims C4, C11.

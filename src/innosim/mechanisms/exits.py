@@ -2,12 +2,13 @@
 
 Rule. *Failure.* A firm fails when its cash is negative after the finance mechanism had its
 chance to fund it, or, with yearly hazard ``base_hazard``, for reasons the model does not
-represent; a firm with neither staff nor founder closes. *Success.* A firm reaches unicorn status the first time its valuation is at least
-``unicorn_valuation``; a firm that is at least ``exit_min_age`` old and valued at least
-``listing_valuation`` lists with yearly hazard ``exit_rate``; a venture-backed firm at least two
-years old is acquired with yearly hazard ``acquisition_rate`` (absorbed: it leaves the registry). A founder's venture
-*succeeds* if it lists above the capital it raised or becomes a unicorn (the definition of
-Gompers et al. 2010, used by ``founder_success_rate``).
+represent; a firm with neither staff nor founder closes. *Success.* A firm reaches unicorn status
+the first time its valuation is at least ``unicorn_valuation``; a firm that is at least
+``exit_min_age`` old and valued at least ``listing_valuation`` lists with yearly hazard
+``exit_rate``; a venture-backed firm at least two years old is acquired with yearly hazard
+``acquisition_rate`` (absorbed: it leaves the registry). A founder's venture *succeeds* if it lists
+above the capital it raised or becomes a unicorn (the definition of Gompers et al. 2010, used by
+``founder_success_rate``).
 
 *Realisation.* At a listing every unrealised investment in the firm returns
 ``stake * retained_now / retained_at_entry * valuation`` (later rounds dilute earlier ones). At

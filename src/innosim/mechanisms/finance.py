@@ -9,9 +9,9 @@ Rule. Each city has ``funds_per_city`` funds whose starting capital is the city'
    ``a_f += eta * sens * clip(log M_f, -3, 3)``, clipped to [0, 1] — a portfolio that returns
    more than it cost makes the fund bolder, losses make it cautious. (Venture returns are
    skewed: most realisations are losses and a few winners pay for them, so the fund reads its
-   pooled record, not each realisation.) Between outcomes appetite returns to the city's ``risk_appetite`` lever at
-   rate ``appetite_reversion``. The city's fund performance is a moving average of pooled
-   multiples.
+   pooled record, not each realisation.) Between outcomes appetite returns to the city's
+   ``risk_appetite`` lever at rate ``appetite_reversion``. The city's fund performance is a moving
+   average of pooled multiples.
 2. *Commitments.* Limited partners commit ``K0_f * lp_inflow_rate / 4 * perf_c^e`` (Kaplan and
    Schoar 2005: flows follow performance) — C9's loop: losses shrink both appetite and capital.
 3. *Deals.* A firm that is not listed, has raised fewer than ``max_rounds`` rounds and holds less
@@ -25,8 +25,8 @@ Rule. Each city has ``funds_per_city`` funds whose starting capital is the city'
    fund takes the firm's current valuation as the pre-money value V (never below the seed
    round's, ``seed_round (1 - d) / d`` with ``d = round_dilution``); the k-th round raises
    ``min(seed_round * round_step^k, V d / (1 - d))`` — a firm without progress gets a smaller,
-   flat round — and buys the stake amount / (V + amount) <= d; earlier investors are diluted. A fund never invests
-   more than its dry powder (deals are taken in random order until it runs out).
+   flat round — and buys the stake amount / (V + amount) <= d; earlier investors are diluted. A fund
+   never invests more than its dry powder (deals are taken in random order until it runs out).
 
 Money is conserved: for every fund, capital = start + commitments - invested + returned
 (checked by the engine).
@@ -51,8 +51,9 @@ Implementation. One kernel call per tick, in this order:
 The ledger rows are written by the kernel into the free rows of the ledger's columns: if there
 are fewer free rows than deals, nothing of step 3 is applied, the stream is rewound and ``-k``
 is returned; the caller makes room and calls again with ``deals_only`` set (steps 1 and 2 are
-not repeated; the same draws are taken again). The float32 arithmetic of the oracle (tests/oracle/finance.py: the
-firm's cost and the float32 part of its signal) is done in float32 here too.
+not repeated; the same draws are taken again). The float32 arithmetic of the oracle
+(tests/oracle/finance.py: the firm's cost and the float32 part of its signal) is done in float32
+here too.
 """
 
 from __future__ import annotations

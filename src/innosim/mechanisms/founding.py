@@ -35,9 +35,10 @@ References: Landier (2005); Cahn, Girotti, Landier (2021); Armour and Cumming (2
 reports (fear of failure); Kerr, Nanda, Rhodes-Kropf (2014).
 
 Implementation. One pass picks the perceivers city by city at the largest city's rate and thins them
-to each city's own (geometric skips: O(perceivers) random numbers, as ``tests/oracle/founding.sample_rows_by_group``),
-values each opportunity against the city's failure penalty, counts perceivers, deterred, restart
-candidates and restarts, releases founders from their jobs and links them to the firms they start;
+to each city's own (geometric skips: O(perceivers) random numbers, as
+``tests/oracle/founding.sample_rows_by_group``), values each opportunity against the city's failure
+penalty, counts perceivers, deterred, restart candidates and restarts, releases founders from their
+jobs and links them to the firms they start;
 the new firm rows are then appended by the table."""
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ To B and To G firms learn slowly behind their clients and are steady.
 *Demand.* Each wave's demand (waves mechanism) splits into a national consumer segment (share
 ``t_w``) and an enterprise segment held city by city in proportion to the cities' pools
 (enterprise clients buy from nearby suppliers: To B firms are bounded by their region, C6, C7);
-To G firms share their own city's procurement budget ``B_c * pool_c / 4``. Within a segment a firm's demand is its share of attraction
+To G firms share their own city's procurement budget ``B_c * pool_c / 4``. Within a segment a firm's
+demand is its share of attraction
 
     A_i = a_i^theta * (1 + L_i)^alpha_o * fit_{c_i, w_i}     (fit = 1 for To G firms),
 
@@ -22,14 +23,15 @@ weak for To B, none for To G. Suppliers add what chain masters buy from them (ch
 *Revenue and hiring.* Revenue per employee is ``pi_i = pi (1 + L)^{s [To C]}`` (``pi =
 labour_productivity``; consumer platforms serve more users per employee as they grow,
 ``s = toc_scale_economies``, C6). Revenue is demand capped by capacity ``1.5 L pi_i / 4``. Target
-employment is what demand needs, ``4 D_i (1 - rho [master]) / pi_i`` (suppliers: ``4 P_in (1 - m_s) / w``), plus the hiring that cash above two quarters of costs
-buys over ``runway_years`` (reinvestment, and venture money spent ahead of revenue). Firms close
-a share ``hiring_speed`` of the gap each tick: vacancies go to the careers mechanism; excess staff
-are laid off at random. *Cash*: revenue minus wages of employees (founders draw no salary;
-less the city's ``subsidy`` for firms younger than three years), fixed costs and purchases from suppliers. *Valuation*: annualised
-revenue times the orientation's multiple plus a growth premium (growth measured against the
-moving average ``revenue_year``), floored by the last round's
-post-money value for two years.
+employment is what demand needs, ``4 D_i (1 - rho [master]) / pi_i`` (suppliers:
+``4 P_in (1 - m_s) / w``), plus the hiring that cash above two quarters of costs buys over
+``runway_years``
+(reinvestment, and venture money spent ahead of revenue). Firms close a share ``hiring_speed`` of
+the gap each tick: vacancies go to the careers mechanism; excess staff are laid off at random.
+*Cash*: revenue minus wages of employees (founders draw no salary; less the city's ``subsidy`` for
+firms younger than three years), fixed costs and purchases from suppliers. *Valuation*: annualised
+revenue times the orientation's multiple plus a growth premium (growth measured against the moving
+average ``revenue_year``), floored by the last round's post-money value for two years.
 
 References: Gibrat; Axtell (2001); Ma, Chen, Tong, Di (2008); Haltiwanger, Jarmin, Miranda
 (2013); Dosi, Fagiolo, Roventini (2010); Nelson and Winter (1982) on routines and search.
@@ -45,12 +47,12 @@ uniform random subset of that many of their ``EMPLOYEE`` staff (reservoir sampli
 that size is equally likely); the chosen are released as ``innosim.engine.ops.release_people`` does
 (employees only: no founder links to clear).
 
-Arithmetic follows the NumPy oracle of the tests (tests/oracle/growth.py): float64 from the float32 columns, the same order of
-operations, float32 stores; values read back after a store (cash for the spare-cash hiring,
-target for the layoffs) are read from the stored float32 value, as there. ``log1p(L)`` and To C
-revenue per head ``pi (1 + L)^s`` are tabulated once per run with NumPy for employment
-``L < 512`` (NumPy's values, as the oracle's; computed directly above that), and ``log fit`` once
-per tick per city and wave.
+Arithmetic follows the NumPy oracle of the tests (tests/oracle/growth.py): float64 from the float32
+columns, the same order of operations, float32 stores; values read back after a store (cash for the
+spare-cash hiring, target for the layoffs) are read from the stored float32 value, as there.
+``log1p(L)`` and To C revenue per head ``pi (1 + L)^s`` are tabulated once per run with NumPy for
+employment ``L < 512`` (NumPy's values, as the oracle's; computed directly above that), and ``log
+fit`` once per tick per city and wave.
 """
 
 from __future__ import annotations

@@ -24,7 +24,4 @@ def warm_up() -> bool:
     return dropped
 
 
-if __name__ == "__main__":  # make setup: python -m innosim.model.warmup
-    warm_up()
-
 __all__ = ["warm_up"]

@@ -39,7 +39,8 @@ def vc_share_deals_below_1x(result: RunResult) -> float:
     acquired or failed), the share with ``proceeds < amount`` (a relative tolerance
     ``MULTIPLE_RTOL`` = 1e-4 counts a deal paid back exactly — a 1x liquidation preference, a
     sale at the last round's price — as 1x despite the ledger's single-precision columns).
-    Investments still open at the end of the run are not counted. NaN with no realised investment. Unit: share.
+    Investments still open at the end of the run are not counted. NaN with no realised investment.
+    Unit: share.
     """
     r = _realised(result)
     if r.empty:

@@ -181,7 +181,8 @@ class RunStore:
     Examples
     --------
     >>> store = RunStore(tmp)  # doctest: +SKIP
-    >>> run_id = store.write_run({"run_id": "a1b2c3d4", "seed": 7}, {"series": df})  # doctest: +SKIP
+    >>> meta = {"run_id": "a1b2c3d4", "seed": 7}
+    >>> run_id = store.write_run(meta, {"series": df})  # doctest: +SKIP
     >>> store.load_run("a1b2").table("series")  # doctest: +SKIP
     """
 

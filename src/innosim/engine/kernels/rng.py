@@ -120,9 +120,9 @@ def skip(s: np.ndarray, log1m_p: float) -> int:
 
 @njit(cache=True)
 def categorical(s: np.ndarray, probs: np.ndarray) -> int:
-    """Index drawn from one row of probabilities, as ``innosim.mechanisms.sampling.categorical_rows``
-    does it: the first j with u < cumsum(probs)[j], the last index if none (rows that sum to
-    slightly less than one, or to zero)."""
+    """Index drawn from one row of probabilities, as
+    ``innosim.mechanisms.sampling.categorical_rows`` does it: the first j with u < cumsum(probs)[j],
+    the last index if none (rows that sum to slightly less than one, or to zero)."""
     m = probs.shape[0]
     u = uniform(s)
     c = 0.0
