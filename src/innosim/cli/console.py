@@ -58,6 +58,7 @@ __all__ = [
     "TableFormat",
     "WorkersOpt",
     "executor_of",
+    "fmt_cell",
     "fmt_num",
     "num",
     "paragraph",
@@ -266,3 +267,14 @@ def fmt_num(x: Any, fmt: str) -> str:
     if fmt == "short":
         return f"{v:+,.0f}" if abs(v) >= 1000 else f"{v:+.3g}"
     return format(v, fmt)
+
+
+def fmt_cell(x: Any, fmt: str = ".3g") -> str:
+    """A table cell of magnitude-dependent precision: a thousands-separated whole number from
+    1,000 on, else ``x`` formatted with ``fmt``; "–" when not finite, ``str(x)`` when not a
+    number."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    return fmt_num(v, ",.0f" if abs(v) >= 1000 else fmt)

@@ -26,6 +26,7 @@ from innosim.cli.console import (
     SeedOpt,
     WorkersOpt,
     executor_of,
+    fmt_cell,
     fmt_num,
     print_json,
     progress_bar,
@@ -48,16 +49,6 @@ class OutFormat(StrEnum):
 
 def _f(x: Any, fmt: str = ",.3g") -> str:
     return fmt_num(x, fmt)
-
-
-def _s(x: Any) -> str:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    if not math.isfinite(v):
-        return "–"
-    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
 
 def _pct(x: Any) -> str:
@@ -152,8 +143,8 @@ def compare_command(
         table.add_row(
             Text(city),
             Text(str(r.metric)),
-            Text(_s(r.baseline_mean)),
-            Text(_s(r.policy_mean)),
+            Text(fmt_cell(r.baseline_mean)),
+            Text(fmt_cell(r.policy_mean)),
             Text(
                 f"{_f(r.diff_mean, 'short')} [{_f(r.diff_lo, 'short')}, {_f(r.diff_hi, 'short')}]",
                 style="bold" if sig else "",
@@ -250,8 +241,9 @@ def explain_command(
     con = stdout_console()
     table = Table(
         title=Text(
-            f"{a['metric']} in {a['year']}: {a['city_a']} {_s(a['level_a'])} vs {a['city_b']} "
-            f"{_s(a['level_b'])}; Shapley values over {len(a['groups'])} groups "
+            f"{a['metric']} in {a['year']}: {a['city_a']} {fmt_cell(a['level_a'])} "
+            f"vs {a['city_b']} {fmt_cell(a['level_b'])}; "
+            f"Shapley values over {len(a['groups'])} groups "
             f"({2 ** len(a['groups'])} coalitions x {a['replicates']} replicates, common seeds)"
         ),
         title_justify="left",

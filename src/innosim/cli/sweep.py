@@ -10,7 +10,6 @@ CLI group (see :mod:`innosim.cli.console`).
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
@@ -21,7 +20,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from innosim.cli.console import progress_bar, stdout_console
+from innosim.cli.console import fmt_cell, progress_bar, stdout_console
 from innosim.experiments.executor import Executor
 from innosim.experiments.sweep import sweep_summary
 from innosim.report.outputs import sweep
@@ -41,16 +40,6 @@ class DesignChoice(StrEnum):
 class SweepFormat(StrEnum):
     table = "table"
     json = "json"
-
-
-def _cell(x: Any, fmt: str = ".3g") -> str:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    if not math.isfinite(v):
-        return "–"
-    return f"{v:,.0f}" if abs(v) >= 1000 else format(v, fmt)
 
 
 def sweep_command(
@@ -203,11 +192,13 @@ def _print_table(summary: pd.DataFrame, a: dict[str, Any]) -> None:
         table.add_column("sd", justify="right")
         table.add_column("high", justify="right")
     for r in summary.head(MAX_ROWS).to_dict(orient="records"):
-        cells = [str(r["point"]), *(_cell(r[lab], ".4g") for lab in labels), str(r["city"])]
+        cells = [str(r["point"]), *(fmt_cell(r[lab], ".4g") for lab in labels), str(r["city"])]
         for m in a["metrics"]:
-            cells.append(f"{_cell(r[f'{m}_mean'])} [{_cell(r[f'{m}_lo'])}, {_cell(r[f'{m}_hi'])}]")
-            cells.append(_cell(r[f"{m}_sd"]))
-            cells.append(_cell(r[f"{m}_high"], ".2f"))
+            cells.append(
+                f"{fmt_cell(r[f'{m}_mean'])} [{fmt_cell(r[f'{m}_lo'])}, {fmt_cell(r[f'{m}_hi'])}]"
+            )
+            cells.append(fmt_cell(r[f"{m}_sd"]))
+            cells.append(fmt_cell(r[f"{m}_high"], ".2f"))
         table.add_row(*(Text(c) for c in cells))
     con = stdout_console()
     con.print(table)
