@@ -17,8 +17,6 @@ Schemes
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 import pandas as pd
 
@@ -58,38 +56,8 @@ def equal(framework: Framework) -> pd.Series:
     return normalise_within_pillar(pd.Series(1.0, index=framework.names), framework)
 
 
-def user(
-    weights: Mapping[str, float] | pd.Series,
-    framework: Framework,
-    *,
-    require_sum: bool = True,
-    tol: float = 1e-6,
-) -> pd.Series:
-    """Validate user-given indicator weights.
-
-    Parameters
-    ----------
-    weights : mapping or Series
-        Indicator -> weight, one for every indicator of the framework and no other.
-    framework : Framework
-    require_sum : bool
-        When true the weights of each pillar must already sum to 1 (within ``tol``); when false
-        they are rescaled to do so.
-    tol : float
-        Tolerance on the pillar sums.
-
-    Returns
-    -------
-    pandas.Series
-        Indicator -> weight in framework order, summing to 1 within each pillar.
-
-    Raises
-    ------
-    InputError
-        Unknown or missing indicators, negative / non-finite weights, a pillar whose weights sum
-        to 0 or (with ``require_sum``) not to 1.
-    """
-    return check_weights(weights, framework, require_sum=require_sum, tol=tol)
+user = check_weights
+"""Weights given by the user, validated against the framework (:func:`check_weights`)."""
 
 
 def pca_weights(
