@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from innosim.atomic import atomic_write
 from innosim.engine.state import FIRM_COLUMNS, FUND_COLUMNS, LEDGER_COLUMNS, PEOPLE_COLUMNS
 from innosim.params.declarations import LEVERS
 from innosim.schema import FLOW_NAMES, SERIES
@@ -84,9 +85,7 @@ def drop_stale() -> bool:
                 path.unlink(missing_ok=True)
                 dropped = True
         stamp.parent.mkdir(parents=True, exist_ok=True)
-        tmp = stamp.with_name(f"{STAMP}.{os.getpid()}.tmp")
-        tmp.write_text(want + "\n")
-        tmp.replace(stamp)
+        atomic_write(stamp, want + "\n")
     return dropped
 
 
