@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import ast
 import csv
+import importlib
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+
+import pytest
 
 import innosim
 
@@ -131,6 +135,115 @@ def test_innosim_imports_are_at_module_top() -> None:
         and (str(path.relative_to(SRC)), _innosim_modules(node)[0]) not in LAZY_FOR_EXTRAS
     ]
     assert not bad, "innosim imports inside functions:\n" + "\n".join(bad)
+
+
+OPTIONAL_EXTRAS = {
+    "solara": "the dashboard extra (Solara reads its settings from the environment on import)",
+    "uvicorn": "the dashboard extra (Solara's server)",
+    "playwright": "the dashboard extra (browser checks)",
+    "pyabc": "the calibrate extra (ABC-SMC)",
+    "optuna": "the calibrate extra (SMM's optimiser)",
+    "cloudpickle": "the calibrate extra (pyabc brings it; ships the sampler to workers)",
+    "dask": "the distributed extra",
+    "distributed": "the distributed extra (the Dask executor)",
+    "mesa": "the bench extra (reference model)",
+    "psutil": "the bench extra (memory readings)",
+}
+"""Third-party packages that may be imported inside a function: optional extras only, so that
+the modules needing them import without them. Everything else -- the standard library and the
+core dependencies of pyproject.toml -- is imported at module top."""
+
+
+def _top_package(node: ast.Import | ast.ImportFrom) -> list[str]:
+    if isinstance(node, ast.ImportFrom):
+        return ["innosim"] if node.level else [(node.module or "").split(".")[0]]
+    return [a.name.split(".")[0] for a in node.names]
+
+
+def test_optional_extras_are_not_core_dependencies() -> None:
+    """An allowlisted package must not be a core dependency (those import at module top)."""
+    with open(PYPROJECT, "rb") as fh:
+        project = tomllib.load(fh)["project"]
+    core = {re.split(r"[\[<>=!~ ;]", d, maxsplit=1)[0].lower() for d in project["dependencies"]}
+    assert {"matplotlib", "scipy", "salib", "jinja2", "duckdb", "pyarrow"} <= core
+    assert not {p.lower() for p in OPTIONAL_EXTRAS} & core
+
+
+def test_dependencies_are_imported_at_module_top() -> None:
+    """No import of the standard library or of a core dependency inside a function: only an
+    optional extra (:data:`OPTIONAL_EXTRAS`) is imported lazily, where it is needed."""
+    bad = [
+        f"{path.relative_to(SRC)}:{node.lineno}: {pkg}"
+        for path in sorted(SRC.rglob("*.py"))
+        for node, in_function in _imports(path)
+        if in_function
+        for pkg in _top_package(node)
+        if pkg != "innosim" and pkg not in OPTIONAL_EXTRAS
+    ]
+    assert not bad, "library imports inside functions:\n" + "\n".join(bad)
+
+
+def test_no_pyplot() -> None:
+    """Figures use Matplotlib's object API on their own Agg canvas; ``pyplot`` (global figure
+    state and backend) is imported nowhere."""
+    bad = [
+        f"{path.relative_to(SRC)}:{node.lineno}"
+        for path in sorted(SRC.rglob("*.py"))
+        for node, _ in _imports(path)
+        if any(
+            m == "matplotlib.pyplot" or (m == "matplotlib" and a == "pyplot")
+            for m, a in (
+                [(node.module or "", a.name) for a in node.names]
+                if isinstance(node, ast.ImportFrom)
+                else [(a.name, "") for a in node.names]
+            )
+        )
+    ]
+    assert not bad, "pyplot imported:\n" + "\n".join(bad)
+
+
+def test_import_innosim_is_lazy() -> None:
+    """``import innosim`` loads no numerical library and no report module (PEP 562)."""
+    code = (
+        "import sys, innosim\n"
+        "heavy = ('matplotlib', 'scipy', 'numpy', 'pandas', 'innosim.report', 'innosim.api')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(SRC.parent)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_every_public_name_resolves() -> None:
+    """Every name of ``__all__`` resolves to the object of the module that defines it, is
+    cached in the package and listed by ``dir()``; the lazy table and the ``TYPE_CHECKING``
+    imports name the same objects."""
+    lazy = innosim._LAZY
+    assert set(lazy) == set(innosim.__all__) - {"__version__"}
+    assert innosim.__version__ == innosim.version.SOURCE_VERSION
+    for name in innosim.__all__:
+        value = getattr(innosim, name)
+        if name in lazy:
+            module, attr = lazy[name]
+            assert value is getattr(importlib.import_module(module), attr), name
+        assert name in vars(innosim) and name in dir(innosim), name
+    namespace: dict[str, object] = {}
+    exec("from innosim import *", namespace)
+    assert set(innosim.__all__) <= set(namespace)
+    tree = ast.parse((SRC / "__init__.py").read_text(encoding="utf-8"))
+    typed = {
+        alias.asname or alias.name: (node.module, alias.name)
+        for block in tree.body
+        if isinstance(block, ast.If) and ast.unparse(block.test) == "TYPE_CHECKING"
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert typed == lazy
+    with pytest.raises(AttributeError):
+        innosim.no_such_name  # noqa: B018
 
 
 def test_no_import_cycles_between_modules() -> None:

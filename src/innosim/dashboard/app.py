@@ -189,6 +189,7 @@ def _start(slots: tuple[str, ...]) -> None:
 def _closed_event() -> threading.Event | None:
     """The current session's kernel-closed event (None on Solara versions without one)."""
     try:
+        # the dashboard extra; kernel_closed_event is missing from older Solara versions
         from solara.lifecycle import kernel_closed_event
 
         return kernel_closed_event()

@@ -31,7 +31,7 @@ _CDN_REF: Final = re.compile(r"\{\{cdn\}\}/((?:@[\w.-]+/)?[\w.-]+)@(\d[\w.-]*)/"
 
 def cache_dir() -> Path:
     """Solara's asset-proxy cache directory (``SOLARA_ASSETS_PROXY_CACHE_DIR`` overrides it)."""
-    from solara.server import settings
+    from solara.server import settings  # the dashboard extra
 
     return Path(settings.assets.proxy_cache_dir)
 
@@ -39,8 +39,8 @@ def cache_dir() -> Path:
 def required_packages() -> list[tuple[str, str]]:
     """``(npm name, version)`` of every package the page template loads from the CDN, for the
     installed ipyvuetify (the Vuetify 3 app for ipyvuetify 3, the Vuetify 2 app otherwise)."""
-    import solara.server
-    from solara.server import settings
+    import solara.server  # the dashboard extra
+    from solara.server import settings  # the dashboard extra
 
     template = Path(solara.server.__file__).parent / "templates" / "solara.html.j2"
     found = dict(_CDN_REF.findall(template.read_text(encoding="utf-8")))

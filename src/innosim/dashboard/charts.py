@@ -8,10 +8,15 @@ font is installed.
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 from typing import Any, Final
 
 import pandas as pd
+from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from innosim.dashboard.logic import SERIES_METRICS, RunOutcome
 from innosim.labels import text
@@ -40,11 +45,6 @@ _UNITS: Final[dict[str, tuple[str, float]]] = {
 
 
 def _figure(nrows: int, ncols: int, size: tuple[float, float], **kw: Any) -> tuple[Any, Any]:
-    import warnings
-
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     fig = Figure(figsize=size, layout="constrained")
     FigureCanvasAgg(fig)
     with warnings.catch_warnings():
@@ -59,8 +59,6 @@ def installed_fonts() -> list[str]:
     "findfont" warnings); DejaVu Sans, which Matplotlib ships, always. System fonts installed
     after Matplotlib built its font cache (a CJK font added by ``make test``) are registered
     first."""
-    from matplotlib import font_manager
-
     fm = font_manager.fontManager
     known = {f.fname for f in fm.ttflist}
     for path in font_manager.findSystemFonts():
@@ -75,8 +73,6 @@ def installed_fonts() -> list[str]:
 
 def _fonts(fig: Any) -> Any:
     """Give every text of ``fig`` the installed font list with CJK fallbacks."""
-    from matplotlib.text import Text
-
     fonts = installed_fonts()
     for t in fig.findobj(Text):
         t.set_fontfamily(fonts)

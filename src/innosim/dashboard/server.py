@@ -289,8 +289,9 @@ def serve(
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     os.environ["SERVER_NAME"] = host
     os.environ["SERVER_PORT"] = str(port)
+    # the dashboard extra, imported here: Solara reads the environment set above on import
     import solara.server.settings as settings
-    import uvicorn
+    import uvicorn  # the dashboard extra
 
     assets.install(say=say)
 
@@ -302,7 +303,7 @@ def serve(
     settings.telemetry.mixpanel_enable = False
     if announce:
         announce(f"http://{host}:{port}/")
-    from solara.server.starlette import app
+    from solara.server.starlette import app  # the dashboard extra
 
     uvicorn.run(
         RequestGuard(app, assets.cache_dir(), loopback_only=_is_loopback(host)),

@@ -53,6 +53,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import chi2
 
 from innosim.engine.rng import replicate_seeds
 from innosim.errors import InputError
@@ -480,9 +481,6 @@ def _smm(
             value="smm",
             expected="pip install 'innosim[calibrate]', or --method abc",
         ) from None
-    # heavy, loaded on first use so that `import innosim` stays fast
-    from scipy.stats import chi2
-
     seeds = replicate_seeds(root, replicates)  # common random numbers for every candidate
     sampler_seed = int(np.random.SeedSequence(root).generate_state(1)[0])
     optuna.logging.set_verbosity(optuna.logging.WARNING)

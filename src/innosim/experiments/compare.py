@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import t as student_t
 
 from innosim.engine.rng import replicate_seeds
 from innosim.errors import InputError
@@ -148,9 +149,6 @@ def run_grid(
 
 def mean_interval(x: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean, standard error and half-width of the 90% t interval along ``axis`` (NaN for n=1)."""
-    # heavy, loaded on first use so that `import innosim` stays fast
-    from scipy.stats import t as student_t
-
     n = x.shape[axis]
     mean = x.mean(axis=axis)
     if n < 2:

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from scipy.stats import qmc
 
 from innosim.errors import InputError
 from innosim.params import space
@@ -197,9 +198,6 @@ def make_design(
             value=listed[0],
             expected="LOW:HIGH with --n N setting the number of points",
         )
-    # heavy, loaded on first use so that `import innosim` stays fast
-    from scipy.stats import qmc
-
     n = _check_n(20 if n is None and design == "lhs" else 16 if n is None else n, design)
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5EED]))
     d = len(ranges)

@@ -36,6 +36,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from SALib.analyze import sobol as sobol_analyze
+from SALib.sample import sobol as sobol_sample
 
 from innosim.atomic import atomic_write
 from innosim.engine.rng import replicate_seeds
@@ -394,9 +398,6 @@ def _problem(factors: Sequence[Factor]) -> dict[str, Any]:
 
 def sample_points(factors: Sequence[Factor], n: int, seed: int) -> np.ndarray:
     """Saltelli sample (``n * (k + 2)`` rows, scrambled Sobol' sequence seeded by ``seed``)."""
-    # heavy, loaded on first use so that `import innosim` stays fast
-    from SALib.sample import sobol as sobol_sample
-
     return sobol_sample.sample(
         _problem(factors), _check_n(n), calc_second_order=False, scramble=True, seed=seed
     )
@@ -440,9 +441,6 @@ def analyze(
         ``noise`` one row per output: ``output, mean, sd, noise_share, noise_share_run,
         n_missing`` (points whose replicate mean is NaN; indices are NaN when there are any).
     """
-    # heavy, loaded on first use so that `import innosim` stays fast
-    from SALib.analyze import sobol as sobol_analyze
-
     problem = _problem(factors)
     rows, noise_rows = [], []
     for j, name in enumerate(outputs):
@@ -714,10 +712,6 @@ def write_sensitivity(
 def sensitivity_figure(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """Ranked horizontal bars of S1 and ST with their confidence intervals, one panel per
     output; a grey line marks the output's seed-noise share when it is known."""
-    # heavy, loaded on first use so that `import innosim` stays fast
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     path = Path(path)
     outputs = list(dict.fromkeys(df["output"]))
     noise = {r["output"]: r for r in df.attrs.get("noise", [])}

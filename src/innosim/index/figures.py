@@ -1,4 +1,5 @@
-"""Step 10 of the JRC handbook: presentation (matplotlib, Agg backend, PNG files).
+"""Step 10 of the JRC handbook: presentation (matplotlib's object API on the Agg canvas, PNG
+files; no ``pyplot``, so no global figure state).
 
 - :func:`rank_bars`: overall score per city, best first, annotated with the rank and its
   Monte Carlo 5-95 % interval;
@@ -13,26 +14,26 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 from innosim.index.framework import FrameworkSpec
 
 __all__ = ["heatmap", "radar", "rank_bars"]
 
 
-def _plt():  # type: ignore[no-untyped-def]
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+def _figure(size: tuple[float, float]) -> Figure:
+    """A figure on its own Agg canvas."""
+    fig = Figure(figsize=size)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def rank_bars(table: pd.DataFrame, path: Path) -> Path:
     """Horizontal bars of the overall score, labelled ``rank [low-high]``."""
-    plt = _plt()
     t = table.sort_values("rank", ascending=False, kind="stable")
-    fig, ax = plt.subplots(figsize=(7.5, 0.38 * len(t) + 1.4))
+    fig = _figure((7.5, 0.38 * len(t) + 1.4))
+    ax = fig.subplots()
     y = np.arange(len(t))
     ax.barh(y, t["score"].to_numpy(dtype=float), color="#4C78A8")
     ax.set_yticks(y, [str(c) for c in t["city"]])
@@ -44,20 +45,18 @@ def rank_bars(table: pd.DataFrame, path: Path) -> Path:
     ax.set_title("TOP index: score and rank with Monte Carlo interval")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path
 
 
 def radar(table: pd.DataFrame, path: Path) -> Path:
     """One Talent/Organization/Place radar (0-100) per city, in rank order."""
-    plt = _plt()
     axes_names = ["talent", "organization", "place"]
     n = len(table)
     cols = min(4, n)
     rows = math.ceil(n / cols)
     angles = np.linspace(0, 2 * np.pi, len(axes_names), endpoint=False)
     closed = np.concatenate([angles, angles[:1]])
-    fig = plt.figure(figsize=(3.0 * cols, 3.0 * rows))
+    fig = _figure((3.0 * cols, 3.0 * rows))
     for k, r in enumerate(table.itertuples(index=False)):
         ax = fig.add_subplot(rows, cols, k + 1, projection="polar")
         vals = np.array([getattr(r, a) for a in axes_names], dtype=float)
@@ -71,16 +70,15 @@ def radar(table: pd.DataFrame, path: Path) -> Path:
     fig.suptitle("Talent / Organization / Place scores (0-100)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
 def heatmap(normalised: pd.DataFrame, spec: FrameworkSpec, path: Path) -> Path:
     """Cities x indicators (normalised values; blank = missing), columns grouped by pillar."""
-    plt = _plt()
     order = [i.name for p in spec.framework.pillars for i in spec.indicators if i.pillar == p]
     M = normalised[order]
-    fig, ax = plt.subplots(figsize=(1.0 * len(order) + 3.0, 0.35 * len(M) + 2.5))
+    fig = _figure((1.0 * len(order) + 3.0, 0.35 * len(M) + 2.5))
+    ax = fig.subplots()
     data = np.ma.masked_invalid(M.to_numpy(dtype=float))
     im = ax.imshow(data, aspect="auto", cmap="viridis")
     ax.set_xticks(range(len(order)), order, rotation=45, ha="right", fontsize=8)
@@ -93,5 +91,4 @@ def heatmap(normalised: pd.DataFrame, spec: FrameworkSpec, path: Path) -> Path:
     ax.set_title("Indicators (normalised; blank = missing)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from innosim.data import load_dataset, resolve
 from innosim.errors import InputError
@@ -348,8 +349,6 @@ def compare_ranking(table: pd.DataFrame, ranking: pd.DataFrame) -> dict[str, obj
         ``kendall_p``, ``only_index`` and ``only_ranking`` (cities in one of them only).
         Correlations are NaN with fewer than 3 shared cities.
     """
-    from scipy import stats
-
     a = table[["city", "rank"]].astype({"rank": float})
     b = ranking[["city", "rank"]].astype({"rank": float})
     m = a.merge(b, on="city", suffixes=("_index", "_external"))

@@ -37,6 +37,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+from SALib.analyze import sobol as sobol_analyze
+from SALib.sample import sobol as sobol_sample
 
 from innosim.errors import InputError
 from innosim.index import aggregate as agg
@@ -408,9 +410,6 @@ def sobol_indices(
         Columns ``output`` (0..m-1), ``factor``, ``S1``, ``S1_conf``, ``ST``, ``ST_conf``
         (95 % bootstrap half-widths). An output with zero variance gets S1 = ST = 0.
     """
-    from SALib.analyze import sobol as sobol_analyze
-    from SALib.sample import sobol as sobol_sample
-
     if not (isinstance(n, int) and n >= 2 and (n & (n - 1)) == 0):
         raise InputError(
             "bad Sobol base sample size", field="n", value=n, expected="a power of 2 >= 2"

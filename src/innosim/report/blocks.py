@@ -16,6 +16,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure as MplFigure
+
 from innosim.labels import label
 
 __all__ = [
@@ -117,9 +120,6 @@ class Words:
 
 def new_figure(size: tuple[float, float] = FIG_SIZE) -> Any:
     """A Matplotlib figure on its own Agg canvas (no global state)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure as MplFigure
-
     fig = MplFigure(figsize=size, layout="constrained")
     FigureCanvasAgg(fig)
     return fig

@@ -13,6 +13,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from innosim.atomic import atomic_write
 from innosim.errors import InputError, StoreError
@@ -100,10 +103,6 @@ def timeseries_figure(
     StoreError
         The file cannot be written.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
     y = yearly(series, window)
     metrics = list(metrics)
     missing = [m for m in metrics if m not in y.columns]

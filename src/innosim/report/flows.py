@@ -20,6 +20,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib import colormaps
+from matplotlib.patches import FancyArrowPatch, PathPatch, Rectangle
+from matplotlib.path import Path as MPath
 
 from innosim.report.blocks import Figure, Note, Words, new_figure, png
 
@@ -34,8 +37,6 @@ _GAP = 0.025
 
 
 def _colours(n: int) -> list[tuple[float, float, float, float]]:
-    from matplotlib import colormaps
-
     cmap = colormaps["tab10"]
     return [cmap(i % 10) for i in range(n)]
 
@@ -59,9 +60,6 @@ def talent_sankey(
     the people who moved (``movers`` summed over the run, times ``persons_per_agent``). Each
     node's label gives the people leaving (left) or arriving (right).
     """
-    from matplotlib.patches import PathPatch, Rectangle
-    from matplotlib.path import Path as MPath
-
     cities = list(cities)
     ppa = persons_per_agent if persons_per_agent > 0 else 1.0
     m = pair_matrix(pairs, "movers", cities) * ppa
@@ -185,8 +183,6 @@ def chain_network(
     years : int
         Procurement is summed over the last this many years of the run.
     """
-    from matplotlib.patches import FancyArrowPatch
-
     cities = list(cities)
     if pairs.empty:
         return Note(w.t("chain_none"))

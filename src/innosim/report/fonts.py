@@ -17,6 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import matplotlib
+from matplotlib import font_manager as fm
+
 __all__ = ["CJK_FAMILIES", "FontWarning", "cjk_family", "fonts"]
 
 CJK_FAMILIES: tuple[str, ...] = (
@@ -56,7 +59,6 @@ class FontWarning(UserWarning):
 @functools.cache
 def cjk_family() -> str | None:
     """The name of a CJK font family Matplotlib can draw with, or None when there is none."""
-    from matplotlib import font_manager as fm
 
     def known() -> str | None:
         names = {f.name for f in fm.fontManager.ttflist}
@@ -78,8 +80,6 @@ def cjk_family() -> str | None:
 @contextmanager
 def fonts(lang: str) -> Iterator[None]:
     """Within the block, Matplotlib draws text in a CJK font when ``lang`` is ``"zh"``."""
-    import matplotlib
-
     rc: dict[str, object] = {}
     if lang == "zh":
         family = cjk_family()

@@ -16,6 +16,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import jinja2
+
 from innosim.atomic import atomic_write
 from innosim.errors import InputError, StoreError
 from innosim.labels import check_lang
@@ -107,8 +109,6 @@ def _render_experiment(kinds: list[str], directory: Path, lang: str) -> str:
 
 
 def _render(w: Words, title: str, sections: list[Section]) -> str:
-    import jinja2
-
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("innosim.report", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"]),

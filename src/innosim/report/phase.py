@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 from innosim.errors import InputError
 from innosim.report.figures import metric_label, save_png
@@ -58,9 +60,6 @@ def phase_figure(
     -------
     pathlib.Path
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     attrs = summary.attrs
     labels = [p["label"] for p in attrs.get("params", [])]
     x = x or (labels[0] if labels else None)

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from innosim.api import params_table
 from innosim.data.bridge import load_geo
@@ -202,8 +203,6 @@ def _named(frame: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
 
 
 def _finish(ax: Any, title: str, xlabel: str, ylabel: str, legend: bool) -> None:
-    from matplotlib.ticker import MaxNLocator
-
     ax.set_title(title, fontsize=11)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

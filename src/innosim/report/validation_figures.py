@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 from innosim.report.figures import save_png
 from innosim.stats import CATALOG
@@ -37,9 +39,6 @@ _SIM = "tab:blue"
 
 
 def _figure(ncols: int, title: str, width: float = 5.2) -> tuple[Any, Any]:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     fig = Figure(figsize=(width * ncols, 4.0), layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, ncols, squeeze=False).ravel()

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 from innosim.report.figures import DPI, metric_label, save_png
 
@@ -21,9 +23,6 @@ _UP, _DOWN, _LEVEL, _REST = "#2a9d8f", "#e76f51", "#577590", "#adb5bd"
 
 
 def _figure(width: float, height: float) -> Any:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     fig = Figure(figsize=(width, height), layout="constrained", dpi=DPI)
     FigureCanvasAgg(fig)
     return fig

@@ -9,6 +9,7 @@ family modules register them with :func:`statistic`; :data:`CATALOG` maps each n
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -179,8 +180,6 @@ CATALOG: dict[str, Statistic] = {}
 def _first_paragraph(doc: str | None) -> str:
     if not doc:
         return ""
-    import inspect
-
     text = inspect.cleandoc(doc)
     return " ".join(text.split("\n\n", 1)[0].split())
 

@@ -32,8 +32,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from innosim.atomic import atomic_write
 from innosim.errors import StoreError
@@ -151,9 +154,6 @@ class SweepStore:
         return self
 
     def _check_shards(self) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
         for path in self.shard_files():
             try:
                 meta = pq.read_metadata(path)
@@ -178,9 +178,6 @@ class SweepStore:
     def write_shard(self, rows: pd.DataFrame) -> Path:
         """Write rows (a ``run_id`` column, a ``city`` column and metric columns) as one shard,
         atomically. The shard's name is a hash of its run ids. Returns its path."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
         if "run_id" not in rows.columns:
             raise StoreError("a shard needs a run_id column", file=str(self.shards_dir))
         ids = "\n".join(sorted(set(rows["run_id"].astype(str))))
@@ -217,8 +214,6 @@ class SweepStore:
     def connect(self) -> Any:
         """A DuckDB connection with the view ``runs`` over every shard (one row per run and
         city; duplicates collapsed) and ``shard_rows`` (raw, with the shard's file name)."""
-        import duckdb
-
         con = duckdb.connect()
         if self.shard_files():
             src = f"read_parquet('{self._glob()}', union_by_name=true, filename=true)"
@@ -237,8 +232,6 @@ class SweepStore:
 
     def query(self, sql: str) -> pd.DataFrame:
         """Run SQL over the views ``runs`` and ``shard_rows`` and return a DataFrame."""
-        import duckdb
-
         con = self.connect()
         try:
             return con.execute(sql).df()
