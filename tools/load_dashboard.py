@@ -254,7 +254,7 @@ def _labels() -> dict[str, str]:
 
     return {
         k: text(k, "en")
-        for k in ("scale", "p_failure_tolerance", "p_risk_appetite", "p_demand_consumer")
+        for k in ("f_scale", "p_failure_tolerance", "p_risk_appetite", "p_demand_consumer")
     }
 
 
@@ -331,7 +331,7 @@ async def user_session(
         step("lever")
         await asyncio.sleep(rng.uniform(0.2, 1.0))  # reading the page
         t = time.perf_counter()
-        await _move_slider(page, labels["scale"], "Home", f"{labels['scale']}: {SCALES[0]:g}")
+        await _move_slider(page, labels["f_scale"], "Home", f"{labels['f_scale']}: {SCALES[0]:g}")
         stats.add("lever", time.perf_counter() - t)
         lever = rng.choice(LEVERS)
         low, high = lever_bounds(lever)

@@ -36,7 +36,7 @@ LABELS: Final[dict[str, dict[str, str]]] = {
     "f_name": {"en": "Scenario name", "zh": "情景名称"},
     "f_title": {"en": "Scenario title", "zh": "情景标题"},
     "f_calendar": {"en": "Calendar", "zh": "时间范围"},
-    "f_scale": {"en": "Scale", "zh": "规模"},
+    "f_scale": {"en": "Agent scale", "zh": "代理规模"},
     "f_seed": {"en": "Seed", "zh": "随机种子"},
     "f_run": {"en": "Run id", "zh": "运行编号"},
     "f_created": {"en": "Created", "zh": "创建时间"},
