@@ -12,6 +12,7 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from innosim.index import figures
 from innosim.index import outliers as out_mod
 from innosim.index.framework import FrameworkSpec, indicator_matrix, load_framework
 from innosim.index.uncertainty import (
+    POWER_OF_TWO,
     Choices,
     MonteCarlo,
     Uncertainty,
@@ -34,6 +36,7 @@ from innosim.index.uncertainty import (
 )
 from innosim.inputs import read_file
 from innosim.outdir import write_staged
+from innosim.validation import Arg, Hidden, Interval, validate_params
 
 __all__ = [
     "TABLE_COLUMNS",
@@ -101,6 +104,15 @@ class IndexResult:
     meta: dict[str, object] = field(default_factory=dict)
 
 
+@validate_params(
+    {
+        "draws": Arg([Interval(Integral, 0, None)], field="--draws", problem="bad number of draws"),
+        "seed": Arg([Interval(Integral, 0, 2**63, closed="left")], field="--seed"),
+        "sobol_n": Arg(
+            [Hidden(None), POWER_OF_TWO], field="--sobol", problem="bad Sobol base sample size"
+        ),
+    }
+)
 def build_index(
     *,
     framework: str | os.PathLike[str] | FrameworkSpec | None = None,
@@ -152,14 +164,6 @@ def build_index(
             field="--cities",
             value=list(raw.index),
             expected="two or more cities",
-        )
-    if not (isinstance(draws, int) and draws >= 0):
-        raise InputError(
-            "bad number of draws",
-            file="command line",
-            field="--draws",
-            value=draws,
-            expected="an integer >= 0",
         )
     empty = [c for c in raw.columns if raw[c].isna().all()]
     if empty:

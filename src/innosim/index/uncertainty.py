@@ -34,6 +34,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,7 @@ from innosim.index import aggregate as agg
 from innosim.index import impute as imp
 from innosim.index import normalise as norm
 from innosim.index.framework import Framework, framework_weights
+from innosim.validation import Arg, Interval, Satisfies, validate_params
 
 __all__ = [
     "FACTORS",
@@ -306,6 +308,13 @@ class MonteCarlo:
     draws: pd.DataFrame
 
 
+@validate_params(
+    {
+        "draws": Arg([Interval(Integral, 1, None)], problem="bad number of draws"),
+        "seed": Arg([None, Interval(Integral, 0, 2**63, closed="left")]),
+        "level": Arg([Interval(Real, 0.0, 1.0, closed="neither")], problem="bad interval level"),
+    }
+)
 def monte_carlo(
     X: pd.DataFrame,
     framework: Framework,
@@ -339,12 +348,6 @@ def monte_carlo(
     MonteCarlo
     """
     spec = uncertainty or Uncertainty()
-    if not (isinstance(draws, int) and draws >= 1):
-        raise InputError(
-            "bad number of draws", field="draws", value=draws, expected="an integer >= 1"
-        )
-    if not (0.0 < level < 1.0):
-        raise InputError("bad interval level", field="level", value=level, expected="in (0, 1)")
     ev = _evaluator(X, framework, spec, max(draws, 2), seed)
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed).spawn(2)[1]))
     U = rng.random((draws, len(FACTORS)))
@@ -385,6 +388,15 @@ def monte_carlo(
 # --------------------------------------------------------------------------- Sobol
 
 
+POWER_OF_TWO = Satisfies(
+    lambda n: isinstance(n, Integral) and not isinstance(n, bool) and n >= 2 and n & (n - 1) == 0,
+    "a power of 2 >= 2",
+)
+SOBOL_N = Arg([POWER_OF_TWO], problem="bad Sobol base sample size")
+"""Constraint of a Sobol base sample size."""
+
+
+@validate_params({"n": SOBOL_N})
 def sobol_indices(
     func: Callable[[np.ndarray], np.ndarray],
     names: Sequence[str],
@@ -410,10 +422,6 @@ def sobol_indices(
         Columns ``output`` (0..m-1), ``factor``, ``S1``, ``S1_conf``, ``ST``, ``ST_conf``
         (95 % bootstrap half-widths). An output with zero variance gets S1 = ST = 0.
     """
-    if not (isinstance(n, int) and n >= 2 and (n & (n - 1)) == 0):
-        raise InputError(
-            "bad Sobol base sample size", field="n", value=n, expected="a power of 2 >= 2"
-        )
     problem = {"num_vars": len(names), "names": list(names), "bounds": [[0.0, 1.0]] * len(names)}
     U = sobol_sample.sample(problem, n, calc_second_order=False, scramble=True, seed=seed)
     U = np.clip(U, 0.0, np.nextafter(1.0, 0.0))
