@@ -19,6 +19,7 @@ pytest.importorskip("numba")
 import _exact
 import innosim
 from _fast import CORE_OFF, both, clone, compiled_step, next_tick, numpy_step, scenario, state_at
+from innosim.engine.kernels.layout import FIRM_ITEMSIZE
 from innosim.engine.state import DEATH_ACQUIRED, FIRM_COLUMNS, new_firms_table
 from innosim.engine.table import SHRINK_FLOOR
 from innosim.mechanisms import exits as fexits
@@ -232,7 +233,7 @@ def test_archive_entry_is_a_mapping_of_views_that_grows_then_fixes():
     assert e._own is not None  # fixed: the step starts a new entry
     e.stop = 9
     assert e["cash"].size == 5
-    assert fexits._ITEMSIZE.tolist() == [np.dtype(d).itemsize for d in FIRM_COLUMNS.values()]
+    assert FIRM_ITEMSIZE.tolist() == [np.dtype(d).itemsize for d in FIRM_COLUMNS.values()]
 
 
 def test_archive_entries_across_ticks_and_state_copies(late):

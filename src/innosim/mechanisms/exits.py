@@ -67,6 +67,7 @@ import numpy as np
 from numba import njit
 
 from innosim.engine.kernels.layout import (
+    FIRM_ITEMSIZE,
     FL,
     F,
     L,
@@ -92,7 +93,6 @@ from innosim.engine.state import (
     DEATH_ACQUIRED,
     DEATH_CLOSURE,
     DEATH_FAILURE,
-    FIRM_COLUMNS,
     WORKER,
     new_firms_table,
 )
@@ -118,9 +118,6 @@ the float32 valuations with them in float32), ``exit_rate``, ``acquisition_rate`
 float32) and :data:`~innosim.schema.TICKS_PER_YEAR`."""
 NO_CONSTANTS = blank(ExitsConstants)
 
-# bytes per row of each firm column, in the table's order (compaction and the archive move
-# every column as bytes)
-_ITEMSIZE = np.array([*map(lambda d: np.dtype(d).itemsize, FIRM_COLUMNS.values())], np.int64)
 _ARCHIVE_ROWS = 4096  # smallest archive table (rows)
 
 
@@ -137,8 +134,8 @@ def _retire(fb, fo, n, ab, ao, at, dead_rows, nd):
     """Copy the dead firm rows to rows ``at ...`` of the archive table, then move the live rows
     after the first dead one down over the gaps, in order (each run of live rows between dead
     ones moves down by the number of dead rows before it): every column, as bytes."""
-    for c in range(_ITEMSIZE.shape[0]):
-        s = _ITEMSIZE[c]
+    for c in range(FIRM_ITEMSIZE.shape[0]):
+        s = FIRM_ITEMSIZE[c]
         col, arc = fb[fo[c] : fo[c + 1]], ab[ao[c] : ao[c + 1]]
         for j in range(nd):
             memmove(arc, (at + j) * s, col, dead_rows[j] * s, s)

@@ -49,11 +49,11 @@ import numpy as np
 from numba import njit
 
 from innosim.engine.kernels.layout import (
+    FIRM_ITEMSIZE,
     FL,
     LV,
     F,
     P,
-    b1,
     blank,
     constants,
     direct,
@@ -62,11 +62,12 @@ from innosim.engine.kernels.layout import (
     i16,
     i32,
     i64,
+    memmove,
     record,
     u8,
 )
 from innosim.engine.kernels.rng import categorical, normal, seed_state, skip, uniform
-from innosim.engine.state import FOUNDER
+from innosim.engine.state import FOUNDER, new_firms_table
 
 NAME = "founding"
 
@@ -78,9 +79,17 @@ FoundingConstants = record(
         "founder_experience_weight", "founding_threshold", "failure_cost",
         "success_capability_premium", "founder_capital", "founder_capital_dispersion",
     ),
+    ("new_row", "new_row_offsets"),
 )  # fmt: skip
-"""The kernel's constants (``kp``): the declared parameters of that name."""
-NO_CONSTANTS = blank(FoundingConstants)
+"""The kernel's constants (``kp``): the declared parameters of that name, then a new firm's row
+before its founder, city, wave, capability and cash are written (``new_row``, the byte buffer of
+a one-row firm table: the table's fill values, one employee, a target of one, no round yet, and
+``new_row_offsets``, its column offsets)."""
+NO_CONSTANTS = blank(
+    FoundingConstants,
+    new_row=np.zeros(1, np.uint8),
+    new_row_offsets=np.zeros(len(FIRM_ITEMSIZE) + 1, np.int64),
+)
 
 
 @njit(cache=True)
@@ -180,35 +189,11 @@ def kernel(
         ks[:] = saved
         return -k
     # pass 2: apply
-    id_, f_city, branch, orientation = (
-        i64(fb, fo, F.id),
-        i8(fb, fo, F.city),
-        i8(fb, fo, F.branch),
-        i8(fb, fo, F.orientation),
-    )
-    f_wave, born, founder = i8(fb, fo, F.wave), i16(fb, fo, F.born), i32(fb, fo, F.founder)
+    id_, f_city, f_wave = i64(fb, fo, F.id), i8(fb, fo, F.city), i8(fb, fo, F.wave)
+    born, founder = i16(fb, fo, F.born), i32(fb, fo, F.founder)
     founder_history, capability = i8(fb, fo, F.founder_history), f32(fb, fo, F.capability)
-    employment, target, demand = (
-        i32(fb, fo, F.employment),
-        f32(fb, fo, F.target),
-        f32(fb, fo, F.demand),
-    )
-    revenue, revenue_year = f32(fb, fo, F.revenue), f32(fb, fo, F.revenue_year)
-    procurement_in, procurement_out = f32(fb, fo, F.procurement_in), f32(fb, fo, F.procurement_out)
-    wages, profit, cash = f32(fb, fo, F.wages), f32(fb, fo, F.profit), f32(fb, fo, F.cash)
-    valuation, post_money = f32(fb, fo, F.valuation), f32(fb, fo, F.post_money)
-    last_round, raised, rounds = (
-        i16(fb, fo, F.last_round),
-        f32(fb, fo, F.raised),
-        i8(fb, fo, F.rounds),
-    )
-    retained, chain_master, listed = (
-        f32(fb, fo, F.retained),
-        b1(fb, fo, F.chain_master),
-        b1(fb, fo, F.listed),
-    )
-    unicorn_ever, success = b1(fb, fo, F.unicorn_ever), b1(fb, fo, F.success)
-    died, death_kind = i16(fb, fo, F.died), i8(fb, fo, F.death_kind)
+    employment, cash = i32(fb, fo, F.employment), f32(fb, fo, F.cash)
+    new_row, new_row_offsets = kp.new_row, kp.new_row_offsets
     for c in range(n_c):
         flows[FL.perceivers, c] += counts[0, c]
         flows[FL.deterred, c] += counts[1, c]
@@ -227,37 +212,17 @@ def kernel(
             kp.success_capability_premium if history == 2 else 0.0
         )
         r = f_n + j
+        for col in range(FIRM_ITEMSIZE.shape[0]):  # every column starts as the new row's
+            size = FIRM_ITEMSIZE[col]
+            memmove(fb, fo[col] + r * size, new_row, new_row_offsets[col], size)
         id_[r] = next_id + j
         f_city[r] = c
-        branch[r] = -1
-        orientation[r] = -1
         f_wave[r] = categorical(ks, probs[c])
         born[r] = t
         founder[r] = i
         founder_history[r] = history
         capability[r] = math.exp(log_cap + 0.5 * normal(ks))
-        employment[r] = 1
-        target[r] = 1.0
-        demand[r] = 0.0
-        revenue[r] = 0.0
-        revenue_year[r] = 0.0
-        procurement_in[r] = 0.0
-        procurement_out[r] = 0.0
-        wages[r] = 0.0
-        profit[r] = 0.0
         cash[r] = kp.founder_capital * math.exp(kp.founder_capital_dispersion * normal(ks))
-        valuation[r] = 0.0
-        post_money[r] = 0.0
-        last_round[r] = -1
-        raised[r] = 0.0
-        rounds[r] = 0
-        retained[r] = 1.0
-        chain_master[r] = False
-        listed[r] = False
-        unicorn_ever[r] = False
-        success[r] = False
-        died[r] = -1
-        death_kind[r] = 0
         status[i] = FOUNDER
         employer[i] = r
         ventures[i] = min(int(ventures[i]) + 1, 255)
@@ -266,7 +231,13 @@ def kernel(
 
 
 def make(params, rng):
-    kp = constants(FoundingConstants, params.g)
+    new_row = new_firms_table(1)
+    new_row.append(1, employment=1, target=1.0, last_round=-1)
+    kp = constants(
+        FoundingConstants,
+        params.g,
+        derived={"new_row": new_row.block, "new_row_offsets": new_row.offsets},
+    )
     ks = seed_state(rng)
 
     entry = direct(kernel)

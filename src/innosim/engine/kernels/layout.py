@@ -47,6 +47,9 @@ S = _enum("S", SERIES_NAMES)
 """Rows of ``state.record_array`` (the series of ``innosim.schema.SERIES``)."""
 LV = _enum("LV", LEVERS)
 """Rows of ``state.lever_array``."""
+FIRM_ITEMSIZE = np.array([*map(lambda d: np.dtype(d).itemsize, FIRM_COLUMNS.values())], np.int64)
+"""Bytes per row of each firm column, in the table's order (kernels that copy whole rows as
+bytes: founding's new rows, exits' archive and compaction)."""
 
 
 # the run's constants ---------------------------------------------------------------------------
@@ -228,6 +231,7 @@ if config.DISABLE_JIT:  # pragma: no cover - exercised by tests/test_kernels.py 
 
 
 __all__ = [
+    "FIRM_ITEMSIZE",
     "FL",
     "LV",
     "F",
