@@ -8,6 +8,7 @@ can be applied to copies of one realistic state and their results compared.
 
 from __future__ import annotations
 
+import ast
 import copy
 from importlib import import_module
 
@@ -95,3 +96,33 @@ def both(state: State, params, name: str, seed: int = 11) -> tuple[State, State]
     oracle.step(a, params, np.random.default_rng(seed))
     compiled_step(name, params, np.random.default_rng(seed))(b, params, None)
     return a, b
+
+
+# Python-level loops in the kernel modules (outside @njit functions), each reviewed: none may
+# grow with the number of agents; per-agent loops belong inside the kernels.
+ALLOWED_PY_LOOPS = {
+    ("founding.py", "names"): "the firm table's 31 column names, to pass them to the kernel",
+    ("accounting.py", "enumerate(SERIES)"): "the 38 series names, at import",
+    ("accounting.py", "enumerate(FLOW_NAMES)"): "the 20 flow names, at import",
+    ("accounting.py", "RECORDED_FLOWS"): "the 14 flows recorded as they are, at import",
+    ("layout.py", "enumerate(names)"): "a table's column names, at import",
+    ("layout.py", "args"): "a kernel's ~20 arguments, once per run on its first call",
+    ("layout.py", "derived.values()"): "a kernel's few derived constants, once per run",
+    ("layout.py", "kind._fields"): "a constants record's fields (at most 26), at import",
+    ("rng.py", "range(2, layers)"): "the normal ziggurat's 128 layers, at import",
+    ("select.py", "range(_LANES)"): "the 16 lanes of a vector constant, while compiling",
+    ("select.py", "range(_BYTES)"): "the 64 lanes of a vector constant, while compiling",
+    ("fuse.py", "ORDER"): "the 7 fusable mechanisms, once per run",
+    ("fuse.py", "run"): "the steps of one fused group (at most 7), once per run",
+    ("fuse.py", "steps"): "the engine's 12 steps, once per run",
+    ("fuse.py", "range(3)"): "a fused call, and at most two more after a table grew",
+}
+
+
+def is_njit(fn: ast.FunctionDef) -> bool:
+    """Whether a function definition is decorated with Numba's ``njit``."""
+    for d in fn.decorator_list:
+        target = d.func if isinstance(d, ast.Call) else d
+        if getattr(target, "id", getattr(target, "attr", None)) == "njit":
+            return True
+    return False

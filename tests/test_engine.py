@@ -22,7 +22,7 @@ import pytest
 
 import innosim
 import innosim.model as mech
-import test_fast
+from _fast import ALLOWED_PY_LOOPS, is_njit
 from innosim.engine.ops import remove_people
 from innosim.engine.rng import replicate_seeds, stream
 from innosim.engine.state import compile_params
@@ -481,10 +481,10 @@ ALLOWED_LOOPS: dict[tuple[str, str], str] = {
     ("policy.py", "LEVERS"): "the declared policy levers (~14 names)",
     ("policy.py", "np.flatnonzero(active)"): "the scenario's active [[policy]] entries",
     ("sampling.py", "range(n)"): "count_codes: one pass per city code, at most SMALL_CODES (32)",
-    **{k: v for k, v in test_fast.ALLOWED_PY_LOOPS.items() if not k[0].endswith("_.py")},
+    **{k: v for k, v in ALLOWED_PY_LOOPS.items() if not k[0].endswith("_.py")},
 }
 """Compiled mechanisms loop over agents inside their kernels (``@njit`` functions), which this
-rule does not look into; outside kernels they follow tests/test_fast.py's reviewed list."""
+rule does not look into; outside kernels they follow tests/_fast.py's reviewed list."""
 
 
 def _loops(tree: ast.AST, skip: set[int] = frozenset()):
@@ -504,9 +504,7 @@ def loop_violations(filename: str, source: str) -> list[str]:
     nor reviewed."""
     bad = []
     tree = ast.parse(source)
-    kernels = [
-        n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and test_fast._is_njit(n)
-    ]
+    kernels = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and is_njit(n)]
     inside = {id(x) for k in kernels for x in ast.walk(k)}
     for line, it in _loops(tree, inside):
         if it is None:

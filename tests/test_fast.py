@@ -14,7 +14,17 @@ import pytest
 import _exact
 import innosim
 import innosim.model.runner as engine
-from _fast import CORE_OFF, both, clone, compiled_step, next_tick, scenario, state_at
+from _fast import (
+    ALLOWED_PY_LOOPS,
+    CORE_OFF,
+    both,
+    clone,
+    compiled_step,
+    is_njit,
+    next_tick,
+    scenario,
+    state_at,
+)
 from innosim.engine.kernels import cache, layout
 from innosim.engine.kernels import rng as _rng
 from innosim.model import fuse as fuse_module
@@ -318,35 +328,6 @@ def test_founding_grows_the_firm_table_and_repeats_the_same_draws(mid):
 
 
 # ------------------------------------------------------------------------------- structure
-# Python-level loops in the kernel modules (outside @njit functions), each reviewed: none may
-# grow with the number of agents; per-agent loops belong inside the kernels.
-ALLOWED_PY_LOOPS = {
-    ("founding.py", "names"): "the firm table's 31 column names, to pass them to the kernel",
-    ("accounting.py", "enumerate(SERIES)"): "the 38 series names, at import",
-    ("accounting.py", "enumerate(FLOW_NAMES)"): "the 20 flow names, at import",
-    ("accounting.py", "RECORDED_FLOWS"): "the 14 flows recorded as they are, at import",
-    ("layout.py", "enumerate(names)"): "a table's column names, at import",
-    ("layout.py", "args"): "a kernel's ~20 arguments, once per run on its first call",
-    ("layout.py", "derived.values()"): "a kernel's few derived constants, once per run",
-    ("layout.py", "kind._fields"): "a constants record's fields (at most 26), at import",
-    ("rng.py", "range(2, layers)"): "the normal ziggurat's 128 layers, at import",
-    ("select.py", "range(_LANES)"): "the 16 lanes of a vector constant, while compiling",
-    ("select.py", "range(_BYTES)"): "the 64 lanes of a vector constant, while compiling",
-    ("fuse.py", "ORDER"): "the 7 fusable mechanisms, once per run",
-    ("fuse.py", "run"): "the steps of one fused group (at most 7), once per run",
-    ("fuse.py", "steps"): "the engine's 12 steps, once per run",
-    ("fuse.py", "range(3)"): "a fused call, and at most two more after a table grew",
-}
-
-
-def _is_njit(fn) -> bool:
-    for d in fn.decorator_list:
-        target = d.func if isinstance(d, __import__("ast").Call) else d
-        if getattr(target, "id", getattr(target, "attr", None)) == "njit":
-            return True
-    return False
-
-
 def _kernel_files():
     from pathlib import Path
 
@@ -368,7 +349,7 @@ def test_kernel_modules_loop_only_inside_kernels():
         if path.name in ("cache.py", "__init__.py"):  # no kernels: files and hashes
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        kernels = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and _is_njit(n)]
+        kernels = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and is_njit(n)]
         inside = {id(x) for k in kernels for x in ast.walk(k)}
         for node in ast.walk(tree):
             if id(node) in inside:

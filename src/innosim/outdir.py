@@ -16,9 +16,17 @@ from typing import Any
 
 import numpy as np
 
+from innosim.atomic import atomic_write
 from innosim.errors import InputError
 
-__all__ = ["check_out", "json_value", "write_outputs", "write_staged"]
+__all__ = [
+    "check_out",
+    "json_value",
+    "prepare_out",
+    "write_atomic",
+    "write_outputs",
+    "write_staged",
+]
 
 
 def check_out(out_dir: str | os.PathLike[str] | None) -> None:
@@ -31,6 +39,34 @@ def check_out(out_dir: str | os.PathLike[str] | None) -> None:
             value=str(out_dir),
             expected="a directory (created if missing)",
         )
+
+
+def prepare_out(out: str | os.PathLike[str]) -> Path:
+    """Create the output directory before anything runs (InputError if it cannot be)."""
+    path = Path(out).expanduser()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"cannot create the output directory ({exc.strerror})",
+            file=str(path),
+            field="--out",
+            expected="a directory (or a path where one can be created)",
+        ) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise InputError(
+            "the output directory is not writable",
+            file=str(path),
+            field="--out",
+            expected="a writable directory",
+        )
+    return path
+
+
+def write_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file and a rename (readers never see a
+    partial file; :func:`innosim.atomic.atomic_write`). Returns ``path``."""
+    return atomic_write(path, text, newline="", suffix="")
 
 
 def _unwritable(what: str, e: OSError, target: Path) -> InputError:

@@ -71,10 +71,9 @@ from innosim.experiments.validate import (
     Targets,
     check_target,
     load_targets,
-    prepare_out,
-    write_atomic,
 )
 from innosim.outdir import json_value as _json_value
+from innosim.outdir import prepare_out, write_atomic
 from innosim.params.scenario import Scenario
 from innosim.stats import CATALOG
 from innosim.validation import Arg, Interval, StrOptions, validate_params

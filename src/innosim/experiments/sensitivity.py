@@ -52,8 +52,8 @@ from innosim.experiments.executor import (
     check_workers,
     map_runs,
 )
-from innosim.experiments.validate import prepare_out, write_atomic
 from innosim.outdir import json_value as _json_value
+from innosim.outdir import prepare_out, write_atomic
 from innosim.params import space
 from innosim.params.declarations import BY_NAME
 from innosim.params.scenario import Scenario

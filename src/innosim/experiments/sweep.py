@@ -48,8 +48,8 @@ from innosim.experiments.ensemble import (
     prepare_scenario,
 )
 from innosim.experiments.executor import Executor, iter_batches
-from innosim.experiments.validate import prepare_out, write_atomic
 from innosim.model.runner import run, yearly
+from innosim.outdir import prepare_out, write_atomic
 from innosim.params.scenario import Scenario
 from innosim.store.sweeps import SweepStore, run_key
 from innosim.validation import validate_params

@@ -22,14 +22,15 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from innosim.atomic import atomic_write
 from innosim.engine.rng import replicate_seeds
 from innosim.errors import InputError
 from innosim.experiments.ensemble import INTERVAL, REPLICATES, SEED
 from innosim.experiments.executor import Executor, RunTask, StatRequest, map_runs
 from innosim.inputs import dotted, pydantic_issue, read_toml
 from innosim.outdir import json_value as _json_value
+from innosim.outdir import prepare_out, write_atomic
 from innosim.params.scenario import Scenario, load_scenario
+from innosim.schema import FOUNDER_HISTORY
 from innosim.stats import CATALOG, check_args
 from innosim.validation import check_value, validate_params
 
@@ -41,10 +42,8 @@ __all__ = [
     "check_target",
     "default_targets_path",
     "load_targets",
-    "prepare_out",
     "results_json",
     "validate",
-    "write_atomic",
     "write_results",
 ]
 
@@ -66,7 +65,6 @@ RESULT_COLUMNS: tuple[str, ...] = (
 SURVIVAL_AGES: tuple[int, ...] = tuple(range(1, 11))
 """Ages (years) of the survival curve drawn in the firms figure."""
 
-HISTORIES: tuple[str, ...] = ("first_time", "after_failure", "after_success")
 
 Progress = Callable[[int, int], None]
 DrawFigures = Callable[[pd.DataFrame, dict[str, Any], Path], list[Path]]
@@ -464,7 +462,7 @@ def validate(
 def _figure_requests() -> tuple[StatRequest, ...]:
     """Extra per-replicate statistics for the figures (survival curve, founder success)."""
     reqs = [_request("survival_rate", {"age_years": a}) for a in SURVIVAL_AGES]
-    reqs += [_request("founder_success_rate", {"history": h}) for h in HISTORIES]
+    reqs += [_request("founder_success_rate", {"history": h}) for h in FOUNDER_HISTORY]
     reqs.append(_request("firm_size_tail_exponent", {"top_share": 0.05}))
     return tuple(reqs)
 
@@ -478,41 +476,13 @@ def _figure_data(
     return {
         "survival_ages": np.array(SURVIVAL_AGES),
         "survival": table[:, :n_age],
-        "histories": HISTORIES,
-        "founder_success": table[:, n_age : n_age + len(HISTORIES)],
+        "histories": FOUNDER_HISTORY,
+        "founder_success": table[:, n_age : n_age + len(FOUNDER_HISTORY)],
         "tail_exponent": table[0, -1] if table.size else math.nan,
         "firm_sizes": payloads[0].arrays.get("firm_sizes", np.array([])),
         "multiples": payloads[0].arrays.get("multiples", np.array([])),
         "per_replicate": per_replicate,
     }
-
-
-def prepare_out(out: str | os.PathLike[str]) -> Path:
-    """Create the output directory before anything runs (InputError if it cannot be)."""
-    path = Path(out).expanduser()
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(
-            f"cannot create the output directory ({exc.strerror})",
-            file=str(path),
-            field="--out",
-            expected="a directory (or a path where one can be created)",
-        ) from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise InputError(
-            "the output directory is not writable",
-            file=str(path),
-            field="--out",
-            expected="a writable directory",
-        )
-    return path
-
-
-def write_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and a rename (readers never see a
-    partial file; :func:`innosim.atomic.atomic_write`). Returns ``path``."""
-    return atomic_write(path, text, newline="", suffix="")
 
 
 def results_json(df: pd.DataFrame) -> dict[str, Any]:

@@ -43,9 +43,10 @@ from innosim.schema import (
     FLOW_SERIES,
     PAIR_SERIES,
     RATE_SERIES,
-    SERIES,
+    SERIES_NAMES,
     SUMMARY_COLUMNS,
     TICKS_PER_YEAR,
+    UNITS,
 )
 
 __all__ = ["RunResult", "init_state", "run", "yearly"]
@@ -183,7 +184,7 @@ def yearly(series: pd.DataFrame, window: int = 5) -> pd.DataFrame:
     year end; adds ``growth_volatility`` (rolling sd of yearly log value-added growth over
     ``window`` years) per city."""
     agg: dict[str, str] = {}
-    for name, _, _ in SERIES:
+    for name in SERIES_NAMES:
         agg[name] = "sum" if name in FLOW_SERIES else "mean" if name in RATE_SERIES else "last"
     y = series.groupby(["city", "year"], sort=False).agg(agg).reset_index()
     y = y.sort_values(["city", "year"], kind="stable")
@@ -283,7 +284,7 @@ def run(
         steps = fuse(steps)
     state = init_state(params, stream(root, "init"))
     n_ticks, n_c = params.n_ticks, params.n_cities
-    names = [s[0] for s in SERIES]
+    names = list(SERIES_NAMES)
     # per-tick records: the mechanisms write this tick's row of every series into one buffer
     # (``state.record`` holds views of its rows), copied into the run's arrays after the tick
     data3 = np.zeros((n_ticks, len(names), n_c))
@@ -459,7 +460,7 @@ def _assemble(
         "agents_final": agents_final,
         "versions": _versions(),
         "codes": {k: list(v) for k, v in CODES.items()},
-        "units": {name: unit for name, unit, _ in SERIES},
+        "units": dict(UNITS),
     }
     if timings is not None:
         meta["timings"] = timings

@@ -20,7 +20,7 @@ from matplotlib.ticker import MaxNLocator
 from innosim.atomic import atomic_write
 from innosim.errors import InputError, StoreError
 from innosim.model.runner import yearly
-from innosim.schema import SERIES
+from innosim.schema import UNITS
 
 __all__ = ["DEFAULT_METRICS", "metric_label", "save_png", "timeseries_figure"]
 
@@ -48,10 +48,6 @@ _PRETTY = {
     "chain_masters": "Chain masters",
     "vc_invested": "Venture capital invested",
 }
-
-
-def _series_units() -> dict[str, str]:
-    return {name: unit for name, unit, _ in SERIES}
 
 
 def metric_label(metric: str) -> str:
@@ -114,7 +110,7 @@ def timeseries_figure(
             value=missing[0] if missing else "",
             expected="one or more of " + ", ".join(known),
         )
-    units = dict(units) if units is not None else _series_units()
+    units = dict(units) if units is not None else dict(UNITS)
     cities = list(dict.fromkeys(y["city"]))
 
     ncols = min(NCOLS, len(metrics))

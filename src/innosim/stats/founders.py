@@ -13,6 +13,7 @@ import pandas as pd
 
 from innosim.model.runner import RunResult
 from innosim.params.scenario import Scenario
+from innosim.schema import FOUNDER_HISTORY
 from innosim.stats.registry import (
     ArgSpec,
     city_code,
@@ -24,7 +25,6 @@ from innosim.stats.registry import (
 )
 
 __all__ = [
-    "HISTORY",
     "fear_of_failure_share",
     "founder_success_rate",
     "incumbent_adoption_share",
@@ -34,16 +34,14 @@ __all__ = [
     "to_c_share_of_giants",
 ]
 
-from innosim.schema import FOUNDER_HISTORY as HISTORY
 
-"""Founder histories, in the order of their codes in ``firms.founder_history``."""
 STIGMA_PARAMS = ("stigma", "restart_cost")
 """City parameters set to zero in the counterfactual arm of the restart statistic."""
 TOC = 0
 """Orientation code of To C firms."""
 
 
-@statistic("founders", "share", ArgSpec("history", "choice", choices=HISTORY))
+@statistic("founders", "share", ArgSpec("history", "choice", choices=FOUNDER_HISTORY))
 def founder_success_rate(result: RunResult, history: str) -> float:
     """Share of ventures that succeed, among those of founders with the given ``history``
     (``first_time``, ``after_failure`` or ``after_success``).
@@ -56,7 +54,7 @@ def founder_success_rate(result: RunResult, history: str) -> float:
     Unit: share.
     """
     f = result.firms
-    code = HISTORY.index(history)
+    code = FOUNDER_HISTORY.index(history)
     known = (f["died"].astype(np.int64) >= 0) | f["listed"].astype(bool) | f["success"].astype(bool)
     sel = f[
         (f["born"].astype(np.int64) >= window_tick(result)) & known & (f["founder_history"] == code)

@@ -61,10 +61,11 @@ def cache_dirs() -> list[Path]:
     """Where Numba keeps the cached kernels of this package: ``__pycache__`` beside the kernel
     sources, or, where that is not writable or ``NUMBA_CACHE_DIR`` is set, the mirror of the
     source tree under Numba's cache directory."""
-    dirs = {p.parent / "__pycache__" for p in sources()}
+    files = sources()
+    dirs = {p.parent / "__pycache__" for p in files}
     root = os.environ.get("NUMBA_CACHE_DIR")
     if root:
-        dirs |= {Path(root) / p.parent.relative_to(p.anchor) for p in sources()}
+        dirs |= {Path(root) / p.parent.relative_to(p.anchor) for p in files}
     return sorted(dirs)
 
 
