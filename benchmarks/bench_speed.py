@@ -8,7 +8,8 @@ loaded by a tiny run before anything is timed or the memory baseline is read (a 
 process, like the imports).
 
 1. *innosim vs Mesa* (``comparison``): the ``hangzhou-nanjing`` scenario scaled so the starting
-   pools add up to N person-agents (N = 10^3, 10^4, 10^5), ``--compare-years`` years (default
+   pools are sampled as N person rows (N = 10^3, 10^4, 10^5; firms are real firms, so their
+   number, about 13,600 in 10 years, does not depend on N), ``--compare-years`` years (default
    10, 1999-2008) in both: innosim with the non-core mechanisms off
    (``disable=benchmarks.mesa_reference.model.DISABLED``) and the Mesa reference
    (``benchmarks/mesa_reference``), the same rules one object per agent. Time per simulated
@@ -39,7 +40,7 @@ less disturbed by other processes than the wall time.
 Usage::
 
     python benchmarks/bench_speed.py             # full: writes bench-results/speed.json, scaling.png
-    python benchmarks/bench_speed.py --quick     # 10^4 comparison + 10^6 throughput (< 90 s),
+    python benchmarks/bench_speed.py --quick     # 10^4 comparison + 10^6 throughput (~1.5 min),
                                                  # prints one JSON line, writes speed-quick.json
     python benchmarks/bench_speed.py --city 1e7  # one throughput run (e.g. 10^7 agents, 1999-2030)
 
@@ -151,8 +152,9 @@ def worker_compare(model: str, agents: int, years: int, seed: int, repeats: int)
             for _ in range(sc.n_ticks):
                 mm.step()
             loop, cpu = time.perf_counter() - t1, time.process_time() - c1
-            fixed = mm.n_people + len(mm.funds)
-            return loop, cpu, t1 - t0, sum(fixed + rec["firms"] for rec in mm.records)
+            # people rows (founders split off included) + firms + funds after every tick
+            steps = sum(rec["agents"] + rec["firms"] + len(mm.funds) for rec in mm.records)
+            return loop, cpu, t1 - t0, steps
         nonlocal backend
         clock = _LoopCPU()
         t0 = time.perf_counter()

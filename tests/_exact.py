@@ -59,9 +59,9 @@ def orientation(state, params, ks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ------------------------------------------------------------------------------------ waves
-def wave_demand(params, t: int, n_agents: int) -> np.ndarray:
+def wave_demand(params, t: float, people: float) -> np.ndarray:
     """M_w(t) of the waves docstring: weight * m * N / 4 * S_w(a) * exp(-delta max(0, a - life)),
-    a = (t - s_w) / 4 years, zero before the wave opens."""
+    a = (t - s_w) / 4 years, zero before the wave opens; N the real people."""
     g = params.g
     out = np.zeros(len(params.wave_start))
     for w in range(out.size):
@@ -72,20 +72,23 @@ def wave_demand(params, t: int, n_agents: int) -> np.ndarray:
         s_curve = 1.0 / (1.0 + math.exp(-gr * (a - 4.0 / gr)))
         decline = math.exp(-g.wave_decline_rate * max(0.0, a - g.wave_life_years))
         out[w] = (
-            float(params.wave_weight[w]) * g.market_per_agent * n_agents / 4.0 * s_curve * decline
+            float(params.wave_weight[w]) * g.market_per_person * people / 4.0 * s_curve * decline
         )
     return out
 
 
 def waves(state, params, ks: np.ndarray):
-    """(market, market_growth, wave of every firm, capability, the stream after) for one waves
+    """(market, market_growth, wave of every firm, capability, the stream after, lagged market)
+    for one waves
     step. Each firm of a wave older than its city's best open wave (largest fit * growth, open:
     started at most ``adaptation_window_years`` ago; only a best wave that grows counts) draws
     one uniform, in row order, and moves with probability 1 - exp(-rho_o / 4), losing a share
     ``adaptation_capability_loss`` of its capability."""
     g, t, s = params.g, state.t, ks.copy()
-    market = wave_demand(params, t, state.people.n)
-    growth = np.maximum(market - wave_demand(params, t - 4, state.people.n), 0.0)
+    people = float(state.city.pool.sum())
+    market = wave_demand(params, t, people)
+    growth = np.maximum(market - wave_demand(params, t - 4, people), 0.0)
+    lagged = wave_demand(params, t - 4.0 * g.procurement_lag_years, people)
     start = params.wave_start
     f = state.firms
     wave, cap = f.wave.astype(np.int64), f.capability.copy()
@@ -104,18 +107,24 @@ def waves(state, params, ks: np.ndarray):
             if _rng.uniform(s) < per_tick(rate[f.orientation[i]]):
                 wave[i] = best
                 cap[i] = cap[i] * keep
-    return market, growth, wave, cap, s
+    return market, growth, wave, cap, s, lagged
 
 
 # --------------------------------------------------------------------------------- founding
 def founding(state, params, ks: np.ndarray) -> dict:
     """Founders, counts and new firms of one founding step, drawn from a copy of ``ks``.
 
-    Perceivers: people in row order, each selected with probability p_max (the largest city's
-    p_c) by geometric skips (``skip``), then kept with probability p_c / p_max (one uniform,
-    only where p_c < p_max); a kept person who is not a founder values the opportunity with one
-    normal and founds if V - F > 0. Then each founder, in row order, draws the firm's wave (one
-    uniform against fit * gshare), its capability (one normal) and its capital (one normal).
+    Perceivers: the real people of the rows in row order (a row stands for ``weight`` people),
+    each selected with probability p_max (the largest city's p_c) by geometric skips over
+    people (``skip``), then kept with probability p_c / p_max (one uniform, only where p_c <
+    p_max); a row of someone who founded before is not in the skips but draws one uniform
+    against its city's serial rate p_s (unless they lead a firm now). A kept person whose row is
+    not a founder's values the opportunity with one normal (the row's skill and history) and
+    founds if V - F > 0. Then each founder, in order, takes a
+    row: a new one (weight one, a copy of its row, appended in order) while its row stands for
+    more than one person, else its row itself; and draws the firm's wave (one uniform against
+    fit * gshare), its capability (one normal) and its capital (one normal). ``founders`` are
+    the founders' rows after that, ``sources`` the rows they came from.
     """
     g, s = params.g, ks.copy()
     lv, p = state.levers, state.people
@@ -125,24 +134,34 @@ def founding(state, params, ks: np.ndarray) -> dict:
     assert total > 0  # the rule's gshare: the states of the tests have a growing market
     gshare = state.market_growth / total
     o = np.array([sum(fit[c, w] * gshare[w] for w in range(n_w)) for c in range(n_c)])
-    p_c = -np.expm1(
-        -(g.opportunity_rate / 4.0) * np.maximum(o, 0.0) ** g.opportunity_market_elasticity
-    )
+    pull = np.maximum(o, 0.0) ** g.opportunity_market_elasticity
+    p_c = -np.expm1(-(g.opportunity_rate / 4.0) * pull)
+    p_s = -np.expm1(-(g.serial_opportunity_rate / 4.0) * pull)
     pmax = float(p_c.max())
     assert 0 < pmax < 1
     log1m = math.log1p(-pmax)
     counts = np.zeros((4, n_c))  # perceivers, deterred, restart candidates, restarts
     founders = []
-    i = _rng.skip(s, log1m)
+    gap, i = _rng.skip(s, log1m), 0
     while i < p.n:
-        c = int(p.city[i])
-        kept = True if p_c[c] >= pmax else _rng.uniform(s) < p_c[c] / pmax
-        if kept and p.status[i] != FOUNDER:
-            failed = p.failures[i] > 0
+        c, r = int(p.city[i]), i
+        if p.ventures[i] > 0:  # founded before: their own rate, one uniform (not the skips)
+            seen = p.status[i] != FOUNDER and _rng.uniform(s) < p_s[c]
+            i += 1
+        elif gap >= int(p.weight[i]):
+            gap -= int(p.weight[i])
+            i += 1
+            continue
+        else:
+            kept = True if p_c[c] >= pmax else _rng.uniform(s) < p_c[c] / pmax
+            seen = kept and p.status[i] != FOUNDER
+            gap += 1 + _rng.skip(s, log1m)
+        if seen:
+            failed = p.failures[r] > 0
             value = (
                 _rng.normal(s)
-                + g.founder_skill_weight * float(p.skill[i])
-                + g.founder_experience_weight * int(p.ventures[i])
+                + g.founder_skill_weight * float(p.skill[r])
+                + g.founder_experience_weight * int(p.ventures[r])
                 - g.founding_threshold
             )
             penalty = (
@@ -157,10 +176,15 @@ def founding(state, params, ks: np.ndarray) -> dict:
             counts[2, c] += failed
             counts[3, c] += failed and found
             if found:
-                founders.append(i)
-        i += 1 + _rng.skip(s, log1m)
-    firms = []
+                founders.append(r)
+    firms, rows, weight, split = [], [], p.weight.astype(int).copy(), 0
     for i in founders:
+        if weight[i] > 1:
+            weight[i] -= 1
+            rows.append(p.n + split)
+            split += 1
+        else:
+            rows.append(i)
         c = int(p.city[i])
         probs = [fit[c, w] * gshare[w] / o[c] for w in range(n_w)]
         wave = pick(_rng.uniform(s), probs)
@@ -175,7 +199,10 @@ def founding(state, params, ks: np.ndarray) -> dict:
         firms.append(
             dict(founder=i, city=c, wave=wave, history=history, capability=capability, cash=cash)
         )
-    return {"counts": counts, "founders": founders, "firms": firms, "stream": s}
+    return {
+        "counts": counts, "founders": rows, "sources": founders, "weight": weight,
+        "split": split, "firms": firms, "stream": s,
+    }  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------ exits
@@ -328,29 +355,3 @@ def growth_learning(state, params, ks: np.ndarray) -> tuple[np.ndarray, np.ndarr
         x = loga[r] + lam[o] / 4.0 * (frontier[int(f.wave[r])] - loga[r]) + sig[o] * 0.5 * z
         out[r] = np.float32(math.exp(min(max(x, -20.0), 20.0)))
     return out, s
-
-
-def layoffs(state, cut: np.ndarray, ks: np.ndarray) -> tuple[set, np.ndarray]:
-    """(people laid off, the stream after), given ``cut[r]`` staff to shed per firm, with the
-    learning noise off (no draws before the layoffs): each firm keeps a uniform random subset
-    of ``cut[r]`` of its ``EMPLOYEE`` staff by Algorithm R over the people in row order (the
-    first ``cut[r]`` fill the reservoir; the j-th after them, j counted from 0 over the firm's
-    employees, replaces slot int(u (j + 1)) if that slot is below ``cut[r]``)."""
-    from innosim.engine.state import EMPLOYEE
-
-    s, p = ks.copy(), state.people
-    reservoir = {r: [] for r in np.flatnonzero(cut > 0)}
-    seen = dict.fromkeys(reservoir, 0)
-    for i in range(p.n):
-        e = int(p.employer[i])
-        if e < 0 or e not in reservoir or p.status[i] != EMPLOYEE:
-            continue
-        j, x = seen[e], int(cut[e])
-        if j < x:
-            reservoir[e].append(i)
-        else:
-            slot = int(_rng.uniform(s) * (j + 1))
-            if slot < x:
-                reservoir[e][slot] = i
-        seen[e] = j + 1
-    return {i for v in reservoir.values() for i in v}, s

@@ -82,8 +82,9 @@ def test_without_preference_a_sale_pays_the_converted_share_only(long_scenario):
     rows = rows[rows["realised_tick"].to_numpy() == sold.loc[rows["firm_id"], "died"].to_numpy()]
     assert len(rows) > 0
     value = sold.loc[rows["firm_id"], "valuation"].to_numpy(np.float64)
-    # converted share = stake diluted by later rounds <= stake at entry
-    assert (rows["proceeds"].to_numpy(np.float64) <= rows["stake"].to_numpy() * value + 1e-3).all()
+    # converted share = stake diluted by later rounds <= stake at entry (float32 proceeds)
+    bound = rows["stake"].to_numpy(np.float64) * value * (1 + 1e-5) + 1e-3
+    assert (rows["proceeds"].to_numpy(np.float64) <= bound).all()
 
 
 # --------------------------------------------------------------------------- talent accounting
@@ -101,7 +102,7 @@ def test_graduate_moves_are_a_part_of_all_moves_and_balance(demo_run):
 def test_talent_net_inflow_counts_experienced_moves_only(demo_run):
     s = demo_run.series
     net = (s["moves_in"] - s["graduate_moves_in"]) - (s["moves_out"] - s["graduate_moves_out"])
-    expect = net * 4 / s["agents"].clip(lower=1)
+    expect = net * 4 / s["population"].clip(lower=1)  # real people
     np.testing.assert_allclose(s["talent_net_inflow_rate"], expect, rtol=1e-9, atol=1e-12)
     share = s["graduate_net_inflow_rate"].to_numpy()
     assert np.isfinite(share).all() and (share >= -1.0).all()

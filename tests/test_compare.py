@@ -52,7 +52,7 @@ def test_policy_entries_are_added_or_replace_the_same_city_lever_and_year(tmp_pa
         ENTRY.format(city=e.city, lever=e.lever, year=int(e.year), value=0.05)
         + ENTRY.format(city=B, lever="subsidy", year=2026, value=0.1)
         + '[[set]]\nparam = "failure_cost"\nvalue = 4.0\n'
-        + '[[set]]\ncity = "*"\nparam = "vc_capital_per_agent"\nvalue = 5.0\n'
+        + '[[set]]\ncity = "*"\nparam = "vc_capital_per_person"\nvalue = 5.0\n'
         + f'[[set]]\ncity = "{B}"\nparam = "risk_appetite"\nyear = 2020\nvalue = 0.7\n',
     )
     treated = apply_policy(sc, load_policy(f))
@@ -61,7 +61,7 @@ def test_policy_entries_are_added_or_replace_the_same_city_lever_and_year(tmp_pa
     added = [(p.city, p.lever, p.year, p.value) for p in treated.policy[-2:]]
     assert (B, "risk_appetite", 2020, 0.7) in added and (B, "subsidy", 2026, 0.1) in added
     assert treated.glob["failure_cost"] == 4.0
-    assert (treated.city["vc_capital_per_agent"] == 5.0).all()
+    assert (treated.city["vc_capital_per_person"] == 5.0).all()
     assert (treated.city["risk_appetite"] == sc.city["risk_appetite"]).all()  # from 2020 only
 
 

@@ -195,7 +195,7 @@ def test_shapley_values_sum_to_v_all_per_replicate_and_in_the_mean(result):
 
 
 def test_a_group_both_cities_share_is_a_null_player_and_costs_no_runs(tiny, result):
-    same = [p for p in ("vc_capital_per_agent", "risk_appetite")]
+    same = [p for p in ("vc_capital_per_person", "risk_appetite")]
     ia, ib = tiny.city_index(A), tiny.city_index(B)
     if any(tiny.city[p][ia] != tiny.city[p][ib] for p in same):
         pytest.skip("the demo cities differ in capital")

@@ -174,9 +174,11 @@ def test_waves_adaptation_is_the_rule_on_the_same_stream(mid):
     moved = 0
     for seed in range(10):
         b, ks, after = _stream_step(state, params, "waves", seed)
-        market, growth, wave, cap, s = _exact.waves(state, params, ks)
+        market, growth, wave, cap, s, lagged = _exact.waves(state, params, ks)
         np.testing.assert_allclose(b.market, market, rtol=1e-12, atol=0)
         np.testing.assert_allclose(b.market_growth, growth, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(b.market_lagged, lagged, rtol=1e-12, atol=0)
+        assert not np.allclose(lagged, market)  # clients buy yesterday's waves
         assert np.array_equal(b.firms.wave, wave), seed
         assert np.array_equal(b.firms.capability, cap), seed
         assert np.array_equal(after, s), seed  # one uniform per candidate firm, no more
@@ -291,19 +293,23 @@ def _check_founding(state, params, seed):
     assert np.array_equal(f.id[rows], state.next_firm_id + np.arange(k))
     assert (f.born[rows] == state.t).all() and (f.orientation[rows] == -1).all()
     assert (f.employment[rows] == 1).all() and (f.died[rows] == -1).all()
-    # founders are linked to their new firms and leave their jobs
-    people = b.people
+    # founders are linked to their new firms; a founder from a row of several people splits
+    # off as a row of one (a copy of it), the row keeps the others
+    people, src = b.people, e["sources"]
+    assert people.n == state.people.n + e["split"]
     assert np.array_equal(people.employer[e["founders"]], rows)
     assert (people.status[e["founders"]] == FOUNDER).all()
+    assert (people.weight[e["founders"]] == 1).all()
+    assert np.array_equal(people.weight[: state.people.n], e["weight"])
+    for col in ("city", "skill", "failures", "last_outcome"):
+        assert np.array_equal(getattr(people, col)[e["founders"]], getattr(state.people, col)[src])
     assert np.array_equal(people.ventures[e["founders"]],
-                          np.minimum(state.people.ventures[e["founders"]].astype(int) + 1, 255))  # fmt: skip
-    old = state.people.employer[e["founders"]]
-    left = np.bincount(old[old >= 0], minlength=n0)
-    assert np.array_equal(f.employment[:n0], state.firms.employment - left)
+                          np.minimum(state.people.ventures[src].astype(int) + 1, 255))  # fmt: skip
+    new = np.arange(state.people.n, people.n)
+    assert np.array_equal(people.id[new], state.next_person_id + np.arange(new.size))
+    assert np.array_equal(f.employment[:n0], state.firms.employment)  # staff are headcounts
     assert b.flows.entries.sum() - state.flows.entries.sum() == k
-    assert np.array_equal(b.flows.separations - state.flows.separations,
-                          np.bincount(state.people.city[e["founders"]][old >= 0],
-                                      minlength=state.flows.separations.size))  # fmt: skip
+    assert np.array_equal(b.flows.separations, state.flows.separations)
     return e["counts"], k
 
 
@@ -324,6 +330,7 @@ def test_founding_grows_the_firm_table_and_repeats_the_same_draws(mid):
     for k in ("id", "city", "wave", "founder", "capability", "cash", "employment"):
         assert np.array_equal(getattr(s1.firms, k), getattr(s2.firms, k)), k
     assert np.array_equal(s1.people.employer, s2.people.employer)
+    assert np.array_equal(s1.people.weight, s2.people.weight)
     assert np.array_equal(s1.flows.array, s2.flows.array)
 
 

@@ -177,8 +177,8 @@ def test_chain_network_is_omitted_with_a_sentence_without_chain_masters():
     w = Words("en")
     note = chain_network(pairs, {"A": 0, "B": 0}, cities, {}, w)
     assert isinstance(note, Note) and note.text == LABELS["chain_none"]["en"]
-    assert isinstance(talent_sankey(pairs, cities, w, 100.0), Figure)
-    still = talent_sankey(pairs.assign(movers=0.0), cities, w, 100.0)
+    assert isinstance(talent_sankey(pairs, cities, w), Figure)
+    still = talent_sankey(pairs.assign(movers=0.0), cities, w)
     assert isinstance(still, Note) and still.text == LABELS["sankey_none"]["en"]
     drawn = chain_network(pairs.assign(procurement=[5.0, 0.0]), {"A": 2}, cities, {}, w)
     assert isinstance(drawn, Figure) and "circle" in drawn.caption

@@ -263,10 +263,10 @@ def render() -> str:
         "error naming file, field, value and the accepted range. How each parameter enters "
         "the model is in docs/model.md (section 7, one subsection per mechanism).",
         "",
-        "Units. *Model CNY* is 10⁴ CNY (万元) per real person: a person-agent's background "
-        "output is the city's GDP per capita in 万元, and firm money is in the same unit. "
-        "*agents* are person-agents, each standing for the scenario's `persons_per_agent` real "
-        "people. *utils* are units of the logit utilities of founding and of choosing a city. "
+        "Units. *Model CNY* is 10⁴ CNY (万元): per person for rates such as GDP per capita, per "
+        "firm for a firm's cash, costs and valuation. Firms are real firms and *persons* real "
+        "people at any agent scale; people rows are a weighted sample of the population, "
+        "each standing for about the scenario's `persons_per_agent` people. *utils* are units of the logit utilities of founding and of choosing a city. "
         "Rates marked 1/yr are yearly hazards, converted to a quarterly tick as "
         "$1 - e^{-r/4}$. Bounds are inclusive.",
         "",

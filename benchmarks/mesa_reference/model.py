@@ -9,6 +9,11 @@ run, as in ``innosim.run(scenario, seed, disable=...)``: levers stay at their ba
 ``fit`` and ``access`` stay 1, nobody enters, retires, moves or is hired, and there are no
 chain masters or supplier purchases.
 
+Scale: as in innosim, one ``Person`` stands for ``weight`` real people (a weighted sample of the
+population, about ``persons_per_agent`` each), while firms are real firms with real headcounts
+and money at any agent scale. Every real person perceives opportunities on their own; a founder
+from a ``Person`` of several people splits off as a new ``Person`` of weight one.
+
 Parameters are the innosim scenario's own (``innosim.load_scenario`` then
 ``compile_params``), so both models read the same numbers. Random streams differ (this model
 draws from one ``random.Random``), so the two agree in distribution, not draw by draw. See
@@ -30,7 +35,7 @@ from innosim.schema import TICKS_PER_YEAR
 
 GRADUATE_SHARE_AT_START = 0.15  # as innosim.model.runner.GRADUATE_SHARE_AT_START
 
-WORKER, EMPLOYEE, FOUNDER = 0, 1, 2
+WORKER, FOUNDER = 0, 2  # innosim's status codes (there are no employee rows: staff are headcounts)
 TOC, TOB, TOG = 0, 1, 2
 DEATH_FAILURE, DEATH_CLOSURE, DEATH_ACQUIRED = 1, 2, 3
 
@@ -52,6 +57,34 @@ def _pick(rnd, cum: list[float]) -> int:
     return len(cum) - 1
 
 
+def _binomial(rnd, n: int, p: float) -> int:
+    """How many of ``n`` people, each independently with probability ``p``, do something: the
+    gaps between them are geometric, so this draws one uniform per success plus one."""
+    if n <= 0 or p <= 0.0:
+        return 0
+    if p >= 1.0:
+        return n
+    log1m = math.log1p(-p)
+    k, i = 0, int(math.log(1.0 - rnd.random()) / log1m)  # people passed over before the first
+    while i < n:
+        k += 1
+        i += 1 + int(math.log(1.0 - rnd.random()) / log1m)
+    return k
+
+
+def weighted_rows(people: list[int], persons_per_agent: float) -> list[list[int]]:
+    """The weights of every city's rows: ``ceil(people / persons_per_agent)`` rows sharing the
+    city's real people as evenly as integers allow, the first rows one more (as
+    ``innosim.engine.ops.weighted_rows``)."""
+    per = max(float(persons_per_agent), 1.0)
+    out = []
+    for n in people:
+        rows = math.ceil(n / per) if n > 0 else 0
+        base, extra = divmod(n, rows) if rows else (0, 0)
+        out.append([base + (k < extra) for k in range(rows)])
+    return out
+
+
 def _cumulative(weights) -> list[float]:
     out, s = [], 0.0
     for w in weights:
@@ -62,11 +95,13 @@ def _cumulative(weights) -> list[float]:
 
 # -- agents -------------------------------------------------------------------------------
 class Person(mesa.Agent):
-    """A person-agent (stands for ``persons_per_agent`` real people)."""
+    """A row of the sampled population: ``weight`` real people with the same record (about
+    ``persons_per_agent`` at the start; exactly one for a founder or anyone who has founded)."""
 
-    def __init__(self, model: InnoModel, city: int, skill: float) -> None:
+    def __init__(self, model: InnoModel, city: int, skill: float, weight: int = 1) -> None:
         super().__init__(model)
         self.city = city
+        self.weight = weight
         self.status = WORKER
         self.employer: Firm | None = None
         self.skill = skill
@@ -78,36 +113,56 @@ class Person(mesa.Agent):
 
     # founding (C8, C9, C10) -----------------------------------------------------------------
     def consider_founding(self) -> None:
+        """Each of the row's real people perceives an opportunity on their own (a founder's
+        row does not); every perceiver values it against the city's failure penalty."""
         m = self.model
         g, lv, c = m.g, m.levers, self.city
-        if m.random.random() >= m.p_perceive[c] or self.status == FOUNDER:
+        if self.status == FOUNDER:
             return
-        failed = self.failures > 0
-        value = (
-            m.random.gauss(0.0, 1.0)
-            + g.founder_skill_weight * self.skill
-            + g.founder_experience_weight * self.ventures
-            - g.founding_threshold
+        # someone who founded before perceives at the serial rate (innosim's founding)
+        rate = m.p_serial[c] if self.ventures > 0 else m.p_perceive[c]
+        perceivers = _binomial(m.random, self.weight, rate)
+        for _ in range(perceivers):  # the row's record is theirs; a split leaves it as it is
+            failed = self.failures > 0
+            value = (
+                m.random.gauss(0.0, 1.0)
+                + g.founder_skill_weight * self.skill
+                + g.founder_experience_weight * self.ventures
+                - g.founding_threshold
+            )
+            penalty = (
+                g.failure_cost * (1.0 - lv.failure_tolerance[c])
+                + lv.process_control[c]
+                - lv.private_support[c]
+                + failed * (lv.stigma[c] + lv.restart_cost[c])
+            )
+            found = value - penalty > 0
+            m.flows["perceivers"][c] += 1
+            m.flows["deterred"][c] += value > 0 and not found
+            m.flows["restart_candidates"][c] += failed
+            m.flows["restarts"][c] += failed and found
+            if found:
+                self.founder_person().found_firm()
+
+    def founder_person(self) -> Person:
+        """The person who founds: one of this row's people split off as a new ``Person`` of
+        weight one (a copy of the row's record) while the row stands for several, else the row
+        itself."""
+        if self.weight <= 1:
+            return self
+        self.weight -= 1
+        one = Person(self.model, self.city, self.skill, weight=1)
+        one.tenure, one.ventures = self.tenure, self.ventures
+        one.failures, one.successes, one.last_outcome = (
+            self.failures,
+            self.successes,
+            self.last_outcome,
         )
-        penalty = (
-            g.failure_cost * (1.0 - lv.failure_tolerance[c])
-            + lv.process_control[c]
-            - lv.private_support[c]
-            + failed * (lv.stigma[c] + lv.restart_cost[c])
-        )
-        found = value - penalty > 0
-        m.flows["perceivers"][c] += 1
-        m.flows["deterred"][c] += value > 0 and not found
-        m.flows["restart_candidates"][c] += failed
-        m.flows["restarts"][c] += failed and found
-        if found:
-            self.found_firm()
+        return one
 
     def found_firm(self) -> None:
         m = self.model
         g = m.g
-        if self.employer is not None:
-            self.leave_job()
         wave = _pick(m.random, m.wave_cum[self.city])
         log_cap = math.log(0.5 + self.skill) + g.success_capability_premium * (
             self.last_outcome == 2
@@ -120,20 +175,8 @@ class Person(mesa.Agent):
         self.ventures = min(self.ventures + 1, 255)
         m.flows["entries"][self.city] += 1
 
-    def leave_job(self) -> None:
-        """Become a background worker (innosim's ``engine.ops.release_people``)."""
-        firm = self.employer
-        if firm is not None:
-            firm.employment -= 1
-            firm.staff.discard(self)
-            if self.status == FOUNDER and firm.founder is self:
-                firm.founder = None
-            self.model.flows["separations"][self.city] += 1
-        self.employer = None
-        self.status = WORKER
-
     def work(self) -> None:
-        """Skill grows with work in innovative firms (growth mechanism)."""
+        """Skill grows for the founders leading innovative firms (growth mechanism)."""
         if self.employer is not None:
             self.skill += self.model.g.skill_growth / TICKS_PER_YEAR
             self.tenure += 1
@@ -152,10 +195,9 @@ class Firm(mesa.Agent):
         self.born = model.t
         self.founder: Person | None = founder
         self.founder_history = founder.last_outcome
-        self.staff: set[Person] = set()  # employees (founder excluded)
         self.capability = cap
         self.loga = math.log(max(cap, 1e-12))
-        self.employment = 1
+        self.employment = 1  # headcount of real people, the founder included
         self.target = 1.0
         self.demand = 0.0
         self.revenue = 0.0
@@ -227,12 +269,12 @@ class Firm(mesa.Agent):
         elif o == TOB:
             self.segment = m.n_waves + self.wave * m.n_cities + self.city
         else:
-            self.segment = m.n_waves + m.n_waves * m.n_cities + self.city
+            self.segment = m.n_waves + m.n_waves * m.n_cities + self.wave * m.n_cities + self.city
         alpha = (g.increasing_returns_toc, g.increasing_returns_tob, g.increasing_returns_tog)[o]
         fit = 1.0 if o == TOG else m.fit[self.city][self.wave]
         self.attraction = (
             g.capability_weight * self.loga
-            + alpha * math.log1p(self.employment)
+            + alpha * math.log1p(self.employment / g.size_reference)
             + math.log(max(fit, 1e-12))
         )
 
@@ -242,7 +284,8 @@ class Firm(mesa.Agent):
         demand = m.segment_demand[self.segment] * self.attraction / m.segment_total[self.segment]
         self.demand = demand
         emp = float(self.employment)
-        per_head = g.labour_productivity * ((1.0 + emp) ** g.toc_scale_economies if o == TOC else 1)
+        size = 1.0 + emp / g.size_reference
+        per_head = g.labour_productivity * (size**g.toc_scale_economies if o == TOC else 1)
         self.per_head = per_head
         capacity = 1.5 * max(emp, 1.0) * per_head / TICKS_PER_YEAR
         revenue = min(demand, capacity)  # no supplier purchases (chains is off)
@@ -268,14 +311,12 @@ class Firm(mesa.Agent):
         need = TICKS_PER_YEAR * demand / per_head
         spare = max(self.cash - 2.0 * (wages + fixed), 0.0)
         need += spare / max(g.innovation_wage * g.runway_years, 1e-9)
-        need = min(max(need, 1.0), float(m.n_people))
+        need = min(max(need, 1.0), m.people_total)  # no firm plans beyond the labour force
         self.target = emp + g.hiring_speed * (need - emp)
         excess = math.floor(emp - max(math.ceil(self.target), 1.0))
-        if excess > 0 and self.staff:
-            for person in m.random.sample(
-                sorted(self.staff, key=lambda p: p.unique_id), min(excess, len(self.staff))
-            ):
-                person.leave_job()
+        if excess > 0:  # layoffs: staff are a headcount
+            self.employment -= excess
+            m.flows["separations"][self.city] += excess
 
     # finance (C9) ------------------------------------------------------------------------
     def seek_funding(self) -> None:
@@ -378,19 +419,18 @@ class Firm(mesa.Agent):
         self.died, self.death_kind = m.t, kind
         self.realise(None, 0.0)
         m.flows["exits"][self.city] += 1
-        for person in list(self.staff):
-            person.skill += g.failure_learning / 2
-            person.employer, person.status = None, WORKER
-            m.flows["separations"][person.city] += 1
         founder = self.founder
-        if founder is not None and founder.employer is self:
+        led = founder is not None and founder.employer is self
+        staff = self.employment - (founder is not None)  # a headcount: back to the labour market
+        if staff > 0:
+            m.flows["separations"][self.city] += staff
+        if led:
             founder.skill += g.failure_learning
             if not self.success:
                 founder.failures = min(founder.failures + 1, 255)
                 founder.last_outcome = 1
             founder.employer, founder.status = None, WORKER
             m.flows["separations"][founder.city] += 1
-        self.staff.clear()
         self.employment = 0
         self.remove()
 
@@ -539,6 +579,7 @@ class InnoModel(mesa.Model):
         self.fund_performance = [1.0] * self.n_cities
         self.market = [0.0] * self.n_waves
         self.market_growth = [0.0] * self.n_waves
+        self.market_lagged = [0.0] * self.n_waves
         self.adapt_p = [
             per_tick(g.adaptation_rate_toc),
             per_tick(g.adaptation_rate_tob),
@@ -549,25 +590,22 @@ class InnoModel(mesa.Model):
         self.p_hazard = per_tick(g.base_hazard)
         self.reach = np.exp(-params.dist_km / g.fund_reach_km).tolist()
 
-        # people
-        n0 = np.maximum(
-            np.round(c.population * g.initial_population_share / params.persons_per_agent), 1
-        ).astype(int)
-        self.pool0 = [int(x) for x in n0]
-        for city, n in enumerate(self.pool0):
-            for _ in range(n):
+        # people: real people per city, in rows of about persons_per_agent people each
+        people0 = np.maximum(np.round(c.population * g.initial_population_share), 1).astype(int)
+        self.pool0 = [int(x) for x in people0]
+        for city, weights in enumerate(weighted_rows(self.pool0, params.persons_per_agent)):
+            for w in weights:
                 grad = self.random.random() < GRADUATE_SHARE_AT_START
                 skill = (g.graduate_skill if grad else g.nongraduate_skill) * math.exp(
                     self.random.gauss(0.0, 0.3)
                 )
-                Person(self, city, skill)
-        self.n_people = int(n0.sum())
-        self.pool = [float(x) for x in self.pool0]
+                Person(self, city, skill, weight=w)
+        self.pool = [float(x) for x in self.pool0]  # real people per city (weights summed)
         # funds
         k = int(g.funds_per_city)
         self.funds: list[Fund] = []
         for city in range(self.n_cities):
-            cap = float(c.vc_capital_per_agent[city] * n0[city] / k)
+            cap = float(c.vc_capital_per_person[city] * self.pool0[city] / k)
             for _ in range(k):
                 self.funds.append(Fund(self, city, cap, float(c.risk_appetite[city])))
         self.flows = {k: [0.0] * self.n_cities for k in FLOWS}
@@ -579,10 +617,20 @@ class InnoModel(mesa.Model):
         return self.agents_by_type[Person]
 
     @property
+    def n_people(self) -> int:
+        """Person rows (agents), founders split off included."""
+        return len(self.people)
+
+    @property
+    def people_total(self) -> float:
+        """Real people in the system (the cities' pools: the rows' weights summed)."""
+        return float(sum(self.pool))
+
+    @property
     def firms(self) -> mesa.agent.AgentSet:
         return self.agents_by_type.get(Firm, mesa.agent.AgentSet([], random=self.random))
 
-    def _demand(self, t: int) -> list[float]:
+    def _demand(self, t: int, people: float) -> list[float]:
         g, p = self.g, self.params
         out = []
         for w in range(self.n_waves):
@@ -595,8 +643,8 @@ class InnoModel(mesa.Model):
             decline = math.exp(-g.wave_decline_rate * max(0.0, age - g.wave_life_years))
             out.append(
                 float(p.wave_weight[w])
-                * g.market_per_agent
-                * self.n_people
+                * g.market_per_person
+                * people
                 / TICKS_PER_YEAR
                 * s
                 * decline
@@ -605,9 +653,13 @@ class InnoModel(mesa.Model):
 
     # -- mechanisms, in innosim's order ----------------------------------------------------
     def waves(self) -> None:
-        now, year_ago = self._demand(self.t), self._demand(self.t - TICKS_PER_YEAR)
+        people = self.people_total  # real people at the start of the tick
+        now, year_ago = self._demand(self.t, people), self._demand(self.t - TICKS_PER_YEAR, people)
         self.market = now
         self.market_growth = [max(a - b, 0.0) for a, b in zip(now, year_ago, strict=True)]
+        # what enterprise and government clients buy: the waves procurement_lag_years ago (C6)
+        lag = self.t - TICKS_PER_YEAR * self.g.procurement_lag_years
+        self.market_lagged = self._demand(lag, people)
         firms = self.firms
         if len(firms) == 0:
             return
@@ -636,15 +688,13 @@ class InnoModel(mesa.Model):
             share = [x / s for x in share]
         else:
             share = [x / total for x in self.market_growth]
-        self.p_perceive, self.wave_cum = [], []
+        self.p_perceive, self.p_serial, self.wave_cum = [], [], []
         for city in range(self.n_cities):
             w = [self.fit[city][i] * share[i] for i in range(self.n_waves)]
             o = sum(w)
-            self.p_perceive.append(
-                -math.expm1(
-                    -(g.opportunity_rate / 4) * max(o, 0.0) ** g.opportunity_market_elasticity
-                )
-            )
+            pull = max(o, 0.0) ** g.opportunity_market_elasticity
+            self.p_perceive.append(-math.expm1(-(g.opportunity_rate / 4) * pull))
+            self.p_serial.append(-math.expm1(-(g.serial_opportunity_rate / 4) * pull))
             self.wave_cum.append(_cumulative(w))
         if not any(c[-1] > 0 for c in self.wave_cum):
             return
@@ -667,7 +717,7 @@ class InnoModel(mesa.Model):
         firms.do("learn")
         firms.do("attract")
         top = max(f.attraction for f in firms)
-        n_seg = self.n_waves + self.n_waves * self.n_cities + self.n_cities
+        n_seg = self.n_waves + 2 * self.n_waves * self.n_cities
         total = [0.0] * n_seg
         for f in firms:
             f.attraction = math.exp(f.attraction - top)
@@ -675,13 +725,16 @@ class InnoModel(mesa.Model):
         self.segment_total = [max(x, 1e-300) for x in total]
         pool_total = max(sum(self.pool), 1.0)
         seg = [self.market[w] * self.wave_toc[w] for w in range(self.n_waves)]
+        enterprise = [self.market_lagged[w] * (1.0 - self.wave_toc[w]) for w in range(self.n_waves)]
         for w in range(self.n_waves):
             for c in range(self.n_cities):
-                seg.append(self.market[w] * (1.0 - self.wave_toc[w]) * self.pool[c] / pool_total)
-        seg += [
-            self.levers.procurement_budget[c] * self.pool[c] / TICKS_PER_YEAR
-            for c in range(self.n_cities)
-        ]
+                seg.append(enterprise[w] * self.pool[c] / pool_total)
+        lagged = sum(enterprise)
+        for w in range(self.n_waves):  # each city's budget, spread by the lagged waves
+            share = enterprise[w] / lagged if lagged > 0 else 0.0
+            for c in range(self.n_cities):
+                budget = self.levers.procurement_budget[c] * self.pool[c] / TICKS_PER_YEAR
+                seg.append(budget * share)
         self.segment_demand = seg
         firms.do("operate")
 
@@ -717,18 +770,18 @@ class InnoModel(mesa.Model):
     def accounting(self) -> None:
         g, n_c = self.g, self.n_cities
         pool = [0.0] * n_c
-        innov = [0.0] * n_c
-        wages_here = [0.0] * n_c
+        rows = [0] * n_c
         for person in self.people:
-            pool[person.city] += 1
-            f = person.employer
-            if f is not None:
-                innov[person.city] += 1
-                wages_here[person.city] += f.wages / max(f.employment, 1)
+            pool[person.city] += person.weight
+            rows[person.city] += 1
         self.pool = pool
+        innov = [0.0] * n_c  # staff work at headquarters (no branches: chains is off)
+        wages_here = [0.0] * n_c
         surplus = [0.0] * n_c
         firms = self.firms
         for f in firms:
+            innov[f.city] += f.employment
+            wages_here[f.city] += f.wages
             surplus[f.city] += f.revenue - f.wages
         va, share = [], []
         for c in range(n_c):
@@ -746,6 +799,9 @@ class InnoModel(mesa.Model):
         self.records.append(
             {
                 "tick": self.t,
+                "agents": sum(rows),
+                "population": sum(pool),
+                "employment": sum(innov),
                 "entries": sum(self.flows["entries"]),
                 "exits": sum(self.flows["exits"]),
                 "failures": sum(self.flows["failures"]),

@@ -3,8 +3,9 @@
     .venv/bin/python -m benchmarks.mesa_reference.run --agents 1000 --years 5
     .venv/bin/python benchmarks/mesa_reference/run.py --agents 10000 --years 5 --compare
 
-``--agents`` sets ``persons_per_agent`` so that the cities' starting pools add up to that many
-person-agents (as benchmarks/bench_engine.py does). ``--compare`` also runs innosim on the same
+``--agents`` sets ``persons_per_agent`` so that the cities' starting pools are sampled as that
+many person rows (as benchmarks/bench_engine.py does); firms are real firms, so their number does
+not depend on it. ``--compare`` also runs innosim on the same
 scenario and seed with the non-core mechanisms disabled and prints its table and timing.
 """
 

@@ -46,8 +46,10 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "zh": "{start} 至 {end} 年，共 {ticks} 步，每步一{tick}",
     },
     "scale_value": {
-        "en": "one person-agent for {ppa:,.0f} people (scale {scale:g})",
-        "zh": "每个个人代理代表 {ppa:,.0f} 人（规模系数 {scale:g}）",
+        "en": "one people row for about {ppa:,.0f} people (scale {scale:g}); firms are real "
+        "firms at any scale",
+        "zh": "每个人口样本行约代表 {ppa:,.0f} 人（规模系数 {scale:g}）；"
+        "企业在任何规模下都是真实企业",
     },
     "tick_quarter": {"en": "quarter", "zh": "季度"},
     "tick_month": {"en": "month", "zh": "月"},
@@ -164,16 +166,16 @@ LABELS: Final[dict[str, dict[str, str]]] = {
     "sankey_none": {
         "en": "No person-agent moved between cities in this run, so the diagram of talent "
         "flows between cities is not drawn.",
-        "zh": "本次运行中没有个人代理在城市间迁移，因此未绘制城市间人才流动图。",
+        "zh": "本次运行中没有人在城市间迁移，因此未绘制城市间人才流动图。",
     },
     "cap_sankey": {
         "en": "Talent moves between cities, {start} to {end}: each band runs from the city "
         "people left (left) to the city they moved to (right), its width proportional to the "
-        "people moving (person-agents times the {ppa:,.0f} people each stands for); the labels "
-        "give the people leaving or arriving. {total:,.0f} moves in all, {grad:.0%} of them by "
-        "graduates.",
+        "people moving; the labels give the people leaving or arriving. {total:,.0f} moves in "
+        "all, {grad:.0%} of them by graduates.",
         "zh": "{start} 至 {end} 年城市间人才流动：每条带从迁出城市（左）连到迁入城市（右），"
-        "宽度与迁移人数成正比（个人代理数乘以每个代理代表的 {ppa:,.0f} 人）；标注为迁出或迁入人数。"
+        "宽度与迁移人数成正比；"
+        "标注为迁出或迁入人数。"
         "共迁移 {total:,.0f} 人次，其中毕业生占 {grad:.0%}。",
     },
     # chain-master network

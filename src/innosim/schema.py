@@ -57,16 +57,16 @@ RECORDED_FLOWS: tuple[str, ...] = tuple(name for name, recorded in FLOWS if reco
 
 SERIES: tuple[tuple[str, str, str], ...] = (
     ("population", "persons", "residents in the talent pool (real-equivalent)"),
-    ("agents", "agents", "person-agents living in the city"),
+    ("agents", "rows", "people rows living in the city (a sample: each stands for its weight)"),
     ("graduates", "persons/yr", "university graduates (annualised, real-equivalent)"),
-    ("people_in", "agents/tick", "entrants to the pool (graduates and others)"),
-    ("people_out", "agents/tick", "people leaving the labour force"),
-    ("moves_in", "agents/tick", "people moving into the city"),
-    ("moves_out", "agents/tick", "people moving out of the city"),
-    ("graduate_moves_in", "agents/tick", "fresh graduates taking their first job in the city"),
+    ("people_in", "persons/tick", "entrants to the pool (graduates and others)"),
+    ("people_out", "persons/tick", "people leaving the labour force"),
+    ("moves_in", "persons/tick", "people moving into the city"),
+    ("moves_out", "persons/tick", "people moving out of the city"),
+    ("graduate_moves_in", "persons/tick", "fresh graduates taking their first job in the city"),
     (
         "graduate_moves_out",
-        "agents/tick",
+        "persons/tick",
         "fresh graduates of the city taking their first job elsewhere",
     ),
     (
@@ -107,10 +107,10 @@ SERIES: tuple[tuple[str, str, str], ...] = (
     ("vc_returned", "1e8 CNY/yr", "proceeds returned to the city's funds (亿元, annualised)"),
     ("fund_capital", "1e8 CNY", "dry powder of the city's funds (亿元)"),
     ("risk_appetite", "share", "mean risk appetite of the city's funds"),
-    ("perceivers", "agents/tick", "people who perceived an opportunity"),
-    ("deterred", "agents/tick", "perceivers deterred by the failure penalty"),
-    ("restart_candidates", "agents/tick", "perceivers who had failed before"),
-    ("restarts", "agents/tick", "failed founders who founded again"),
+    ("perceivers", "persons/tick", "people who perceived an opportunity"),
+    ("deterred", "persons/tick", "perceivers deterred by the failure penalty"),
+    ("restart_candidates", "persons/tick", "perceivers who had failed before"),
+    ("restarts", "persons/tick", "failed founders who founded again"),
 )
 
 FLOW_SERIES = frozenset(RECORDED_FLOWS)
@@ -132,12 +132,12 @@ RATE_SERIES = frozenset(
 year's value is the last tick's."""
 
 PAIR_SERIES: tuple[tuple[str, str], ...] = (
-    ("movers", "person-agents per tick"),
-    ("graduate_movers", "person-agents per tick"),
+    ("movers", "persons per tick"),
+    ("graduate_movers", "persons per tick"),
     ("procurement", "model CNY per tick"),
 )
 """City-pair series recorded per tick as (origin city, destination city) matrices, with units:
-person-agents moving home between cities (all, and fresh graduates choosing their first job's
+people moving home between cities (all, and fresh graduates choosing their first job's
 city; careers), and chain masters' procurement from suppliers (masters' city to suppliers'
 city, model CNY per tick; chains). Assembled into ``RunResult.city_pairs``."""
 

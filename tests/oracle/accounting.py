@@ -10,7 +10,6 @@ import numpy as np
 
 from innosim.engine.state import TOC, ModelParams, State
 from innosim.mechanisms.accounting import LABOUR_SHARE
-from innosim.mechanisms.sampling import count_codes
 from innosim.schema import RECORDED_FLOWS, TICKS_PER_YEAR
 
 NAME = "accounting"
@@ -25,19 +24,25 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
         state.flows,
         state.record,
     )
-    n_c, ppa = params.n_cities, params.persons_per_agent
-    pool = count_codes(p.city, n_c).astype(np.float64)
+    n_c = params.n_cities
+    pool = np.bincount(p.city, weights=p.weight, minlength=n_c)  # real people
     cs.pool[:] = pool
     safe_pool = np.maximum(pool, 1.0)
-    innov = count_codes(p.city, n_c, p.employer >= 0).astype(np.float64)
+    b = g.branch_share  # a branch R&D city employs this share of its firm's staff
+    away = np.where(f.branch >= 0, b, 0.0)
+    there = np.maximum(f.branch, 0).astype(np.int64)
+    emp = f.employment.astype(np.float64)
+    innov = np.bincount(f.city, weights=emp * (1 - away), minlength=n_c) + np.bincount(
+        there, weights=emp * away, minlength=n_c
+    )
 
     # value added --------------------------------------------------------------------------
     bg = (pool - innov) * cs.productivity / TICKS_PER_YEAR
     if f.n:
-        linked = np.flatnonzero(p.employer >= 0)
-        where = p.city[linked].astype(np.int64)
-        per_head = f.wages / np.maximum(f.employment, 1)
-        wages_here = np.bincount(where, weights=per_head[p.employer[linked]], minlength=n_c)
+        wg = f.wages.astype(np.float64)
+        wages_here = np.bincount(f.city, weights=wg * (1 - away), minlength=n_c) + np.bincount(
+            there, weights=wg * away, minlength=n_c
+        )
         surplus = f.revenue - f.procurement_out - f.wages
         hq = f.city.astype(np.int64)
         surplus_here = np.bincount(hq, weights=surplus, minlength=n_c)
@@ -53,10 +58,10 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     )
     cs.graduate_rate[:] = 0.9 * cs.graduate_rate + 0.1 * fl.graduates * TICKS_PER_YEAR / safe_pool
 
-    yuan = TICKS_PER_YEAR * ppa / 1e4  # model CNY per tick -> 亿元 per year, real-equivalent
-    rec["population"][:] = pool * ppa
-    rec["agents"][:] = pool
-    rec["graduates"][:] = fl.graduates * TICKS_PER_YEAR * ppa
+    yuan = TICKS_PER_YEAR / 1e4  # model CNY (万元) per tick -> 亿元 per year
+    rec["population"][:] = pool
+    rec["agents"][:] = np.bincount(p.city, minlength=n_c)
+    rec["graduates"][:] = fl.graduates * TICKS_PER_YEAR
     for k in RECORDED_FLOWS:
         rec[k][:] = getattr(fl, k)
     net = (fl.moves_in - fl.graduate_moves_in) - (fl.moves_out - fl.graduate_moves_out)
@@ -66,7 +71,7 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
         (fl.graduate_moves_in - fl.graduate_moves_out) / np.maximum(fl.graduates, 1),
         0.0,
     )
-    rec["employment"][:] = innov * ppa
+    rec["employment"][:] = innov
     rec["value_added"][:] = va * yuan
     rec["innovation_value_added"][:] = innov_va * yuan
     rec["value_added_per_capita"][:] = va * TICKS_PER_YEAR / safe_pool
@@ -76,7 +81,7 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     rec["vc_returned"][:] = fl.vc_returned * yuan
     fu = state.funds
     fcity = fu.city.astype(np.int64)
-    rec["fund_capital"][:] = np.bincount(fcity, weights=fu.capital, minlength=n_c) * ppa / 1e4
+    rec["fund_capital"][:] = np.bincount(fcity, weights=fu.capital, minlength=n_c) / 1e4
     nf = np.bincount(fcity, minlength=n_c)
     rec["risk_appetite"][:] = np.bincount(fcity, weights=fu.appetite, minlength=n_c) / np.maximum(
         nf, 1

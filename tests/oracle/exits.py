@@ -164,7 +164,10 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
         fl.separations += np.bincount(p.city[out].astype(np.int64), minlength=n_c)
         emp[out] = -1
         p.status[out] = WORKER
-    # founders no longer linked to a firm but whose venture failed keep their record as is
+    # founders no longer linked to a firm but whose venture failed keep their record as is;
+    # the staff (a headcount) return to the labour market
+    staff = f.employment[rows].astype(np.int64) - (f.founder[rows] >= 0)
+    fl.separations += np.bincount(fcity, weights=np.maximum(staff, 0), minlength=n_c)
     f.employment[rows] = 0
 
     # archive and compact

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from innosim.engine.ops import release_people
 from innosim.engine.state import FOUNDER, ModelParams, State
 from innosim.mechanisms.sampling import categorical_rows, sample_rows
 
@@ -53,11 +52,13 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     o, wave_probs = opportunity(state, params)
     if o.sum() <= 0:
         return
-    p_c = -np.expm1(
-        -(g.opportunity_rate / 4) * np.power(np.maximum(o, 0.0), g.opportunity_market_elasticity)
-    )
-    cand = sample_rows_by_group(rng, p.city, p_c)
-    cand = cand[p.status[cand] != FOUNDER]
+    pull = np.power(np.maximum(o, 0.0), g.opportunity_market_elasticity)
+    p_c = -np.expm1(-(g.opportunity_rate / 4) * pull)
+    p_s = -np.expm1(-(g.serial_opportunity_rate / 4) * pull)  # people who founded before
+    # the perceivers among the real people of every row (a founder's row does not perceive)
+    people = np.where(p.status != FOUNDER, p.weight, 0)
+    rate = np.where(p.ventures > 0, p_s[p.city], p_c[p.city])
+    cand = np.repeat(np.arange(p.n), rng.binomial(people, rate))
     if cand.size == 0:
         return
     city = p.city[cand].astype(np.int64)
@@ -80,13 +81,21 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     fl.deterred += np.bincount(city[deterred], minlength=n_c)
     fl.restart_candidates += np.bincount(city[failed], minlength=n_c)
     fl.restarts += np.bincount(city[failed & found], minlength=n_c)
-    founders = cand[found]
-    k = founders.size
+    sources = cand[found]
+    k = sources.size
     if k == 0:
         return
     fcity = city[found]
-    # founders leave their jobs
-    release_people(state, founders[p.employer[founders] >= 0])
+    # a founder from a row of several people splits off as a row of one; the last person of a
+    # row takes the row itself
+    founders = sources.copy()
+    for j, i in enumerate(sources):
+        if p.weight[i] > 1:
+            p.weight[i] -= 1
+            row = p.append(1, **{name: p.col(name)[i : i + 1].copy() for name in p.raw})
+            founders[j] = row.start
+            p.weight[row.start] = 1
+            p.id[row.start] = state.new_person_ids(1)[0]
     wave = categorical_rows(rng, wave_probs, fcity)
     skill = p.skill[founders].astype(np.float64)
     history = p.last_outcome[founders]

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from innosim.engine.ops import release_people
-from innosim.engine.state import EMPLOYEE, TOB, TOC, TOG, ModelParams, State
-from innosim.mechanisms.sampling import rank_within
+from innosim.engine.state import TOB, TOC, TOG, ModelParams, State
 from innosim.schema import TICKS_PER_YEAR
 
 NAME = "growth"
@@ -26,30 +24,33 @@ def segments(state: State, params: ModelParams) -> tuple[np.ndarray, np.ndarray]
     To C of wave w -> segment w (one national market: traffic knows no city limits);
     To B of wave w in city c -> n_w + w * n_c + c (enterprise clients buy from nearby suppliers,
     so each city holds its share of the enterprise market, in proportion to its pool);
-    To G of city c -> n_w + n_w * n_c + c (the city's own procurement budget).
+    To G of wave w in city c -> n_w + n_w * n_c + w * n_c + c (the city's procurement budget
+    spread over the waves by their lagged enterprise markets). Enterprise and government
+    demand follow the waves ``procurement_lag_years`` late (``state.market_lagged``).
     """
     f, n_w, n_c = state.firms, params.n_waves, params.n_cities
     o = f.orientation.astype(np.int64)
     wave, city = f.wave.astype(np.int64), f.city.astype(np.int64)
     seg = np.where(
-        o == TOC, wave, np.where(o == TOB, n_w + wave * n_c + city, n_w + n_w * n_c + city)
+        o == TOC,
+        wave,
+        np.where(o == TOB, n_w + wave * n_c + city, n_w + n_w * n_c + wave * n_c + city),
     )
     pool = state.city.pool
     local = pool / max(float(pool.sum()), 1.0)
-    tob = (state.market * (1.0 - params.wave_toc))[:, None] * local[None, :]
-    d = np.concatenate(
-        [
-            state.market * params.wave_toc,
-            tob.reshape(-1),
-            state.levers.procurement_budget * pool / TICKS_PER_YEAR,
-        ]
-    )
+    enterprise = state.market_lagged * (1.0 - params.wave_toc)
+    tob = enterprise[:, None] * local[None, :]
+    total = float(enterprise.sum())
+    weight = enterprise / total if total > 0 else np.zeros_like(enterprise)
+    budget = state.levers.procurement_budget * pool / TICKS_PER_YEAR
+    tog = weight[:, None] * budget[None, :]
+    d = np.concatenate([state.market * params.wave_toc, tob.reshape(-1), tog.reshape(-1)])
     return seg, d
 
 
 def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     g, f, p, lv = params.g, state.firms, state.people, state.levers
-    # skill grows with work in innovative firms
+    # skill grows for the founders leading innovative firms
     # (a masked add over every row: adding 0 leaves the others bit for bit, and it avoids the
     # gather-scatter of boolean indexing, about 10x faster on 10^6 people)
     working = p.employer >= 0
@@ -82,7 +83,9 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     )
     fit = np.where(o == TOG, 1.0, state.city.fit[city, wave])
     log_attr = (
-        g.capability_weight * loga + alpha * np.log1p(f.employment) + np.log(np.maximum(fit, 1e-12))
+        g.capability_weight * loga
+        + alpha * np.log1p(f.employment / g.size_reference)
+        + np.log(np.maximum(fit, 1e-12))
     )
     log_attr -= log_attr.max()
     attr = np.exp(log_attr)
@@ -92,7 +95,8 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     pin = f.procurement_in.astype(np.float64)
     emp = f.employment.astype(np.float64)
     # revenue per employee; consumer platforms gain user-side economies of scale (C6)
-    per_head = g.labour_productivity * np.where(o == TOC, (1.0 + emp) ** g.toc_scale_economies, 1.0)
+    size = 1.0 + emp / g.size_reference
+    per_head = g.labour_productivity * np.where(o == TOC, size**g.toc_scale_economies, 1.0)
     capacity = 1.5 * np.maximum(emp, 1.0) * per_head / TICKS_PER_YEAR
     revenue = np.minimum(demand + pin, capacity)
 
@@ -127,17 +131,13 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     quarterly_cost = wages + fixed
     spare = np.maximum(f.cash - 2.0 * quarterly_cost, 0.0)
     need += spare / max(g.innovation_wage * g.runway_years, 1e-9)
-    need = np.clip(need, 1.0, float(p.n))  # no firm plans beyond the whole labour force
+    people = max(float(state.city.pool.sum()), 1.0)
+    need = np.clip(need, 1.0, people)  # no firm plans beyond the whole labour force
     f.target[:] = emp + g.hiring_speed * (need - emp)
 
     # layoffs -----------------------------------------------------------------------------
     excess = np.floor(emp - np.maximum(np.ceil(f.target), 1.0)).astype(np.int64)
-    if (excess > 0).any():
-        staff = np.flatnonzero(p.status == EMPLOYEE)
-        emp_of = p.employer[staff]
-        cut = excess[emp_of] > 0
-        staff, emp_of = staff[cut], emp_of[cut]
-        order = np.argsort(emp_of + rng.random(staff.size) * 0.5, kind="stable")
-        staff, emp_of = staff[order], emp_of[order]
-        fire = rank_within(emp_of) < excess[emp_of]
-        release_people(state, staff[fire])
+    if (excess > 0).any():  # staff are headcounts
+        cut = np.maximum(excess, 0)
+        f.employment[:] -= cut.astype(f.employment.dtype)
+        state.flows.separations += np.bincount(city, weights=cut, minlength=state.flows.n)

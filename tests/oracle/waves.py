@@ -15,24 +15,27 @@ from innosim.schema import TICKS_PER_YEAR
 NAME = "waves"
 
 
-def demand(params: ModelParams, t: int, n_agents: int) -> np.ndarray:
+def demand(params: ModelParams, t: int, people: float) -> np.ndarray:
     """Demand per tick of every wave at tick ``t`` (model CNY)."""
     g = params.g
     age = (t - params.wave_start) / TICKS_PER_YEAR
     gr = params.wave_growth
     s = 1.0 / (1.0 + np.exp(-gr * (age - 4.0 / gr)))
     decline = np.exp(-g.wave_decline_rate * np.maximum(0.0, age - g.wave_life_years))
-    m = params.wave_weight * g.market_per_agent * n_agents / TICKS_PER_YEAR * s * decline
+    m = params.wave_weight * g.market_per_person * people / TICKS_PER_YEAR * s * decline
     return np.where(age >= 0, m, 0.0)
 
 
 def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     g = params.g
-    n_agents = state.people.n
-    now = demand(params, state.t, n_agents)
-    year_ago = demand(params, state.t - TICKS_PER_YEAR, n_agents)
+    people = float(state.city.pool.sum())  # real people at the start of the tick
+    now = demand(params, state.t, people)
+    year_ago = demand(params, state.t - TICKS_PER_YEAR, people)
     state.market[:] = now
     state.market_growth[:] = np.maximum(now - year_ago, 0.0)
+    state.market_lagged[:] = demand(
+        params, state.t - TICKS_PER_YEAR * g.procurement_lag_years, people
+    )
 
     f = state.firms
     if f.n == 0:

@@ -1,8 +1,10 @@
 """Conservation laws and bounds, checked after every tick under ``--check``.
 
-* People: for every city, pool(t) = pool(t-1) + entrants - leavers + moves in - moves out.
+* People (real people, the rows' weights): for every city, pool(t) = pool(t-1) + entrants -
+  leavers + moves in - moves out; every row stands for at least one person, a founder's for one.
 * Firms: living firms(t) = living firms(t-1) + entries - exits.
-* Links: every employer is a living firm; firm headcounts equal the people linked to them.
+* Links: every employer is a living firm led by that person; a firm's headcount is at least
+  one if it has a founder, and never negative.
 * Capital: for every fund, capital = start + commitments - invested + returned; ledger totals
   equal the funds' totals.
 * Bounds: shares and appetites within [0, 1]; no NaN or infinity in any series or firm column.
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from innosim.engine.state import ModelParams, State
+from innosim.engine.state import FOUNDER, ModelParams, State
 from innosim.errors import InvariantError
 
 __all__ = ["Checker"]
@@ -29,7 +31,8 @@ class Checker:
         self._firms = 0
 
     def before(self, state: State) -> None:
-        self._pool = np.bincount(state.people.city, minlength=self.params.n_cities)
+        p = state.people
+        self._pool = np.bincount(p.city, weights=p.weight, minlength=self.params.n_cities)
         self._firms = state.firms.n
 
     def _fail(self, t: int, what: str) -> None:
@@ -38,9 +41,9 @@ class Checker:
     def after(self, state: State, data: dict[str, np.ndarray], t: int) -> None:
         p, f, fu, fl, led = state.people, state.firms, state.funds, state.flows, state.ledger
         n_c = self.params.n_cities
-        pool = np.bincount(p.city, minlength=n_c)
+        pool = np.bincount(p.city, weights=p.weight, minlength=n_c)
         expect = self._pool + fl.people_in - fl.people_out + fl.moves_in - fl.moves_out
-        if not np.array_equal(pool, expect.astype(np.int64)):
+        if not np.array_equal(pool, expect):
             self._fail(t, f"people not conserved: pool {pool.tolist()} != {expect.tolist()}")
         if fl.moves_in.sum() != fl.moves_out.sum():
             self._fail(t, "moves in and out differ in total")
@@ -60,9 +63,12 @@ class Checker:
         emp = p.employer
         if emp.size and (emp.max(initial=-1) >= f.n or emp.min(initial=0) < -1):
             self._fail(t, "a person links to a firm that does not exist")
-        heads = np.bincount(emp[emp >= 0], minlength=f.n)
-        if not np.array_equal(heads, f.employment.astype(np.int64)):
-            self._fail(t, "firm headcounts differ from the people linked to them")
+        if (p.weight < 1).any():
+            self._fail(t, "a people row stands for no one")
+        if (p.weight[emp >= 0] != 1).any() or (p.status[emp >= 0] != FOUNDER).any():
+            self._fail(t, "a firm is led by a row that is not one founder")
+        if (f.employment < 0).any() or (f.employment[f.founder >= 0] < 1).any():
+            self._fail(t, "a firm's headcount is negative, or below one with a founder")
         fo = f.founder
         if ((fo >= p.n) | (fo < -1)).any():
             self._fail(t, "a firm links to a founder that does not exist")

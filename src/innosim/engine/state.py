@@ -2,12 +2,15 @@
 
 Entities and their columns (row = one agent; links are integer row indices, ``-1`` = none):
 
-``people`` (a person-agent stands for ``persons_per_agent`` real people)
-    id int64 (counter), city int8 (where they live and work), status int8 (``WORKER`` in the
-    background economy, ``EMPLOYEE`` of an innovative firm, ``FOUNDER`` of one), employer int32
-    (firm row), skill float32 (human capital, graduate = 1), tenure int16 (ticks worked in
-    innovative firms), ventures uint8, failures uint8, successes uint8, last_outcome int8
-    (0 none, 1 failure, 2 success), fresh bool (graduated this tick).
+``people`` (a row stands for ``weight`` real people: about ``persons_per_agent`` for the
+    sampled population, exactly one for a founder or anyone who has founded)
+    id int64 (counter), city int8 (where they live and work), status int8 (``WORKER``, or
+    ``FOUNDER`` of a living firm), employer int32 (the firm a founder leads, else -1), skill
+    float32 (human capital, graduate = 1), tenure int16 (ticks spent leading firms), ventures
+    uint8, failures uint8, successes uint8, last_outcome int8 (0 none, 1 failure, 2 success),
+    fresh bool (graduated this tick), weight int32 (real people the row stands for).
+    A firm's staff are a headcount (``firms.employment``, real people), not rows: innovative
+    firms are real firms at any agent scale, and people are a sample of the population.
 ``firms`` (rows stay sorted by id; dead firms are archived then compacted each tick)
     id int64, city int8 (headquarters), branch int8 (branch R&D city or -1), orientation int8
     (0 To C, 1 To B, 2 To G), wave int8, born int16 (tick), founder int32 (person row),
@@ -56,7 +59,7 @@ __all__ = [
     "new_people_table",
 ]
 
-WORKER, EMPLOYEE, FOUNDER = 0, 1, 2
+WORKER, EMPLOYEE, FOUNDER = 0, 1, 2  # EMPLOYEE: no row has it (staff are headcounts)
 TOC, TOB, TOG = 0, 1, 2
 DEATH_NONE, DEATH_FAILURE, DEATH_CLOSURE, DEATH_ACQUIRED = 0, 1, 2, 3
 
@@ -72,6 +75,7 @@ PEOPLE_COLUMNS = {
     "successes": np.uint8,
     "last_outcome": np.int8,
     "fresh": np.bool_,
+    "weight": np.int32,
 }
 
 FIRM_COLUMNS = {
@@ -137,7 +141,7 @@ LEDGER_COLUMNS = {
 
 
 def new_people_table(capacity: int) -> Table:
-    return Table(PEOPLE_COLUMNS, capacity, fill={"employer": -1})
+    return Table(PEOPLE_COLUMNS, capacity, fill={"employer": -1, "weight": 1})
 
 
 def new_firms_table(capacity: int) -> Table:
@@ -239,16 +243,16 @@ def compile_params(sc: Scenario, disabled: frozenset[str] = frozenset()) -> Mode
 class CityState:
     """Per-city state (all arrays indexed by city)."""
 
-    productivity: np.ndarray  # background value added per person-agent per year (model CNY)
+    productivity: np.ndarray  # background value added per person per year (model CNY)
     infra_invested: np.ndarray  # (n_cities, 4) accumulated public investment per requirement
     access: np.ndarray  # (n_cities, 4) access to each requirement incl. hub links
     fit: np.ndarray  # (n_cities, n_waves) local cost advantage in each wave
-    pool: np.ndarray  # person-agents living in the city
-    pool0: np.ndarray  # person-agents at the start (congestion reference)
+    pool: np.ndarray  # real people living in the city (the rows' weights summed)
+    pool0: np.ndarray  # real people at the start (congestion reference)
     fund_performance: np.ndarray  # smoothed realised multiple of the city's funds
     innovation_share: np.ndarray  # innovative value added / total value added (last tick)
-    vacancies: np.ndarray  # open positions last tick (agents)
-    graduate_rate: np.ndarray  # graduates per person-agent per year (smoothed)
+    vacancies: np.ndarray  # open positions last tick (people)
+    graduate_rate: np.ndarray  # graduates per person per year (smoothed)
 
 
 @dataclass
@@ -300,6 +304,7 @@ class State:
     levers: SimpleNamespace
     market: np.ndarray  # (n_waves,) demand per tick (model CNY)
     market_growth: np.ndarray  # (n_waves,) positive growth of demand over the last year
+    market_lagged: np.ndarray  # (n_waves,) demand ``procurement_lag_years`` ago (what clients buy)
     flows: Flows
     next_person_id: int = 0
     next_firm_id: int = 0

@@ -18,7 +18,7 @@ scenario's baseline (``innosim compare``):
 
     [[set]]                     # parameters set from a year on (or from the start)
     city = "B"                  # omit for a global parameter; "*" for every city
-    param = "vc_capital_per_agent"
+    param = "vc_capital_per_person"
     value = 6.0
 
 ``[[policy]]`` entries have the fields of a scenario's timeline (``city, lever, year, value``,

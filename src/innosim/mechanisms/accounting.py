@@ -6,22 +6,24 @@ innovative firms, split by where it arises:
     VA_c = (N_c - E_c) y_c / 4 + sum_{people in c at firms} w_i + sum_{firms HQ in c} (R - P - W),
 
 with N_c the pool, E_c people working in innovative firms, y_c background productivity, w_i the
-wage cost of each employee (paid where they work: branch R&D wages count in the branch city),
+wage cost of each employee (paid where they work: a chain master's branch R&D city employs a share
+``branch_share`` of its staff, and their wages count there),
 and revenue R minus purchases from suppliers P minus wages W (operating surplus) in the
 headquarters city: the lead firm's home captures the profit (C4, C11). Background productivity
 grows at ``productivity_growth`` plus ``spillover_elasticity`` times the city's innovative share of
 value added above the system's average (local spillovers, Jaffe et al. 1993): a city's
 development lifts the income of most of its residents (C11).
 
-Reported series (``SERIES``) are per city and tick. People-based quantities are scaled to
-real-equivalent persons and 亿元 with ``persons_per_agent``; firm counts (firms, entries, exits,
-unicorns, chain masters) are counts in the simulated replica, to be compared as ratios.
+Reported series (``SERIES``) are per city and tick, in real units at any agent scale: people are
+the rows' weights summed, firms are real firms with real headcounts and money (model CNY = 万元),
+money series are 亿元 per year, and firm counts (firms, entries, exits, unicorns, chain masters)
+are counts of real firms.
 Growth volatility (C12) is computed from the yearly value-added series after the run.
 
 References: claims C11, C12; Jaffe, Trajtenberg, Henderson (1993); Bettencourt et al. (2007).
 
-Implementation. One kernel makes one pass over the people (pool, people in innovative firms, the
-wage bill where people work), one over the firms (operating surplus at headquarters and the firm
+Implementation. One kernel makes one pass over the people (the pool: the rows' weights by city), one
+over the firms (staff and wages where they work, operating surplus at headquarters and the firm
 counts) and one over the funds, then writes this tick's row of every series into the engine's record
 buffer (``state.record_array``, rows in the order of ``innosim.schema.SERIES``). Sums run in row
 order, as ``np.bincount`` does."""
@@ -47,7 +49,6 @@ from innosim.engine.kernels.layout import (
     i32,
     record,
 )
-from innosim.engine.kernels.select import count_each, rows_at_least
 from innosim.schema import FLOW_NAMES, RECORDED_FLOWS, SERIES
 
 NAME = "accounting"
@@ -83,11 +84,11 @@ COPY_ROWS = np.array([(_S[k], _F[k]) for k in RECORDED_FLOWS], dtype=np.int64)
 AccountingConstants = record(
     "AccountingConstants",
     __name__,
-    ("productivity_growth", "spillover_elasticity", "unicorn_valuation"),
-    ("persons_per_agent", "labour_share"),
+    ("productivity_growth", "spillover_elasticity", "unicorn_valuation", "branch_share"),
+    ("labour_share",),
 )
-"""The kernel's constants (``kp``): the declared parameters of that name, then the scenario's
-``persons_per_agent`` and :data:`LABOUR_SHARE`."""
+"""The kernel's constants (``kp``): the declared parameters of that name, then
+:data:`LABOUR_SHARE`."""
 NO_CONSTANTS = blank(AccountingConstants)
 
 
@@ -96,40 +97,39 @@ def kernel(
     kp, copy_rows, pb, po, n_people, fb, fo, f_n, ub, uo, n_funds, pool_out, productivity,
     innovation_share, graduate_rate, flows, rec,
 ):  # fmt: skip
-    p_city, employer = i8(pb, po, P.city), i32(pb, po, P.employer)
+    p_city, weight = i8(pb, po, P.city), i32(pb, po, P.weight)
     f_city, wages, employment = i8(fb, fo, F.city), f32(fb, fo, F.wages), i32(fb, fo, F.employment)
+    f_branch = i8(fb, fo, F.branch)
     revenue, procurement_out = f32(fb, fo, F.revenue), f32(fb, fo, F.procurement_out)
     valuation, orientation = f32(fb, fo, F.valuation), i8(fb, fo, F.orientation)
     chain_master = b1(fb, fo, F.chain_master)
     fu_city, capital, appetite = i8(ub, uo, U.city), f64(ub, uo, U.capital), f32(ub, uo, U.appetite)
     n_c = pool_out.shape[0]
-    persons_per_agent = kp.persons_per_agent
-    # the people: heads per city (64-byte compares per city), then the employed (found sixteen
-    # rows at a time): their number and wage cost per city; the wage sums are kept in eight
-    # lanes (row i adds to lane i % 8), added at the end (so they may differ from row-order
-    # sums in the last bits)
-    heads = np.zeros(n_c, np.int64)
-    count_each(p_city, n_people, heads)
-    linked = np.zeros(n_c, np.int64)
-    paid = np.zeros(n_c * 8)
-    per_head = np.empty(f_n)  # wage cost per head of every firm, paid where people work
-    for j in range(f_n):
-        per_head[j] = np.float64(wages[j]) / max(employment[j], 1)
-    rows = np.empty(n_people, np.int32)
-    for q in range(rows_at_least(employer, n_people, 0, rows)):
-        i = rows[q]
-        c = np.intp(p_city[i])
-        linked[c] += 1
-        paid[(c << 3) | (i & 7)] += per_head[employer[i]]
+    # the people: real people (the rows' weights) and rows per city
     pool = np.zeros(n_c)
+    rows_c = np.zeros(n_c)
+    for i in range(n_people):
+        c = p_city[i]
+        pool[c] += weight[i]
+        rows_c[c] += 1.0
+    # staff and their wages where they work (a branch employs a share branch_share)
     innov = np.zeros(n_c)
     wages_here = np.zeros(n_c)
     surplus_here = np.zeros(n_c)
-    for c in range(n_c):
-        pool[c] = heads[c]
-        innov[c] = linked[c]
-        for lane in range(8):
-            wages_here[c] += paid[8 * c + lane]
+    b = kp.branch_share
+    for j in range(f_n):
+        emp = np.float64(employment[j])
+        wg = np.float64(wages[j])
+        c = f_city[j]
+        if f_branch[j] >= 0:
+            d = f_branch[j]
+            innov[c] += emp * (1.0 - b)
+            innov[d] += emp * b
+            wages_here[c] += wg * (1.0 - b)
+            wages_here[d] += wg * b
+        else:
+            innov[c] += emp
+            wages_here[c] += wg
     for c in range(n_c):
         pool_out[c] = pool[c]
     # NumPy compares the float32 column in float32
@@ -178,7 +178,7 @@ def kernel(
             (kp.productivity_growth + kp.spillover_elasticity * (share[c] - mean_share)) / 4.0
         )
     # records ----------------------------------------------------------------------------------
-    yuan = 4.0 * persons_per_agent / 1e4
+    yuan = 4.0 / 1e4  # model CNY (万元) per tick -> 亿元 per year
     fund_cap = np.zeros(n_c)
     app = np.zeros(n_c)
     nf = np.zeros(n_c)
@@ -191,9 +191,9 @@ def kernel(
         safe_pool = max(pool[c], 1.0)
         grads = flows[F_GRAD, c]
         graduate_rate[c] = 0.9 * graduate_rate[c] + 0.1 * grads * 4.0 / safe_pool
-        rec[POPULATION, c] = pool[c] * persons_per_agent
-        rec[AGENTS, c] = pool[c]
-        rec[GRADUATES, c] = grads * 4.0 * persons_per_agent
+        rec[POPULATION, c] = pool[c]
+        rec[AGENTS, c] = rows_c[c]
+        rec[GRADUATES, c] = grads * 4.0
         for r in range(copy_rows.shape[0]):
             rec[copy_rows[r, 0], c] = flows[copy_rows[r, 1], c]
         net = (flows[F_MIN, c] - flows[F_GMIN, c]) - (flows[F_MOUT, c] - flows[F_GMOUT, c])
@@ -201,7 +201,7 @@ def kernel(
         rec[GNIR, c] = (
             (flows[F_GMIN, c] - flows[F_GMOUT, c]) / max(grads, 1.0) if grads > 0 else 0.0
         )
-        rec[EMPLOYMENT, c] = innov[c] * persons_per_agent
+        rec[EMPLOYMENT, c] = innov[c]
         rec[VA, c] = va[c] * yuan
         rec[IVA, c] = innov_va[c] * yuan
         rec[VAPC, c] = va[c] * 4.0 / safe_pool
@@ -209,7 +209,7 @@ def kernel(
         rec[PRODUCTIVITY, c] = productivity[c]
         rec[VC_IN, c] = flows[F_VCI, c] * yuan
         rec[VC_OUT, c] = flows[F_VCR, c] * yuan
-        rec[FUND_CAPITAL, c] = fund_cap[c] * persons_per_agent / 1e4
+        rec[FUND_CAPITAL, c] = fund_cap[c] / 1e4
         rec[RISK_APPETITE, c] = app[c] / max(nf[c], 1.0)
         safe_f = max(firms[c], 1.0)
         rec[FIRMS, c] = firms[c]
@@ -226,7 +226,7 @@ def make(params, rng):
     kp = constants(
         AccountingConstants,
         params.g,
-        derived={"persons_per_agent": params.persons_per_agent, "labour_share": LABOUR_SHARE},
+        derived={"labour_share": LABOUR_SHARE},
     )
 
     call = direct(kernel)

@@ -1,6 +1,6 @@
 """Careers and migration: where people work and live (claims C3, C5, C11).
 
-Rule. Each tick every fresh graduate and each other worker or employee (not founders) with
+Rule. Each tick every fresh graduate and each other person who is not leading a firm with
 probability ``1 - exp(-search_rate/4)`` searches. A searcher living in city o chooses city c with
 the logit probability
 
@@ -8,20 +8,24 @@ the logit probability
                     - kappa [c != o] ),
 
 where y_c is the city's background productivity (expected pay, C11), J_c the share of the city's
-pool in innovative jobs or open positions (lead firms attract talent, C3), ``chi = congestion``
+people in innovative jobs or open positions (lead firms attract talent, C3), ``chi = congestion``
 prices the city's growth since the start (housing, the Rosen-Roback spatial equilibrium),
 ``tp_c`` its talent programmes (a policy lever), and ``kappa`` the moving cost
 (``graduate_moving_cost`` for fresh graduates, ``moving_cost`` otherwise) plus
 ``migration_distance_cost`` per 1,000 km between the two cities (the distance decay of gravity
 models of migration; Tombe and Zhu 2019 estimate China's migration costs rising with distance).
-Movers leave their employer.
+A row that moves moves all the people it stands for. Innovative firms lose staff with the people
+who leave: a firm's paid staff each quit with the probability that a person of the city where
+they work moved away this tick.
 
 Hiring. Firms post ``ceil(target) - employment`` vacancies; a chain master posts a share
-``branch_share`` of them at its branch R&D city (C4). In every city, searchers without a job
-after the moves (graduates, background workers, movers), ranked by skill, fill that city's
-vacancies, taken in random order, until one side runs out; the others work in
-the background economy. Moves in and out are counted per city (talent flows), and among them
-the moves of fresh graduates choosing the city of their first job (``graduate_moves_in/out``).
+``branch_share`` of them at its branch R&D city (C4). In every city the searchers after the moves
+(real people: the rows' weights) fill that city's vacancies: if there are fewer searchers than
+vacancies, every firm fills the same share of its vacancies (stochastically rounded). Staff are
+headcounts: innovative firms are real firms whatever the agent scale, and the people table is a
+sample of the population. Moves in and out are counted per city (talent flows, real people), and
+among them the moves of fresh graduates choosing the city of their first job
+(``graduate_moves_in/out``).
 
 References: Tombe and Zhu (2019) on migration frictions in China; Moretti (2012) on high-tech
 jobs and city choice; Zhaopin and Zeping talent-attraction reports (net inflow rates).
@@ -31,21 +35,35 @@ from __future__ import annotations
 
 import numpy as np
 
-from innosim.engine.ops import release_people
-from innosim.engine.state import EMPLOYEE, FOUNDER, ModelParams, State
-from innosim.mechanisms.sampling import categorical_rows, count_codes, rank_within, sample_rows
+from innosim.engine.state import FOUNDER, ModelParams, State
+from innosim.mechanisms.sampling import (
+    categorical_rows,
+    people_per_city,
+    sample_rows,
+    stochastic_round,
+)
 
 NAME = "careers"
+
+
+def staff_by_city(state: State, params: ModelParams) -> np.ndarray:
+    """Innovative firms' staff (founders included) by the city where they work (n_cities,):
+    a firm with a branch R&D city employs a share ``branch_share`` of its staff there."""
+    f, n_c = state.firms, params.n_cities
+    emp = f.employment.astype(np.float64)
+    branch = f.branch >= 0
+    away = np.where(branch, emp * params.g.branch_share, 0.0)
+    out = np.bincount(f.city, weights=emp - away, minlength=n_c)
+    if branch.any():
+        out += np.bincount(f.branch[branch], weights=away[branch], minlength=n_c)
+    return out
 
 
 def city_utility(state: State, params: ModelParams) -> np.ndarray:
     """Utility of each city for a searcher, before moving costs (n_cities,)."""
     g, cs = params.g, state.city
-    p = state.people
-    n_c = params.n_cities
-    pool = np.maximum(cs.pool, 1)
-    innov = count_codes(p.city, n_c, p.employer >= 0)
-    jobs = (innov + cs.vacancies) / pool
+    pool = np.maximum(cs.pool, 1.0)
+    jobs = (staff_by_city(state, params) + cs.vacancies) / pool
     growth = np.log(pool / np.maximum(cs.pool0, 1.0))
     return (
         g.wage_weight * np.log(np.maximum(cs.productivity, 1e-9))
@@ -57,27 +75,21 @@ def city_utility(state: State, params: ModelParams) -> np.ndarray:
 
 
 def vacancies(state: State, params: ModelParams) -> tuple[np.ndarray, np.ndarray]:
-    """Open positions as (firm row, city) pairs, one entry per position."""
+    """Open positions of every firm at its headquarters and at its branch (two int64 arrays)."""
     f = state.firms
     vac = np.maximum(np.ceil(f.target).astype(np.int64) - f.employment, 0)
     branch_vac = np.zeros_like(vac)
     has_branch = f.branch >= 0
     if has_branch.any():
         branch_vac[has_branch] = np.floor(vac[has_branch] * params.g.branch_share).astype(np.int64)
-    home_vac = vac - branch_vac
-    firm = np.concatenate(
-        [np.repeat(np.arange(f.n), home_vac), np.repeat(np.arange(f.n), branch_vac)]
-    )
-    city = np.concatenate([np.repeat(f.city, home_vac), np.repeat(f.branch, branch_vac)]).astype(
-        np.int64
-    )
-    return firm, city
+    return vac - branch_vac, branch_vac
 
 
 def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     g, p, f, fl = params.g, state.people, state.firms, state.flows
     n_c = params.n_cities
-    state.city.pool[:] = count_codes(p.city, n_c)
+    pool = people_per_city(p, n_c)
+    state.city.pool[:] = pool
 
     # who searches ------------------------------------------------------------------------
     sampled = sample_rows(rng, p.n, float(-np.expm1(-g.search_rate / 4)))
@@ -103,49 +115,58 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     row = origin + n_c * p.fresh[seekers]
     dest = categorical_rows(rng, probs_all, row)
     moved = dest != origin
+    left = np.zeros(n_c)
     if moved.any():
         movers = seekers[moved]
-        release_people(state, movers[p.employer[movers] >= 0])
-        fl.moves_out += np.bincount(origin[moved], minlength=n_c)
-        fl.moves_in += np.bincount(dest[moved], minlength=n_c)
+        w = p.weight[movers].astype(np.float64)
+        o, d = origin[moved], dest[moved]
+        left = np.bincount(o, weights=w, minlength=n_c)
+        fl.moves_out += left
+        fl.moves_in += np.bincount(d, weights=w, minlength=n_c)
         grad = p.fresh[movers]
-        fl.graduate_moves_out += np.bincount(origin[moved][grad], minlength=n_c)
-        fl.graduate_moves_in += np.bincount(dest[moved][grad], minlength=n_c)
-        pair = origin[moved] * n_c + dest[moved]
-        state.pairs["movers"] += np.bincount(pair, minlength=n_c * n_c).reshape(n_c, n_c)
-        state.pairs["graduate_movers"] += np.bincount(pair[grad], minlength=n_c * n_c).reshape(
-            n_c, n_c
-        )
-        p.city[movers] = dest[moved].astype(np.int8)
-
-    # hiring ------------------------------------------------------------------------------
+        fl.graduate_moves_out += np.bincount(o[grad], weights=w[grad], minlength=n_c)
+        fl.graduate_moves_in += np.bincount(d[grad], weights=w[grad], minlength=n_c)
+        pair = o * n_c + d
+        state.pairs["movers"] += np.bincount(pair, weights=w, minlength=n_c * n_c).reshape(n_c, n_c)
+        state.pairs["graduate_movers"] += np.bincount(
+            pair[grad], weights=w[grad], minlength=n_c * n_c
+        ).reshape(n_c, n_c)
+        p.city[movers] = d.astype(np.int8)
     if f.n == 0:
         state.city.vacancies[:] = 0
         return
-    vfirm, vcity = vacancies(state, params)
-    state.city.vacancies[:] = np.bincount(vcity, minlength=n_c)
-    if vfirm.size == 0:
+
+    # staff who leave with the movers -------------------------------------------------------
+    if left.any():
+        quit_share = left / np.maximum(pool, 1.0)
+        q = quit_share[f.city]
+        has_branch = f.branch >= 0
+        if has_branch.any():
+            b = g.branch_share
+            q = np.where(has_branch, (1 - b) * q + b * quit_share[np.maximum(f.branch, 0)], q)
+        paid = np.maximum(f.employment - (f.founder >= 0), 0)
+        quits = rng.binomial(paid, np.clip(q, 0.0, 1.0))
+        f.employment[:] -= quits.astype(f.employment.dtype)
+        fl.separations += np.bincount(f.city, weights=quits, minlength=n_c)
+
+    # hiring ------------------------------------------------------------------------------
+    home, away = vacancies(state, params)
+    at_branch = f.branch >= 0
+    open_c = np.bincount(f.city, weights=home, minlength=n_c)
+    if at_branch.any():
+        open_c += np.bincount(f.branch[at_branch], weights=away[at_branch], minlength=n_c)
+    state.city.vacancies[:] = open_c
+    if not open_c.any():
         return
-    job_seekers = seekers[p.employer[seekers] < 0]
-    if job_seekers.size == 0:
-        return
-    # seekers by city, most skilled first
-    s_city = p.city[job_seekers].astype(np.int64)
-    order = np.lexsort((-p.skill[job_seekers], s_city))
-    js, js_city = job_seekers[order], s_city[order]
-    js_rank = rank_within(js_city)
-    # vacancies by city, random order
-    vorder = np.lexsort((rng.random(vfirm.size), vcity))
-    vf, vc = vfirm[vorder], vcity[vorder]
-    v_start = np.searchsorted(vc, np.arange(n_c))
-    n_vac = np.bincount(vc, minlength=n_c)
-    hired = js_rank < n_vac[js_city]
-    if not hired.any():
-        return
-    who = js[hired]
-    slot = v_start[js_city[hired]] + js_rank[hired]
-    firm = vf[slot]
-    p.employer[who] = firm.astype(np.int32)
-    p.status[who] = EMPLOYEE
-    np.add.at(f.employment, firm, 1)
-    fl.hires += np.bincount(p.city[who], minlength=n_c)
+    supply = np.bincount(p.city[seekers], weights=p.weight[seekers], minlength=n_c)
+    fill = np.minimum(supply / np.maximum(open_c, 1.0), 1.0)
+    hired = stochastic_round(rng, home * fill[f.city])
+    if at_branch.any():
+        hired_away = stochastic_round(rng, away * fill[np.maximum(f.branch, 0)])
+        hired_away[~at_branch] = 0
+        fl.hires += np.bincount(f.branch[at_branch], weights=hired_away[at_branch], minlength=n_c)
+        hired = hired + hired_away
+        fl.hires += np.bincount(f.city, weights=hired - hired_away, minlength=n_c)
+    else:
+        fl.hires += np.bincount(f.city, weights=hired, minlength=n_c)
+    f.employment[:] += hired.astype(f.employment.dtype)

@@ -7,16 +7,16 @@ master spends a share ``rho = procurement_share`` of its revenue on inputs from 
 any city. Procurement from masters headquartered in city c reaches supplier city j in proportion
 to
 
-    G_{cj} = exp(-d_{cj} / L_s) * W_j,   W_j = sum_{i in j} a_i (1 + L_i) * A^{sc}_j,
+    G_{cj} = exp(-d_{cj} / L_s) * W_j,   W_j = sum_{i in j} a_i (1 + L_i / L_0) * A^{sc}_j,
 
-(``L_s = supply_reach_km``; ``A^{sc}`` the city's access to supply chains, so supply-chain hubs draw
-orders, C2) and is split among the city's suppliers by their weights. Suppliers earn the thin
-``supplier_margin`` on it (growth mechanism), while the master keeps the rest of the value: the
-lead firm captures most of the value of the chain (Linden, Kraemer and Dedrick's iPad table;
-C4: a city of chain members "whose fate is decided by others").
+(``L_s = supply_reach_km``; ``L_0 = size_reference``; ``A^{sc}`` the city's access to supply chains,
+so supply-chain hubs draw orders, C2) and is split among the city's suppliers by their weights.
+Suppliers earn the thin ``supplier_margin`` on it (growth mechanism), while the master keeps the
+rest of the value: the lead firm captures most of the value of the chain (Linden, Kraemer and
+Dedrick's iPad table; C4: a city of chain members "whose fate is decided by others").
 
 Branch R&D. A chain master opens a branch in the city with the highest graduate density
-(graduates per person-agent per year), discounted by distance ``exp(-d/1000 km)``, other than its
+(graduates per person per year), discounted by distance ``exp(-d/1000 km)``, other than its
 headquarters; a share ``branch_share`` of its hiring goes there (C4: Xiaomi, Honor and OPPO R&D
 branches in a university city). Wages paid at the branch count in the branch city's value added;
 profits in the headquarters city's (C11).
@@ -59,7 +59,8 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     supplier = (o == TOB) & ~master
     city = f.city.astype(np.int64)
     rel_sc = cs.access[:, 2] / max(float(cs.access[:, 2].mean()), 1e-12)
-    w = np.where(supplier, f.capability * (1.0 + f.employment) * rel_sc[city], 0.0)
+    size = 1.0 + f.employment / g.size_reference
+    w = np.where(supplier, f.capability * size * rel_sc[city], 0.0)
     W = np.bincount(city, weights=w, minlength=n_c)
     P = np.bincount(city, weights=out, minlength=n_c)
     G = np.exp(-params.dist_km / g.supply_reach_km) * W[None, :]

@@ -20,8 +20,8 @@ sharing the price pro rata when it cannot pay them all. At a failure an investme
 and the realised multiples feed their appetite next tick (finance mechanism, C9).
 
 *Recycling.* Staff of any firm that leaves the registry (failure, closure or acquisition)
-return to the labour market with ``failure_learning / 2`` more skill; its founder gains
-``failure_learning`` and, unless the venture succeeded, carries a failure in their history,
+return to the labour market (they are a headcount, not rows); its founder gains
+``failure_learning`` skill and, unless the venture succeeded, carries a failure in their history,
 which the city's stigma and restart cost then price when they think of founding again (C8:
 "failure is the organic nutrient of the innovation soil"). Dead firms are archived for the firm
 registry and compacted out of the state; people's links are remapped.
@@ -44,8 +44,9 @@ columns:
    (capital, returned) and the fund city's ``vc_returned``. The kernel writes this tick's
    (fund, proceeds, amount) into a scratch buffer that the step appends to
    ``state.realised_*`` (for finance next tick) on ticks with realisations.
-3. *Recycling and compaction*: one pass over the people recycles the staff and founders of the
-   dead firms and remaps the employer rows that move (those from the first dead row on); then,
+3. *Recycling and compaction*: the dead firms' staff are counted as separations; one pass over
+   the people recycles the founders of the dead firms and remaps the employer rows that move
+   (those from the first dead row on); then,
    column by column (as bytes, so every firm column goes, whatever the layout), the dead rows
    are copied to the run's archive table and the runs of live rows between them move down
    over the gaps, in order (one ``memmove`` each).
@@ -400,7 +401,11 @@ def kernel(
         else:
             employer[i] = new_row[e]
     for j in range(nd):
-        employment[dead_rows[j]] = 0
+        r = dead_rows[j]
+        staff = employment[r] - (1 if founder[r] >= 0 else 0)  # back to the labour market
+        if staff > 0:
+            flows[FL.separations, f_city[r]] += staff
+        employment[r] = 0
 
     _retire(fb, fo, n, ab, ao, at, dead_rows, nd)
     return nd, k

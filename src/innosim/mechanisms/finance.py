@@ -1,7 +1,7 @@
 """Venture finance with a risk appetite that feeds back from realised returns (claim C9).
 
 Rule. Each city has ``funds_per_city`` funds whose starting capital is the city's
-``vc_capital_per_agent`` times its pool. Every tick:
+``vc_capital_per_person`` times its pool. Every tick:
 
 1. *Feedback.* A fund's track record is its realised proceeds over the amounts they came from,
    both discounted with a half-life of ``track_record_years`` (a running multiple, like the

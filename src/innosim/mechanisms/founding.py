@@ -1,10 +1,13 @@
 """Founding and the fear of failure (claims C8, C9, C10; C1, C6 for where founders look).
 
-Rule. Each tick a person who is not already a founder perceives an opportunity with probability
+Rule. Each tick every real person who is not already leading a firm perceives an opportunity with
+probability
 
     p_c = 1 - exp(-(rho/4) * O_c^eta),   O_c = sum_w fit_{c,w} * gshare_w,
 
-where ``rho = opportunity_rate``, ``gshare_w`` the wave's share of all market growth this year and
+where ``rho = opportunity_rate`` for people who never founded and ``serial_opportunity_rate``
+for those who did (entrepreneurial alertness: founders keep seeing opportunities; Kirzner 1973,
+Westhead and Wright 1998), ``gshare_w`` the wave's share of all market growth this year and
 ``fit`` the city's cost advantage in it (place mechanism); ``eta`` is
 ``opportunity_market_elasticity``. A perceiver with skill s and v earlier ventures values the
 opportunity at
@@ -21,7 +24,10 @@ opportunity worth taking but was deterred by the penalty: these are counted for 
 ``fear_of_failure_share``. Restart candidates (perceivers who failed before) and restarts are
 counted for ``restart_response_to_stigma_removal``.
 
-A founder starts a firm in their city with their own capital, lognormal with median
+Founders are real people and their firms real firms at any agent scale: a founder from a row
+that stands for several people (the sampled population) splits off as a row of their own
+(weight one: their history is theirs); the row keeps the others. A founder starts a firm in their
+city with their own capital, lognormal with median
 ``founder_capital`` and log-sd ``founder_capital_dispersion`` (most ventures start on little
 money, a few on a lot: the spread that makes young firms' failure hazard fall with age — the
 Jovanovic 1982 / BLS pattern — instead of all running dry at the same age), capability
@@ -34,12 +40,12 @@ orientation is set by the orientation mechanism that runs next. Founder history 
 References: Landier (2005); Cahn, Girotti, Landier (2021); Armour and Cumming (2008); GEM
 reports (fear of failure); Kerr, Nanda, Rhodes-Kropf (2014).
 
-Implementation. One pass picks the perceivers city by city at the largest city's rate and thins them
-to each city's own (geometric skips: O(perceivers) random numbers, as
-``tests/oracle/founding.sample_rows_by_group``), values each opportunity against the city's failure
-penalty, counts perceivers, deterred, restart candidates and restarts, releases founders from their
-jobs and links them to the firms they start;
-the new firm rows are then appended by the table."""
+Implementation. One pass over the rows picks the perceivers among the real people they stand for
+at the largest city's rate (geometric skips over people: O(perceivers) random numbers, as
+``tests/oracle/founding.sample_rows_by_group``) and thins them to each city's own, values each
+opportunity against the city's failure penalty and counts perceivers, deterred, restart
+candidates and restarts. A second pass writes the founders' rows (split off or taken over) and
+links them to the new firm rows; the tables then take the new rows."""
 
 from __future__ import annotations
 
@@ -52,6 +58,7 @@ from innosim.engine.kernels.layout import (
     FIRM_ITEMSIZE,
     FL,
     LV,
+    PEOPLE_ITEMSIZE,
     F,
     P,
     blank,
@@ -75,7 +82,8 @@ FoundingConstants = record(
     "FoundingConstants",
     __name__,
     (
-        "opportunity_rate", "opportunity_market_elasticity", "founder_skill_weight",
+        "opportunity_rate", "serial_opportunity_rate", "opportunity_market_elasticity",
+        "founder_skill_weight",
         "founder_experience_weight", "founding_threshold", "failure_cost",
         "success_capability_premium", "founder_capital", "founder_capital_dispersion",
     ),
@@ -94,17 +102,21 @@ NO_CONSTANTS = blank(
 
 @njit(cache=True)
 def kernel(
-    ks, kp, t, next_id, market, market_growth, fit, pb, po, n_people, fb, fo, f_n, room,
-    levers, flows,
+    ks, kp, t, next_id, next_pid, market, market_growth, fit, pb, po, n_people, p_room, fb, fo,
+    f_n, room, levers, flows, split,
 ):  # fmt: skip
     """Founders of this tick, written as new firm rows ``f_n ...``; returns their number k.
 
-    If k exceeds ``room`` (free rows in the firm columns) nothing is changed, the stream is
-    rewound and -k is returned: the caller makes room and calls again (same draws).
+    Founders split off a row of several people are written as new people rows ``n_people ...``
+    (ids from ``next_pid``); their number goes to ``split[0]``. If k exceeds ``room`` or
+    ``p_room`` (free rows in the firm or people columns) nothing is changed, the stream is
+    rewound and -k is returned: the caller makes room for k more of each and calls again (same
+    draws).
     """
     city, status, employer = i8(pb, po, P.city), i8(pb, po, P.status), i32(pb, po, P.employer)
     skill, ventures = f32(pb, po, P.skill), u8(pb, po, P.ventures)
     failures, last_outcome = u8(pb, po, P.failures), i8(pb, po, P.last_outcome)
+    weight, p_id = i32(pb, po, P.weight), i64(pb, po, P.id)
     failure_tolerance, process_control = levers[LV.failure_tolerance], levers[LV.process_control]
     private_support, stigma = levers[LV.private_support], levers[LV.stigma]
     restart_cost = levers[LV.restart_cost]
@@ -138,13 +150,16 @@ def kernel(
     if o_sum <= 0.0:
         return 0
     p_c = np.zeros(n_c)
+    p_s = np.zeros(n_c)  # people who have founded before
     pmax = 0.0
+    smax = 0.0
     for c in range(n_c):
-        p_c[c] = -math.expm1(
-            -(kp.opportunity_rate / 4.0) * max(o[c], 0.0) ** kp.opportunity_market_elasticity
-        )
+        pull = max(o[c], 0.0) ** kp.opportunity_market_elasticity
+        p_c[c] = -math.expm1(-(kp.opportunity_rate / 4.0) * pull)
+        p_s[c] = -math.expm1(-(kp.serial_opportunity_rate / 4.0) * pull)
         pmax = max(pmax, p_c[c])
-    if pmax <= 0.0 or n_people == 0:
+        smax = max(smax, p_s[c])
+    if (pmax <= 0.0 and smax <= 0.0) or n_people == 0:
         return 0
     saved = ks.copy()
     # pass 1: perceivers and their decisions (counts kept aside until we know there is room)
@@ -152,61 +167,80 @@ def kernel(
     founders = np.empty(16, np.int64)
     k = 0
     log1m = math.log1p(-pmax) if pmax < 1.0 else -math.inf
-    i = skip(ks, log1m) if pmax < 1.0 else 0
+    # people to pass over before the next perceiver (none perceives when pmax is 0)
+    gap = skip(ks, log1m) if 0.0 < pmax < 1.0 else (0 if pmax >= 1.0 else 1 << 62)
+    i = 0
     while i < n_people:
         c = city[i]
-        if (p_c[c] >= pmax or uniform(ks) < p_c[c] / pmax) and status[i] != FOUNDER:
-            failed = failures[i] > 0
-            value = (
-                normal(ks)
-                + kp.founder_skill_weight * skill[i]
-                + kp.founder_experience_weight * ventures[i]
-                - kp.founding_threshold
-            )
-            penalty = (
-                kp.failure_cost * (1.0 - failure_tolerance[c])
-                + process_control[c]
-                - private_support[c]
-                + (stigma[c] + restart_cost[c] if failed else 0.0)
-            )
-            found = value - penalty > 0.0
-            counts[0, c] += 1.0
-            if value > 0.0 and not found:
-                counts[1, c] += 1.0
-            if failed:
-                counts[2, c] += 1.0
-                if found:
-                    counts[3, c] += 1.0
+        r = i
+        if ventures[i] > 0:  # has founded before (a row of one): their own rate, one uniform
+            seen = status[i] != FOUNDER and uniform(ks) < p_s[c]
+            i += 1
+        elif gap >= weight[i]:  # nobody in this row perceives
+            gap -= weight[i]
+            i += 1
+            continue
+        else:  # one of the row's people perceives (the next may be in this row too)
+            seen = (p_c[c] >= pmax or uniform(ks) < p_c[c] / pmax) and status[i] != FOUNDER
+            gap += 1 + (skip(ks, log1m) if 0.0 < pmax < 1.0 else 0)
+        if not seen:
+            continue
+        failed = failures[r] > 0
+        value = (
+            normal(ks)
+            + kp.founder_skill_weight * skill[r]
+            + kp.founder_experience_weight * ventures[r]
+            - kp.founding_threshold
+        )
+        penalty = (
+            kp.failure_cost * (1.0 - failure_tolerance[c])
+            + process_control[c]
+            - private_support[c]
+            + (stigma[c] + restart_cost[c] if failed else 0.0)
+        )
+        found = value - penalty > 0.0
+        counts[0, c] += 1.0
+        if value > 0.0 and not found:
+            counts[1, c] += 1.0
+        if failed:
+            counts[2, c] += 1.0
             if found:
-                if k == founders.shape[0]:
-                    grown = np.empty(2 * k, np.int64)
-                    grown[:k] = founders
-                    founders = grown
-                founders[k] = i
-                k += 1
-        i += 1 + (skip(ks, log1m) if pmax < 1.0 else 0)
-    if k > room:
+                counts[3, c] += 1.0
+        if found:
+            if k == founders.shape[0]:
+                grown = np.empty(2 * k, np.int64)
+                grown[:k] = founders
+                founders = grown
+            founders[k] = r
+            k += 1
+    if k > room or k > p_room:
         ks[:] = saved
         return -k
     # pass 2: apply
     id_, f_city, f_wave = i64(fb, fo, F.id), i8(fb, fo, F.city), i8(fb, fo, F.wave)
     born, founder = i16(fb, fo, F.born), i32(fb, fo, F.founder)
     founder_history, capability = i8(fb, fo, F.founder_history), f32(fb, fo, F.capability)
-    employment, cash = i32(fb, fo, F.employment), f32(fb, fo, F.cash)
+    cash = f32(fb, fo, F.cash)
     new_row, new_row_offsets = kp.new_row, kp.new_row_offsets
     for c in range(n_c):
         flows[FL.perceivers, c] += counts[0, c]
         flows[FL.deterred, c] += counts[1, c]
         flows[FL.restart_candidates, c] += counts[2, c]
         flows[FL.restarts, c] += counts[3, c]
+    n_split = 0
     for j in range(k):
         i = founders[j]
         c = city[i]
-        # founders leave their jobs (release_people; founders themselves were not candidates)
-        e = employer[i]
-        if e >= 0:
-            employment[e] -= 1
-            flows[FL.separations, c] += 1.0
+        if weight[i] > 1:  # one of the row's people: a row of their own (weight one)
+            weight[i] -= 1
+            q = n_people + n_split
+            for col in range(PEOPLE_ITEMSIZE.shape[0]):
+                size = PEOPLE_ITEMSIZE[col]
+                memmove(pb, po[col] + q * size, pb, po[col] + i * size, size)
+            weight[q] = 1
+            p_id[q] = next_pid + n_split
+            n_split += 1
+            i = q
         history = last_outcome[i]
         log_cap = math.log(0.5 + np.float64(skill[i])) + (
             kp.success_capability_premium if history == 2 else 0.0
@@ -227,6 +261,7 @@ def kernel(
         employer[i] = r
         ventures[i] = min(int(ventures[i]) + 1, 255)
         flows[FL.entries, c] += 1.0
+    split[0] = n_split
     return k
 
 
@@ -241,32 +276,39 @@ def make(params, rng):
     ks = seed_state(rng)
 
     entry = direct(kernel)
+    split = np.zeros(1, np.int64)
 
     def step(state, params, rng) -> None:
         p, f = state.people, state.firms
 
-        def call(room: int) -> int:
+        def call() -> int:
             return entry(
-                ks, kp, state.t, state.next_firm_id, state.market, state.market_growth,
-                state.city.fit, p.block, p.offsets, p.n, f.block, f.offsets, f.n, room,
-                state.lever_array, state.flows.array,
+                ks, kp, state.t, state.next_firm_id, state.next_person_id, state.market,
+                state.market_growth, state.city.fit, p.block, p.offsets, p.n, p.capacity - p.n,
+                f.block, f.offsets, f.n, f.capacity - f.n, state.lever_array, state.flows.array,
+                split,
             )  # fmt: skip
 
-        k = call(f.capacity - f.n)
+        k = call()
         if k < 0:  # not enough free rows: grow, then the same draws again (the stream rewound)
             f.reserve(f.n - k)
-            k = call(f.capacity - f.n)
-        founded(state, k)
+            p.reserve(p.n - k)
+            k = call()
+        founded(state, k, int(split[0]))
 
     step.parts = (ks, kp)  # for the fused tick (fast.tick)
     return step
 
 
-def founded(state, k: int) -> None:
-    """The kernel wrote ``k`` new firm rows: the table and the id counter take them."""
+def founded(state, k: int, split: int) -> None:
+    """The kernel wrote ``k`` new firm rows and ``split`` new people rows: the tables and the id
+    counters take them."""
     if k:
         state.firms.claim(k)
         state.next_firm_id += k
+    if split:
+        state.people.claim(split)
+        state.next_person_id += split
 
 
 __all__ = ["founded", "make"]

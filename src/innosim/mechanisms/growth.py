@@ -9,25 +9,32 @@ To C firms learn fastest from direct users and are the most volatile (trial and 
 To B and To G firms learn slowly behind their clients and are steady.
 
 *Demand.* Each wave's demand (waves mechanism) splits into a national consumer segment (share
-``t_w``) and an enterprise segment held city by city in proportion to the cities' pools
-(enterprise clients buy from nearby suppliers: To B firms are bounded by their region, C6, C7);
-To G firms share their own city's procurement budget ``B_c * pool_c / 4``. Within a segment a firm's
+``t_w`` of M_w(t)) and an enterprise segment held city by city in proportion to the cities'
+pools (enterprise clients buy from nearby suppliers: To B firms are bounded by their region, C6,
+C7). Enterprise and government clients buy yesterday's technology: the enterprise segment is the
+share ``1 - t_w`` of the wave's demand ``procurement_lag_years`` ago, and each city's
+procurement budget ``B_c * pool_c / 4`` is spread over the waves in proportion to those lagged
+enterprise markets, so To G firms of wave w share the city's government demand for wave w. When
+the wind changes, To B and To G firms keep selling the old wave for a while, then lose their
+clients with it (C6: "left behind when the industry's wind changes"). Within a segment a firm's
 demand is its share of attraction
 
-    A_i = a_i^theta * (1 + L_i)^alpha_o * fit_{c_i, w_i}     (fit = 1 for To G firms),
+    A_i = a_i^theta * (1 + L_i / L_0)^alpha_o * fit_{c_i, w_i}     (fit = 1 for To G firms),
 
-with ``theta = capability_weight`` and increasing returns ``alpha_o`` to size L (employment):
+with ``theta = capability_weight`` and increasing returns ``alpha_o`` to size L (employment, real
+people; ``L_0 = size_reference``, the size from which scale starts to count):
 strong for To C (network effects; Ma et al. 2008, a Kesten-type process that yields a Zipf tail),
 weak for To B, none for To G. Suppliers add what chain masters buy from them (chains mechanism).
 
-*Revenue and hiring.* Revenue per employee is ``pi_i = pi (1 + L)^{s [To C]}`` (``pi =
+*Revenue and hiring.* Revenue per employee is ``pi_i = pi (1 + L / L_0)^{s [To C]}`` (``pi =
 labour_productivity``; consumer platforms serve more users per employee as they grow,
 ``s = toc_scale_economies``, C6). Revenue is demand capped by capacity ``1.5 L pi_i / 4``. Target
 employment is what demand needs, ``4 D_i (1 - rho [master]) / pi_i`` (suppliers:
 ``4 P_in (1 - m_s) / w``), plus the hiring that cash above two quarters of costs buys over
 ``runway_years``
 (reinvestment, and venture money spent ahead of revenue). Firms close a share ``hiring_speed`` of
-the gap each tick: vacancies go to the careers mechanism; excess staff are laid off at random.
+the gap each tick: vacancies go to the careers mechanism; excess staff are laid off (staff are a
+headcount of real people: firms are real firms at any agent scale).
 *Cash*: revenue minus wages of employees (founders draw no salary; less the city's ``subsidy`` for
 firms younger than three years), fixed costs and purchases from suppliers. *Valuation*: annualised
 revenue times the orientation's multiple plus a growth premium (growth measured against the moving
@@ -41,18 +48,15 @@ rows: (1) log capability and each wave's frontier; (2) learning (normal steps dr
 Marsaglia's polar method, only for orientations whose noise is not zero), the new capability and the
 log attraction with its maximum; (3) attraction and its total per segment (segments and their demand
 as ``innosim.mechanisms.growth.segments``); (4) demand, revenue, wages, profit, cash,
-``revenue_year``, valuation, target employment and the excess staff to lay off. Then one pass over
-the people adds skill and tenure for everyone employed and, for firms with excess staff, keeps a
-uniform random subset of that many of their ``EMPLOYEE`` staff (reservoir sampling: every subset of
-that size is equally likely); the chosen are released as ``innosim.engine.ops.release_people`` does
-(employees only: no founder links to clear).
+``revenue_year``, valuation, target employment and the layoffs. Then one pass over the people
+adds skill and tenure for everyone leading a firm.
 
 Arithmetic follows the NumPy oracle of the tests (tests/oracle/growth.py): float64 from the float32
 columns, the same order of operations, float32 stores; values read back after a store (cash for the
 spare-cash hiring, target for the layoffs) are read from the stored float32 value, as there.
-``log1p(L)`` and To C revenue per head ``pi (1 + L)^s`` are tabulated once per run with NumPy for
-employment ``L < 512`` (NumPy's values, as the oracle's; computed directly above that), and ``log
-fit`` once per tick per city and wave.
+``log1p(L / L_0)`` and To C revenue per head ``pi (1 + L / L_0)^s`` are tabulated once per run with
+NumPy for employment ``L < 512`` (NumPy's values, as the oracle's; computed directly above that),
+and ``log fit`` once per tick per city and wave.
 """
 
 from __future__ import annotations
@@ -79,7 +83,7 @@ from innosim.engine.kernels.layout import (
 )
 from innosim.engine.kernels.rng import seed_state, uniform
 from innosim.engine.kernels.select import rows_at_least
-from innosim.engine.state import EMPLOYEE, TOB, TOC, TOG, WORKER
+from innosim.engine.state import TOB, TOC, TOG
 
 NAME = "growth"
 
@@ -94,14 +98,15 @@ GrowthConstants = record(
         "valuation_multiple_toc", "valuation_multiple_tob", "valuation_multiple_tog",
         "capability_weight", "labour_productivity", "toc_scale_economies", "innovation_wage",
         "fixed_cost", "growth_premium", "procurement_share", "supplier_margin", "runway_years",
-        "hiring_speed",
+        "hiring_speed", "size_reference",
     ),
     ("skill_growth_per_tick", "log1p_staff", "toc_revenue_per_head", "wave_toc"),
 )  # fmt: skip
 """The kernel's constants (``kp``): the declared parameters of that name, then ``skill_growth``
-per tick and three float64 arrays: ``log1p(L)`` and ``labour_productivity * (1 +
-L)^toc_scale_economies`` for employment ``L < _K`` (as NumPy computes them: the same values as
-the NumPy step's) and the To C share of each wave's market (``wave_toc``)."""
+per tick and three float64 arrays: ``log1p(L / L_0)`` and ``labour_productivity * (1 + L /
+L_0)^toc_scale_economies`` for employment ``L < _K`` (``L_0 = size_reference``; as NumPy computes
+them: the same values as the NumPy step's) and the To C share of each wave's market
+(``wave_toc``)."""
 NO_CONSTANTS = blank(
     GrowthConstants, log1p_staff=np.zeros(1), toc_revenue_per_head=np.zeros(1), wave_toc=np.zeros(1)
 )
@@ -109,8 +114,8 @@ NO_CONSTANTS = blank(
 
 @njit(cache=True)
 def _work(employer, skill, tenure, n_people, skill_growth_per_tick, rows):
-    """Skill and tenure grow for everyone who works in an innovative firm; their rows, in
-    order, are written to ``rows`` (returns their number)."""
+    """Skill and tenure grow for everyone leading an innovative firm; their rows, in order, are
+    written to ``rows`` (returns their number)."""
     m = rows_at_least(employer, n_people, 0, rows)
     for j in range(m):
         i = rows[j]
@@ -120,11 +125,13 @@ def _work(employer, skill, tenure, n_people, skill_growth_per_tick, rows):
 
 
 @njit(cache=True, error_model="numpy")
-def kernel(ks, kp, t, market, pool, fit, levers, flows, pb, po, n_people, fb, fo, f_n):
+def kernel(
+    ks, kp, t, market, market_lagged, pool, fit, levers, flows, pb, po, n_people, fb, fo, f_n
+):
     """One tick of growth; returns the number of people laid off."""
     subsidy, budget = levers[LV.subsidy], levers[LV.procurement_budget]
-    employer, status = i32(pb, po, P.employer), i8(pb, po, P.status)
-    skill, tenure, p_city = f32(pb, po, P.skill), i16(pb, po, P.tenure), i8(pb, po, P.city)
+    employer = i32(pb, po, P.employer)
+    skill, tenure = f32(pb, po, P.skill), i16(pb, po, P.tenure)
     orientation, wave, city = i8(fb, fo, F.orientation), i8(fb, fo, F.wave), i8(fb, fo, F.city)
     born, founder, capability = (
         i16(fb, fo, F.born),
@@ -143,12 +150,12 @@ def kernel(ks, kp, t, market, pool, fit, levers, flows, pb, po, n_people, fb, fo
     last_round, chain_master = i16(fb, fo, F.last_round), b1(fb, fo, F.chain_master)
     skill_growth_per_tick = np.float32(kp.skill_growth_per_tick)
     laid_off = 0
-    rows = np.empty(n_people, np.int32)  # the people employed
+    rows = np.empty(n_people, np.int32)  # the founders
     if f_n == 0:
         _work(employer, skill, tenure, n_people, skill_growth_per_tick, rows)
         return 0
     n_c, n_w = fit.shape
-    n_seg = n_w + n_w * n_c + n_c
+    n_seg = n_w + 2 * n_w * n_c
     tpy = 4.0
     # scratch (two allocations): log capability, attraction, frontier, segment demand and
     # attraction totals; segment, excess staff, reservoir offsets and counts
@@ -159,11 +166,7 @@ def kernel(ks, kp, t, market, pool, fit, levers, flows, pb, po, n_people, fb, fo
     seg_d = fbuf[2 * f_n + n_w : 2 * f_n + n_w + n_seg]
     total = fbuf[2 * f_n + n_w + n_seg : 2 * f_n + n_w + 2 * n_seg]
     log_fit = fbuf[2 * f_n + n_w + 2 * n_seg :].reshape((n_c, n_w))
-    ibuf = np.zeros(4 * f_n, np.int64)
-    seg = ibuf[:f_n]
-    excess = ibuf[f_n : 2 * f_n]
-    off = ibuf[2 * f_n : 3 * f_n]
-    seen = ibuf[3 * f_n :]
+    seg = np.zeros(f_n, np.int64)
 
     # learning: frontier per wave, then the step toward it ---------------------------------
     frontier[:] = -np.inf
@@ -219,9 +222,13 @@ def kernel(ks, kp, t, market, pool, fit, levers, flows, pb, po, n_people, fb, fo
         elif o == TOB:
             seg[r] = n_w + w * n_c + c
         else:
-            seg[r] = n_w + n_w * n_c + c
+            seg[r] = n_w + n_w * n_c + w * n_c + c
         staff = employment[r]
-        l1p = kp.log1p_staff[staff] if 0 <= staff < _K else math.log1p(np.float64(staff))
+        l1p = (
+            kp.log1p_staff[staff]
+            if 0 <= staff < _K
+            else math.log1p(np.float64(staff) / kp.size_reference)
+        )
         la = (
             kp.capability_weight * x
             + increasing_returns[k] * l1p
@@ -239,11 +246,17 @@ def kernel(ks, kp, t, market, pool, fit, levers, flows, pb, po, n_people, fb, fo
     for w in range(n_w):
         share = kp.wave_toc[w]
         seg_d[w] = market[w] * share
-        m_b = market[w] * (1.0 - share)
+        m_b = market_lagged[w] * (1.0 - share)
         for c in range(n_c):
             seg_d[n_w + w * n_c + c] = m_b * (pool[c] / pool_sum)
-    for c in range(n_c):
-        seg_d[n_w + n_w * n_c + c] = budget[c] * pool[c] / tpy
+    # government demand: each city's budget, spread over the waves as clients see them
+    lagged = 0.0
+    for w in range(n_w):
+        lagged += market_lagged[w] * (1.0 - kp.wave_toc[w])
+    for w in range(n_w):
+        weight = market_lagged[w] * (1.0 - kp.wave_toc[w]) / lagged if lagged > 0.0 else 0.0
+        for c in range(n_c):
+            seg_d[n_w + n_w * n_c + w * n_c + c] = budget[c] * pool[c] / tpy * weight
     total[:] = 0.0
     for r in range(f_n):
         a = math.exp(att[r] - top)
@@ -261,8 +274,7 @@ def kernel(ks, kp, t, market, pool, fit, levers, flows, pb, po, n_people, fb, fo
         kp.valuation_multiple_tob,
         kp.valuation_multiple_tog,
     )
-    cap_n = float(n_people)
-    cut = 0
+    cap_n = pool_sum
     for r in range(f_n):
         o = orientation[r]
         k = o + 3 if o < 0 else o
@@ -276,7 +288,9 @@ def kernel(ks, kp, t, market, pool, fit, levers, flows, pb, po, n_people, fb, fo
         elif 0 <= employment[r] < _K:
             per_head = kp.toc_revenue_per_head[employment[r]]
         else:
-            per_head = labour_productivity * (1.0 + emp) ** kp.toc_scale_economies
+            per_head = labour_productivity * (1.0 + emp / kp.size_reference) ** (
+                kp.toc_scale_economies
+            )
         capacity = 1.5 * max(emp, 1.0) * per_head / tpy
         rev = min(d + pin, capacity)
         sub = subsidy[city[r]] if (t - born[r]) < 3 * 4 else 0.0
@@ -308,41 +322,13 @@ def kernel(ks, kp, t, market, pool, fit, levers, flows, pb, po, n_people, fb, fo
         need = min(max(need, 1.0), cap_n)
         target[r] = emp + kp.hiring_speed * (need - emp)
         cut_r = math.floor(emp - max(math.ceil(np.float64(target[r])), 1.0))
-        if cut_r > 0:
-            excess[r] = cut_r
-            cut += 1
+        if cut_r > 0:  # layoffs
+            employment[r] -= cut_r
+            flows[FL.separations, city[r]] += cut_r
+            laid_off += cut_r
 
-    # people: skill and tenure; layoffs (a uniform random subset of each firm's employees) ---
-    m = _work(employer, skill, tenure, n_people, skill_growth_per_tick, rows)
-    if cut == 0:
-        return 0
-    size = 0
-    for r in range(f_n):
-        off[r] = size
-        size += excess[r]
-    chosen = np.empty(size, np.int64)
-    for q in range(m):
-        i = rows[q]
-        e = employer[i]
-        x_e = excess[e]
-        if x_e > 0 and status[i] == EMPLOYEE:
-            j = seen[e]
-            if j < x_e:
-                chosen[off[e] + j] = i
-            else:  # reservoir sampling (Algorithm R)
-                slot = int(uniform(ks) * (j + 1))
-                if slot < x_e:
-                    chosen[off[e] + slot] = i
-            seen[e] = j + 1
-    for r in range(f_n):
-        fired = min(excess[r], seen[r])
-        for j in range(fired):
-            i = chosen[off[r] + j]
-            employer[i] = -1
-            status[i] = WORKER
-            employment[r] -= 1
-            flows[FL.separations, p_city[i]] += 1.0
-        laid_off += fired
+    # people: skill and tenure of the founders ------------------------------------------------
+    _work(employer, skill, tenure, n_people, skill_growth_per_tick, rows)
     return laid_off
 
 
@@ -354,8 +340,9 @@ def make(params, rng):
         g,
         derived={
             "skill_growth_per_tick": g.skill_growth / 4,
-            "log1p_staff": np.log1p(staff),
-            "toc_revenue_per_head": g.labour_productivity * (1.0 + staff) ** g.toc_scale_economies,
+            "log1p_staff": np.log1p(staff / g.size_reference),
+            "toc_revenue_per_head": g.labour_productivity
+            * (1.0 + staff / g.size_reference) ** g.toc_scale_economies,
             "wave_toc": np.asarray(params.wave_toc, dtype=np.float64).copy(),
         },
     )
@@ -365,7 +352,8 @@ def make(params, rng):
     def step(state, params, rng) -> None:
         p, f = state.people, state.firms
         call(
-            ks, kp, state.t, state.market, state.city.pool, state.city.fit, state.lever_array,
+            ks, kp, state.t, state.market, state.market_lagged, state.city.pool, state.city.fit,
+            state.lever_array,
             state.flows.array, p.block, p.offsets, p.n, f.block, f.offsets, f.n,
         )  # fmt: skip
 

@@ -33,6 +33,12 @@ def count_codes(codes: np.ndarray, n: int, mask: np.ndarray | None = None) -> np
     return np.array([np.count_nonzero(folded == i + n) for i in range(n)], dtype=np.int64)
 
 
+def people_per_city(people, n: int) -> np.ndarray:
+    """Real people living in each of ``n`` cities: the weights of a people table's rows summed
+    by city (float64, exact: integer sums)."""
+    return np.bincount(people.city, weights=people.weight, minlength=n)
+
+
 def sample_rows(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
     """Rows of ``range(n)`` each chosen independently with probability ``p`` (sorted).
 

@@ -6,9 +6,12 @@ declines once the wave is older than ``wave_life_years``:
     M_w(t) = weight_w * m * N(t) / 4 * S_w(a) * exp(-delta * max(0, a - life)),
     S_w(a) = 1 / (1 + exp(-g_w (a - 4/g_w))),   a = (t - s_w)/4 years  (a >= 0),
 
-where ``m = market_per_agent`` and N(t) the number of person-agents in the system (so firm
-sizes do not depend on the agent scale). ``market_growth`` is the positive change of M_w over the
-last year, the signal founders and incumbents follow.
+where ``m = market_per_person`` and N(t) the number of real people in the system at the start of
+the tick (the cities' pools: the same market at any agent scale). ``market_growth`` is the
+positive change of M_w over the last year, the signal founders and incumbents follow.
+``market_lagged`` is M_w(t - 4 L) with ``L = procurement_lag_years``, evaluated with the current
+N(t): the wave's demand as enterprise and government clients see it (they buy what was new L
+years ago; the growth mechanism, C6).
 
 Adaptation (C1, C7: firms tied to a wave adapt to the next with a probability set by their
 market sensitivity, or decline). While a newer wave is within ``adaptation_window_years`` of its
@@ -40,8 +43,8 @@ WavesConstants = record(
     "WavesConstants",
     __name__,
     (
-        "market_per_agent", "wave_decline_rate", "wave_life_years", "adaptation_window_years",
-        "adaptation_capability_loss",
+        "market_per_person", "wave_decline_rate", "wave_life_years", "adaptation_window_years",
+        "adaptation_capability_loss", "procurement_lag_years",
     ),
     ("adaptation_per_tick_toc", "adaptation_per_tick_tob", "adaptation_per_tick_tog"),
 )  # fmt: skip
@@ -51,23 +54,24 @@ NO_CONSTANTS = blank(WavesConstants)
 
 
 @njit(cache=True, error_model="numpy")
-def _demand(kp, wave_start, wave_growth, wave_weight, t, n_agents, out):
+def _demand(kp, wave_start, wave_growth, wave_weight, t, people, out):
     """``innosim.mechanisms.waves.demand`` into ``out`` (same operations, same order)."""
     for w in range(out.shape[0]):
         age = (t - wave_start[w]) / 4.0
         gr = wave_growth[w]
         s = 1.0 / (1.0 + math.exp(-gr * (age - 4.0 / gr)))
         decline = math.exp(-kp.wave_decline_rate * max(0.0, age - kp.wave_life_years))
-        m = wave_weight[w] * kp.market_per_agent * n_agents / 4.0 * s * decline
+        m = wave_weight[w] * kp.market_per_person * people / 4.0 * s * decline
         out[w] = m if age >= 0 else 0.0
 
 
 @njit(cache=True, error_model="numpy")
 def kernel(
-    ks, kp, t, n_agents, wave_start, wave_growth, wave_weight, market, market_growth, fit,
-    fb, fo, f_n,
+    ks, kp, t, people, wave_start, wave_growth, wave_weight, market, market_growth,
+    market_lagged, fit, fb, fo, f_n,
 ):  # fmt: skip
-    """Market and growth of every wave; adaptation of incumbents. Returns firms that moved."""
+    """Market, growth and lagged market of every wave; adaptation of incumbents. Returns firms
+    that moved."""
     f_city, f_wave, f_orientation = (
         i8(fb, fo, F.city),
         i8(fb, fo, F.wave),
@@ -76,8 +80,10 @@ def kernel(
     capability = f32(fb, fo, F.capability)
     n_c, n_w = fit.shape
     ago = np.empty(n_w)
-    _demand(kp, wave_start, wave_growth, wave_weight, t, n_agents, market)
-    _demand(kp, wave_start, wave_growth, wave_weight, t - 4, n_agents, ago)
+    _demand(kp, wave_start, wave_growth, wave_weight, t, people, market)
+    _demand(kp, wave_start, wave_growth, wave_weight, t - 4, people, ago)
+    lag = t - 4.0 * kp.procurement_lag_years
+    _demand(kp, wave_start, wave_growth, wave_weight, lag, people, market_lagged)
     for w in range(n_w):
         market_growth[w] = max(market[w] - ago[w], 0.0)
     if f_n == 0:
@@ -141,8 +147,8 @@ def make(params, rng):
     def step(state, params, rng) -> None:
         f = state.firms
         call(
-            ks, kp, state.t, state.people.n, start, growth, weight, state.market,
-            state.market_growth, state.city.fit, f.block, f.offsets, f.n,
+            ks, kp, state.t, float(state.city.pool.sum()), start, growth, weight, state.market,
+            state.market_growth, state.market_lagged, state.city.fit, f.block, f.offsets, f.n,
         )  # fmt: skip
 
     step.parts = (ks, kp, start, growth, weight)  # for the fused tick (fast.tick)

@@ -52,6 +52,7 @@ class Res(IntEnum):
     READ = 4
     DEAD = 5
     REALISED = 6
+    SPLIT = 7
 
 
 @njit(cache=True, inline="always")
@@ -66,9 +67,10 @@ def _asks_room(res, phase, k):
 
 @njit(cache=True)
 def _tick(
-    first, on, res, t, levers, flows, rec, market, market_growth, fit, pool, productivity,
+    first, on, res, t, levers, flows, rec, market, market_growth, market_lagged, fit, pool,
+    productivity,
     innovation_share, graduate_rate, fund_performance,
-    pb, po, p_n, fb, fo, f_n, f_room, next_id, ub, uo, u_n, lb, lo, l_n, l_room,
+    pb, po, p_n, p_room, next_pid, fb, fo, f_n, f_room, next_id, ub, uo, u_n, lb, lo, l_n, l_room,
     r_fund, r_proceeds, r_amount, deals_only, out, ab, ao, at,
     w_ks, w_kp, w_start, w_growth, w_weight, fo_ks, fo_kp, or_ks, or_toc, g_ks, g_kp,
     fi_ks, fi_kp, e_ks, e_kp, a_kp, a_copy,
@@ -82,25 +84,30 @@ def _tick(
     """
     res[:] = 0
     res[Res.STOP] = -1
+    split = np.zeros(1, np.int64)
     if first <= 0 and on[0]:
         waves.kernel(
-            w_ks, w_kp, t, p_n, w_start, w_growth, w_weight, market, market_growth, fit,
+            w_ks, w_kp, t, pool.sum(), w_start, w_growth, w_weight, market, market_growth,
+            market_lagged, fit,
             fb, fo, f_n,
         )  # fmt: skip
     if first <= 1 and on[1]:
         k = founding.kernel(
-            fo_ks, fo_kp, t, next_id, market, market_growth, fit, pb, po, p_n, fb, fo, f_n,
-            f_room, levers, flows,
+            fo_ks, fo_kp, t, next_id, next_pid, market, market_growth, fit, pb, po, p_n, p_room,
+            fb, fo, f_n, f_room, levers, flows, split,
         )  # fmt: skip
         if _asks_room(res, 1, k):
             return
         res[Res.FOUNDED] = k
+        res[Res.SPLIT] = split[0]
         f_n += k
+        p_n += split[0]
     if first <= 2 and on[2]:
         orientation.kernel(or_ks, fb, fo, f_n, or_toc, levers)
     if first <= 3 and on[3]:
         growth.kernel(
-            g_ks, g_kp, t, market, pool, fit, levers, flows, pb, po, p_n, fb, fo, f_n
+            g_ks, g_kp, t, market, market_lagged, pool, fit, levers, flows, pb, po, p_n, fb, fo,
+            f_n,
         )  # fmt: skip
     if first <= 4 and on[4]:
         k = finance.kernel(
@@ -169,13 +176,15 @@ def _fused(parts: dict[str, tuple]):
             )
             tick(
                 first, on, res, state.t, state.lever_array, state.flows.array,
-                state.record_array, state.market, state.market_growth, cs.fit, cs.pool,
+                state.record_array, state.market, state.market_growth, state.market_lagged,
+                cs.fit, cs.pool,
                 cs.productivity, cs.innovation_share, cs.graduate_rate, cs.fund_performance,
-                p.block, p.offsets, p.n, f.block, f.offsets, f.n, f.capacity - f.n,
+                p.block, p.offsets, p.n, p.capacity - p.n, state.next_person_id, f.block,
+                f.offsets, f.n, f.capacity - f.n,
                 state.next_firm_id, u.block, u.offsets, u.n, led.block, led.offsets, led.n,
                 led.capacity - led.n, *realised, deals_only, out, ab, ao, at, *consts,
             )  # fmt: skip
-            founding.founded(state, int(res[Res.FOUNDED]))
+            founding.founded(state, int(res[Res.FOUNDED]), int(res[Res.SPLIT]))
             if res[Res.READ]:
                 finance.realisations_read(state)
             if res[Res.DEALS]:
@@ -186,8 +195,9 @@ def _fused(parts: dict[str, tuple]):
             if stop < 0:
                 return
             step.retries += 1
-            if stop == 1:  # founding: more firm rows
+            if stop == 1:  # founding: more firm and people rows
                 f.reserve(f.n + int(res[Res.NEED]))
+                p.reserve(p.n + int(res[Res.NEED]))
             else:  # finance: more ledger rows; feedback and commitments are done
                 led.reserve(led.n + int(res[Res.NEED]))
                 deals_only = True

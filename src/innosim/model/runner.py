@@ -19,6 +19,7 @@ import pandas as pd
 
 from innosim.engine.invariants import Checker
 from innosim.engine.kernels.cache import drop_stale
+from innosim.engine.ops import weighted_rows
 from innosim.engine.rng import stream
 from innosim.engine.state import (
     FIRM_COLUMNS,
@@ -60,16 +61,15 @@ def init_state(params: ModelParams, rng: np.random.Generator) -> State:
     """Initial state: people in every city, funds, no firms yet (firms are founded in year 1)."""
     g, c = params.g, params.c
     n_c = params.n_cities
-    n0 = np.maximum(
-        np.round(c.population * g.initial_population_share / params.persons_per_agent), 1
-    ).astype(np.int64)
-    total = int(n0.sum())
+    people0 = np.maximum(np.round(c.population * g.initial_population_share), 1).astype(np.int64)
+    rows, weights = weighted_rows(people0, params.persons_per_agent)
+    total = int(rows.sum())
     people = new_people_table(int(total * 1.25) + 64)
     lever_array, levers = lever_state(params)
     state = State(
         t=0,
         people=people,
-        firms=new_firms_table(max(1024, total // 20)),
+        firms=new_firms_table(max(1024, int(people0.sum()) // 5000)),
         funds=Table(FUND_COLUMNS, n_c * int(g.funds_per_city)),
         ledger=Table(LEDGER_COLUMNS, 4096, fill={"realised_tick": -1}),
         city=CityState(
@@ -78,8 +78,8 @@ def init_state(params: ModelParams, rng: np.random.Generator) -> State:
             infra_invested=np.zeros((n_c, 4)),
             access=np.ones((n_c, 4)),
             fit=np.ones((n_c, params.n_waves)),
-            pool=n0.astype(np.float64),
-            pool0=n0.astype(np.float64),
+            pool=people0.astype(np.float64),
+            pool0=people0.astype(np.float64),
             fund_performance=np.ones(n_c),
             innovation_share=np.zeros(n_c),
             vacancies=np.zeros(n_c),
@@ -88,6 +88,7 @@ def init_state(params: ModelParams, rng: np.random.Generator) -> State:
         levers=levers,
         market=np.zeros(params.n_waves),
         market_growth=np.zeros(params.n_waves),
+        market_lagged=np.zeros(params.n_waves),
         flows=Flows(n_c),
         lever_array=lever_array,
     )
@@ -96,13 +97,14 @@ def init_state(params: ModelParams, rng: np.random.Generator) -> State:
     people.append(
         total,
         id=state.new_person_ids(total),
-        city=np.repeat(np.arange(n_c), n0).astype(np.int8),
+        city=np.repeat(np.arange(n_c), rows).astype(np.int8),
         employer=-1,
         skill=skill.astype(np.float32),
+        weight=weights,
     )
     k = int(g.funds_per_city)
     fund_city = np.repeat(np.arange(n_c), k)
-    cap = np.repeat(c.vc_capital_per_agent * n0 / k, k)
+    cap = np.repeat(c.vc_capital_per_person * people0 / k, k)
     state.funds.append(
         n_c * k,
         city=fund_city.astype(np.int8),

@@ -1,12 +1,11 @@
 """Every model parameter, declared once, as data.
 
 Each entry states name, scope (one value, or one per city), unit, inclusive bounds, default and
-the source of the default or the rationale for it. Money is in *model CNY*: 10^4 CNY (万元) per
-real person for per-agent flows, so that a person-agent's background output is comparable with
-the city's GDP per capita; firm-level money is in the same unit. Because a person-agent stands
-for ``persons_per_agent`` real people, extensive outputs (firms, unicorns, value added) are
-those of a scaled replica of the cities: compare them as ratios, rates and shares, which is what
-the validation targets do (``validation/STATISTICS.md``).
+the source of the default or the rationale for it. Money is in *model CNY*: 10^4 CNY (万元), per
+person for rates such as GDP per capita and per firm for a firm's cash, costs and valuation.
+Firms are real firms with real headcounts at any agent scale, and people rows are a weighted
+sample of the population (``persons_per_agent`` people per row), so extensive outputs (firms,
+unicorns, value added) are real counts and amounts (docs/model.md, section 2.7).
 
 Parameters no statistic measures directly (a city's tolerance of failure, its investors' risk
 appetite, its demand mix) say so in their source; they are the ones later calibration infers.
@@ -297,15 +296,33 @@ PARAMS: tuple[ParamSpec, ...] = (
         scope="global",
         unit="1/yr",
         low=0.0,
+        high=0.004,
+        default=1.2e-4,
+        group="culture",
+        claims=("C8",),
+        description="Base rate at which a person perceives a concrete venture opportunity.",
+        source="Rationale: GEM perceived-opportunity rates of 30-50% of adults, of whom a small "
+        "share see a concrete one in any quarter. Set by hand, with failure_cost and "
+        "founding_threshold, so that entry holds up while failure_cost deters most perceivers "
+        "(fear_of_failure_share of validation/targets.toml); not measured. Set as 0.03 per "
+        "person-agent of 250 people when firms were per-agent replicas; now per person "
+        "(0.03 / 250).",
+    ),
+    _P(
+        name="serial_opportunity_rate",
+        scope="global",
+        unit="1/yr",
+        low=0.0,
         high=1.0,
         default=0.03,
         group="culture",
         claims=("C8",),
-        description="Base rate at which a person perceives a venture opportunity.",
-        source="Rationale: GEM perceived-opportunity rates of 30-50% of adults, of whom a small "
-        "share see a concrete one in any quarter. Set by hand, with failure_cost and "
-        "founding_threshold, so that entry holds up while failure_cost deters most perceivers "
-        "(fear_of_failure_share of validation/targets.toml); not measured.",
+        description="Rate at which a person who has founded a firm before perceives a concrete "
+        "venture opportunity (replaces opportunity_rate for them).",
+        source="Rationale: people who have founded keep seeing opportunities (entrepreneurial "
+        "alertness, Kirzner 1973; serial founders, Westhead and Wright 1998; Gompers et al. "
+        "2010). 0.03 per year is the rate an ex-founder had when firms were per-agent replicas "
+        "(a founder was one person-agent); not measured.",
     ),
     _P(
         name="opportunity_market_elasticity",
@@ -512,16 +529,32 @@ PARAMS: tuple[ParamSpec, ...] = (
     _P(
         name="procurement_budget",
         scope="city",
-        unit="model CNY/agent/yr",
+        unit="model CNY/person/yr",
         low=0,
         high=20,
         default=1.0,
         group="demand",
         lever=True,
         claims=("C6", "C7"),
-        description="Government procurement of innovative products per person-agent per year; "
+        description="Government procurement of innovative products per person per year; "
         "the local To G market and its pull on orientation.",
         source="Rationale: local government IT and innovation procurement of ~1% of GDP.",
+    ),
+    _P(
+        name="procurement_lag_years",
+        scope="global",
+        unit="yr",
+        low=0,
+        high=10,
+        default=3.0,
+        group="demand",
+        claims=("C6", "C7"),
+        description="Years by which enterprise (To B) and government (To G) demand follows the "
+        "technology waves: clients buy what was new that many years ago, so firms serving them "
+        "are left behind when the wave changes.",
+        source="Rationale: public IT procurement runs on budget and planning cycles of 3-5 years "
+        "and enterprise IT adoption trails consumer adoption by a few years (C6: To G firms are "
+        "'left behind when the industry's wind changes'); not measured.",
     ),
     # ------------------------------------------------------------------ learning and growth
     _P(
@@ -650,6 +683,22 @@ PARAMS: tuple[ParamSpec, ...] = (
         "times that of enterprise-service firms (annual reports); C6.",
     ),
     _P(
+        name="size_reference",
+        scope="global",
+        unit="persons",
+        low=1,
+        high=1e6,
+        default=250.0,
+        group="firms",
+        claims=("C6",),
+        description="Employment from which a firm's size starts to count: the increasing returns "
+        "of attraction, To C scale economies and a supplier's weight grow with (1 + L / "
+        "size_reference).",
+        source="Rationale: the EU's large-firm threshold is 250 employees; it is also the scale "
+        "(250 people per agent) at which the size effects were set when firms were per-agent "
+        "replicas, so their calibration carries over to real headcounts.",
+    ),
+    _P(
         name="capability_weight",
         scope="global",
         unit="1",
@@ -663,7 +712,7 @@ PARAMS: tuple[ParamSpec, ...] = (
     _P(
         name="labour_productivity",
         scope="global",
-        unit="model CNY/agent/yr",
+        unit="model CNY/person/yr",
         low=1,
         high=1e4,
         default=60.0,
@@ -674,7 +723,7 @@ PARAMS: tuple[ParamSpec, ...] = (
     _P(
         name="innovation_wage",
         scope="global",
-        unit="model CNY/agent/yr",
+        unit="model CNY/person/yr",
         low=1,
         high=1e4,
         default=25.0,
@@ -717,14 +766,14 @@ PARAMS: tuple[ParamSpec, ...] = (
         source="Rationale: venture rounds are sized for 18-24 months of runway.",
     ),
     _P(
-        name="market_per_agent",
+        name="market_per_person",
         scope="global",
-        unit="model CNY/agent/yr",
+        unit="model CNY/person/yr",
         low=0,
         high=1e4,
         default=0.3,
         group="waves",
-        description="Saturated market of a wave of unit weight per person-agent in the system.",
+        description="Saturated market of a wave of unit weight per person in the system.",
         source="Rationale: digital-economy core industries ~10% of GDP (28.8% in the "
         "data/cities_sourced.csv) spread over the active waves.",
     ),
@@ -832,16 +881,16 @@ PARAMS: tuple[ParamSpec, ...] = (
     ),
     # ------------------------------------------------------------------ venture finance
     _P(
-        name="vc_capital_per_agent",
+        name="vc_capital_per_person",
         scope="city",
-        unit="model CNY/agent",
+        unit="model CNY/person",
         low=0,
         high=1e4,
         default=4.0,
         group="capital",
         claims=("C9",),
         description="Venture capital under management in the city's funds at the start, per "
-        "person-agent of the city.",
+        "person of the city.",
         source="Rationale: China's VC/PE stock; two national hubs hold most of it.",
     ),
     _P(
@@ -1110,12 +1159,11 @@ PARAMS: tuple[ParamSpec, ...] = (
         unit="model CNY",
         low=1,
         high=1e9,
-        default=2e4,
+        default=7.2e5,
         group="capital",
-        description="Valuation at which a firm counts as a unicorn (the model-scale equivalent of "
-        "US$1bn).",
-        source="Set by hand so that about 1% of VC-backed firms reach it (CB Insights funnel; "
-        "seed_to_unicorn_rate of validation/targets.toml); not measured.",
+        description="Valuation at which a firm counts as a unicorn: US$1bn.",
+        source="Definition (Lee 2013; Hurun, CB Insights): US$1bn at 7.2 CNY per US$ (2024 "
+        "average, PBoC), i.e. 7.2bn CNY = 720,000 万元.",
     ),
     _P(
         name="listing_valuation",
@@ -1123,7 +1171,7 @@ PARAMS: tuple[ParamSpec, ...] = (
         unit="model CNY",
         low=1,
         high=1e9,
-        default=8e3,
+        default=1e5,
         group="capital",
         description="Valuation above which a firm can exit by listing or acquisition.",
         source="Rationale: STAR Market listings start around 1bn CNY.",
@@ -1260,15 +1308,16 @@ PARAMS: tuple[ParamSpec, ...] = (
     _P(
         name="chain_master_min_size",
         scope="global",
-        unit="agents",
+        unit="persons",
         low=1,
-        high=1e6,
-        default=15,
+        high=1e7,
+        default=3750,
         integer=True,
         group="chains",
         claims=("C4",),
         description="Minimum employment of a chain master.",
-        source="Rationale: excludes small niche leaders.",
+        source="Rationale: excludes small niche leaders. Set as 15 person-agents of 250 people "
+        "when firms were per-agent replicas; now in persons (15 x 250).",
     ),
     _P(
         name="chain_masters_per_wave",
@@ -1445,7 +1494,7 @@ PARAMS: tuple[ParamSpec, ...] = (
     _P(
         name="productivity",
         scope="city",
-        unit="model CNY/agent/yr",
+        unit="model CNY/person/yr",
         low=0.1,
         high=1e3,
         default=10.0,

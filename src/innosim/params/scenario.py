@@ -55,7 +55,7 @@ class _ScenarioHeader(_Strict):
     start_year: int = Field(default=1999, ge=1900, le=2200)
     end_year: int = Field(default=2030, ge=1900, le=2300)
     reference_year: int = Field(default=2024, ge=1900, le=2300)
-    persons_per_agent: float = Field(default=500.0, gt=0, le=1e7)
+    persons_per_agent: float = Field(default=500.0, ge=1, le=1e7)
     seed: int = Field(default=20250207, ge=0, lt=2**63)
     units: str = ""
 

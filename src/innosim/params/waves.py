@@ -23,7 +23,7 @@ class WaveSpec(BaseModel):
     start_year : float
         Calendar year the market opens.
     weight : float
-        Saturated market size relative to a unit wave (times ``market_per_agent``).
+        Saturated market size relative to a unit wave (times ``market_per_person``).
     growth_rate : float
         Logistic growth rate of the market (1/yr); the mid-point is ``4 / growth_rate`` years
         after the start.

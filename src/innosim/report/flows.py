@@ -51,18 +51,15 @@ def pair_matrix(pairs: pd.DataFrame, column: str, cities: Sequence[str]) -> np.n
     return m.to_numpy(dtype=float, copy=True)
 
 
-def talent_sankey(
-    pairs: pd.DataFrame, cities: Sequence[str], w: Words, persons_per_agent: float
-) -> Figure | Note:
+def talent_sankey(pairs: pd.DataFrame, cities: Sequence[str], w: Words) -> Figure | Note:
     """Alluvial diagram of the talent moves between cities over the whole run.
 
     Bands run from the origin (left) to the destination (right); widths are proportional to
-    the people who moved (``movers`` summed over the run, times ``persons_per_agent``). Each
+    the people who moved (``movers`` summed over the run: real people). Each
     node's label gives the people leaving (left) or arriving (right).
     """
     cities = list(cities)
-    ppa = persons_per_agent if persons_per_agent > 0 else 1.0
-    m = pair_matrix(pairs, "movers", cities) * ppa
+    m = pair_matrix(pairs, "movers", cities)
     np.fill_diagonal(m, 0.0)
     total = float(m.sum())
     if not pairs.empty:
@@ -71,7 +68,7 @@ def talent_sankey(
         start = end = 0
     if total <= 0:
         return Note(w.t("sankey_none"))
-    grad = pair_matrix(pairs, "graduate_movers", cities) * ppa
+    grad = pair_matrix(pairs, "graduate_movers", cities)
     np.fill_diagonal(grad, 0.0)
 
     n = len(cities)
@@ -139,7 +136,6 @@ def talent_sankey(
         start=start,
         end=end,
         total=total,
-        ppa=ppa,
         grad=float(grad.sum()) / total,
     )
     return Figure(title, caption, png(fig))

@@ -140,12 +140,11 @@ def run_sections(stored: Any, w: Words, scenario: Any, bands: bool = True) -> li
     ]
     tables = set(stored.tables)
     pairs = stored.table("city_pairs") if "city_pairs" in tables else pd.DataFrame()
-    ppa = float(meta.get("persons_per_agent", 0.0) or 0.0)
     talent_blocks: list[Any] = []
     if pairs.empty:
         talent_blocks.append(Note(t("pairs_missing")))
     else:
-        talent_blocks.append(talent_sankey(pairs, cities, w, ppa))
+        talent_blocks.append(talent_sankey(pairs, cities, w))
     talent_blocks.append(_talent_figure(series, cities, w))
     if pairs.empty:
         chain_blocks: list[Any] = [Note(t("pairs_missing"))]

@@ -48,8 +48,12 @@ S = _enum("S", SERIES_NAMES)
 LV = _enum("LV", LEVERS)
 """Rows of ``state.lever_array``."""
 FIRM_ITEMSIZE = np.array([*map(lambda d: np.dtype(d).itemsize, FIRM_COLUMNS.values())], np.int64)
+PEOPLE_ITEMSIZE = np.array(
+    [*map(lambda d: np.dtype(d).itemsize, PEOPLE_COLUMNS.values())], np.int64
+)
 """Bytes per row of each firm column, in the table's order (kernels that copy whole rows as
-bytes: founding's new rows, exits' archive and compaction)."""
+bytes: founding's new rows, exits' archive and compaction); ``PEOPLE_ITEMSIZE`` the same for
+the people columns (founding's founders split off a sampled row)."""
 
 
 # the run's constants ---------------------------------------------------------------------------
@@ -234,6 +238,7 @@ __all__ = [
     "FIRM_ITEMSIZE",
     "FL",
     "LV",
+    "PEOPLE_ITEMSIZE",
     "F",
     "L",
     "P",

@@ -1,0 +1,62 @@
+"""Patterns that must emerge from the rules (SYSTEM.md; issue 16), each checked against the same
+run with the mechanism behind it switched off or neutralised, so that the test fails if the
+pattern is put in rather than produced.
+
+C6: enterprise and government clients buy yesterday's technology (``procurement_lag_years``),
+so To G firms follow their wave late and are left behind when the wind changes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import innosim
+
+SEEDS = (1, 2)
+
+
+def _demo(**glob: float) -> innosim.Scenario:
+    sc = innosim.load_scenario("demo").with_end_year(2024)
+    return sc.with_global_params(**glob) if glob else sc
+
+
+def _revenue_by_wave(sc: innosim.Scenario) -> pd.DataFrame:
+    """Revenue per (wave, orientation, year) of the firm-year panel, summed over cities and
+    over the seeds."""
+    frames = [innosim.run(sc, seed).firm_years for seed in SEEDS]
+    fy = pd.concat(frames, ignore_index=True)
+    return fy.groupby(["wave", "orientation", "year"])["revenue"].sum().rename("revenue")
+
+
+def _mean_year(rev: pd.Series, wave: int, orientation: int) -> float:
+    """Revenue-weighted mean year of one wave's firms of one orientation."""
+    s = rev.loc[(wave, orientation)]
+    return float(np.average(s.index.to_numpy(dtype=float), weights=s.to_numpy()))
+
+
+@pytest.fixture(scope="module")
+def revenue() -> dict[float, pd.Series]:
+    return {lag: _revenue_by_wave(_demo(procurement_lag_years=lag)) for lag in (0.0, 4.0)}
+
+
+def test_c6_to_g_firms_follow_their_wave_late(revenue) -> None:
+    """Government demand for a wave comes ``procurement_lag_years`` after consumers': with a
+    four-year lag the To G revenue of the early waves sits years later, relative to the To C
+    revenue of the same wave, than without a lag."""
+    shift = []
+    for wave in (0, 1):  # PC internet (1997), e-commerce (2003)
+        gap = {
+            lag: _mean_year(rev, wave, 2) - _mean_year(rev, wave, 0) for lag, rev in revenue.items()
+        }
+        shift.append(gap[4.0] - gap[0.0])
+    assert min(shift) > 1.0, shift
+
+
+def test_c6_to_g_firms_are_left_behind_when_the_wave_declines(revenue) -> None:
+    """The first wave's To G revenue peaks and then falls with the wave: its clients move on
+    (before this rule, the procurement budget was wave-independent and To G firms of a dying
+    wave kept their demand)."""
+    s = revenue[4.0].loc[(0, 2)]
+    assert s.idxmax() < 2024 and s.loc[2024] < 0.5 * s.max(), s.to_dict()
