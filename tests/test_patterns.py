@@ -60,3 +60,29 @@ def test_c6_to_g_firms_are_left_behind_when_the_wave_declines(revenue) -> None:
     wave kept their demand)."""
     s = revenue[4.0].loc[(0, 2)]
     assert s.idxmax() < 2024 and s.loc[2024] < 0.5 * s.max(), s.to_dict()
+
+
+# ----------------------------------------------------------------------------------------- C4
+def _margins(result: innosim.RunResult) -> tuple[float, float]:
+    """(chain masters' operating margin, their suppliers' margin) over the measured window, as
+    ``lead_supplier_margin_ratio`` computes them (profit / revenue summed over firm-years)."""
+    fy = result.firm_years
+    fy = fy[fy["year"] >= 2010]
+    master = fy["chain_master"].astype(bool)
+    supplier = (fy["procurement_in"] > 0) & ~master
+    out = []
+    for sel in (master, supplier):
+        out.append(float(fy.loc[sel, "profit"].sum()) / float(fy.loc[sel, "revenue"].sum()))
+    return out[0], out[1]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_c4_chain_masters_take_the_rent_suppliers_earn_thin_positive_margins(seed) -> None:
+    """C4: the chain master captures the rent, its suppliers earn thin but positive margins on
+    outsourced work; the lead/supplier margin ratio is well above one in every seed."""
+    from innosim.stats.founders import lead_supplier_margin_ratio
+
+    r = innosim.run(innosim.load_scenario("demo").with_end_year(2020), seed)
+    lead, member = _margins(r)
+    assert 0.0 < member < lead, (lead, member)
+    assert lead_supplier_margin_ratio(r) > 1.5
