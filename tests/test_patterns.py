@@ -2,7 +2,7 @@
 run with the mechanism behind it switched off or neutralised, so that the test fails if the
 pattern is put in rather than produced.
 
-C6: enterprise and government clients buy yesterday's technology (``procurement_lag_years``),
+C4: chain masters take the rent; C6: enterprise and government clients buy yesterday's technology (``procurement_lag_years``),
 so To G firms follow their wave late and are left behind when the wind changes.
 """
 
@@ -86,3 +86,76 @@ def test_c4_chain_masters_take_the_rent_suppliers_earn_thin_positive_margins(see
     lead, member = _margins(r)
     assert 0.0 < member < lead, (lead, member)
     assert lead_supplier_margin_ratio(r) > 1.5
+
+
+# ----------------------------------------------------------------------------------------- C7
+def _adoption_by_orientation(result: innosim.RunResult, years: int = 5) -> dict[int, float]:
+    """Share of the firms alive when a wave starts (in an older wave) that are in it within
+    ``years``, by orientation: ``incumbent_adoption_share`` split by the firms' orientation."""
+    fy = result.firm_years
+    last = int(fy["year"].max())
+    moved = {o: 0 for o in (0, 1, 2)}
+    alive = {o: 0 for o in (0, 1, 2)}
+    for w, spec in enumerate(result.scenario.waves):
+        s = int(np.ceil(spec.start_year))
+        if s - 1 < int(fy["year"].min()) or s + years - 1 > last:
+            continue
+        inc = fy[(fy["year"] == s - 1) & (fy["wave"] != w)]
+        later = fy[(fy["year"] >= s) & (fy["year"] <= s + years - 1) & (fy["wave"] == w)]
+        adopted = inc["id"].isin(later["id"])
+        for o in (0, 1, 2):
+            sel = (inc["orientation"] == o).to_numpy()
+            moved[o] += int(adopted[sel].sum())
+            alive[o] += int(sel.sum())
+    return {o: moved[o] / alive[o] for o in (0, 1, 2) if alive[o]}
+
+
+def test_c7_incumbents_sometimes_but_not_always_catch_a_new_wave() -> None:
+    """C1, C7: when a wave opens, some incumbents move into it and many do not; firms that serve
+    consumers read the market and move most, those held by enterprise and government clients
+    least. With the adaptation rates at zero nobody moves: the pattern is the adaptation rule's."""
+    from innosim.stats.founders import incumbent_adoption_share
+
+    sc = _demo()
+    r = innosim.run(sc, 1)
+    share = incumbent_adoption_share(r)
+    assert 0.05 < share < 0.95, share
+    by = _adoption_by_orientation(r)
+    assert by[0] > by[1] > by[2] > 0.0, by
+    never = innosim.run(
+        sc.with_global_params(
+            adaptation_rate_toc=0.0, adaptation_rate_tob=0.0, adaptation_rate_tog=0.0
+        ),
+        1,
+    )
+    assert incumbent_adoption_share(never) < 0.02
+
+
+# ---------------------------------------------------------------------------------------- C12
+def _innovation_growth(sc: innosim.Scenario, city: str) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, standard deviation) of the yearly log growth of a city's innovative value added,
+    2004-2024, one entry per seed."""
+    mean, sd = [], []
+    for seed in (1, 2, 3, 4):
+        y = innosim.run(sc, seed).yearly()
+        x = y[y["city"] == city].set_index("year")["innovation_value_added"].loc[2004:2024]
+        g = np.diff(np.log(np.maximum(x.to_numpy(dtype=float), 1e-9)))
+        mean.append(g.mean())
+        sd.append(g.std(ddof=1))
+    return np.array(mean), np.array(sd)
+
+
+def test_c12_to_c_led_growth_is_faster_and_more_volatile() -> None:
+    """C12: the same city with a consumer-led demand mix grows its innovative economy faster,
+    and more unevenly, than with an enterprise- and government-led mix (same seeds)."""
+    sc = _demo()
+    toc = sc.with_city_params(
+        "Nanjing", demand_consumer=2.0, demand_enterprise=0.3, demand_government=0.1
+    )
+    tob = sc.with_city_params(
+        "Nanjing", demand_consumer=0.3, demand_enterprise=2.0, demand_government=1.0
+    )
+    g_c, v_c = _innovation_growth(toc, "Nanjing")
+    g_b, v_b = _innovation_growth(tob, "Nanjing")
+    assert (g_c > g_b).all(), (g_c, g_b)
+    assert v_c.mean() > v_b.mean(), (v_c, v_b)
