@@ -1,9 +1,13 @@
-"""Patterns that must emerge from the rules (SYSTEM.md; issue 16), each checked against the same
-run with the mechanism behind it switched off or neutralised, so that the test fails if the
-pattern is put in rather than produced.
+"""Patterns that must emerge from the rules (SYSTEM.md; issue 16). Where the pattern could be
+put in by an input, the test also runs the model with the mechanism behind it neutralised, so
+that it fails if the pattern is imposed rather than produced.
 
-C4: chain masters take the rent; C6: enterprise and government clients buy yesterday's technology (``procurement_lag_years``),
-so To G firms follow their wave late and are left behind when the wind changes.
+* C4: chain masters take the rent, their suppliers earn thin but positive margins.
+* C6: enterprise and government clients buy yesterday's technology
+  (``procurement_lag_years``), so To G firms follow their wave late and are left behind when
+  the wind changes.
+* C7: incumbents sometimes, not always, catch a new wave; consumer-facing firms most often.
+* C12: To C-led growth is faster and more volatile than To B / To G-led growth.
 """
 
 from __future__ import annotations
