@@ -111,8 +111,10 @@ def simulate(
         Root seed (default: the scenario's ``seed``). A ``SeedSequence`` (one of
         :func:`innosim.replicate_seeds`) is used as the root directly.
     scale : float, optional
-        Agent scale: ``scale`` times as many person-agents as the scenario asks for
-        (``persons_per_agent / scale``); outputs stay in real-equivalent units.
+        Agent scale: ``scale`` times as many people rows as the scenario asks for
+        (``persons_per_agent / scale`` people per row). Firms are real firms and every output
+        a real count or amount at any scale; the scale sets only how finely the population
+        is sampled.
     until : int, optional
         Last simulated year (default: the scenario's ``end_year``).
     check : bool

@@ -116,7 +116,7 @@ LABELS: Final[dict[str, dict[str, str]]] = {
     "u_persons": {"en": "persons", "zh": "人"},
     "u_percent": {"en": "percent", "zh": "百分比"},
     "u_persons_per_year": {"en": "persons per year", "zh": "人/年"},
-    "u_agents": {"en": "person-agents", "zh": "个人代理数"},
+    "u_agents": {"en": "persons", "zh": "人"},
     "u_share": {"en": "share of firms", "zh": "企业占比"},
     "axis_year": {"en": "Year", "zh": "年份"},
     "axis_age": {"en": "Age in years", "zh": "企业年龄（年）"},
@@ -144,8 +144,8 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "只统计在运行结束前已能达到该年龄的企业。",
     },
     "cap_talent": {
-        "en": "Talent flows over the whole run: person-agents moving into and out of each city.",
-        "zh": "整个运行期间的人才流动：流入和流出各城市的个人代理数。",
+        "en": "Talent flows over the whole run: people moving into and out of each city.",
+        "zh": "整个运行期间的人才流动：流入和流出各城市的人数。",
     },
     "cap_summary": {
         "en": "Per-city summary of {year}.",
@@ -164,7 +164,7 @@ LABELS: Final[dict[str, dict[str, str]]] = {
     "sankey_from": {"en": "Moved from", "zh": "迁出城市"},
     "sankey_to": {"en": "Moved to", "zh": "迁入城市"},
     "sankey_none": {
-        "en": "No person-agent moved between cities in this run, so the diagram of talent "
+        "en": "Nobody moved between cities in this run, so the diagram of talent "
         "flows between cities is not drawn.",
         "zh": "本次运行中没有人在城市间迁移，因此未绘制城市间人才流动图。",
     },

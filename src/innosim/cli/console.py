@@ -224,8 +224,8 @@ ScaleOpt = Annotated[
     float | None,
     typer.Option(
         "--scale",
-        help="Agent scale: this many times the scenario's person-agents "
-        "(outputs stay real-equivalent).",
+        help="Agent scale: this many times the scenario's people rows (each then stands for "
+        "fewer people); firms are real firms and outputs real counts at any scale.",
         show_default=False,
     ),
 ]

@@ -9,7 +9,7 @@ parameter              from the data (latest value at or before the reference ye
 ``population``         resident population (year-end), persons
 ``students_enrolled``  students enrolled in undergraduate and junior-college programmes
                        (yearbook series first, then the bulletin series)
-``productivity``       GDP per capita in 10^4 CNY (model CNY per person-agent and year); the
+``productivity``       GDP per capita in 10^4 CNY (model CNY per person and year); the
                        reported GDP per capita, else GDP / resident population (DERIVED)
 ``labs``               ``0.5 + Double First-Class universities / 6`` (the convention of the
                        shipped two-city scenario: a city without such a university has

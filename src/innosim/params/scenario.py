@@ -120,7 +120,8 @@ class Scenario:
         File it came from ("<memory>" for derived scenarios).
     start_year, end_year, reference_year : int
     persons_per_agent : float
-        Real persons one person-agent stands for.
+        Real persons a row of the sampled population stands for (at least one); firms are
+        real firms whatever its value.
     seed : int
         Default root seed.
     cities : tuple of CityDef

@@ -4,7 +4,7 @@
 
 - :func:`talent_sankey`: a two-column flow (alluvial) diagram of talent moves over the run:
   origin cities on the left, destination cities on the right, one band per city pair whose
-  width is proportional to the people moving (person-agents times the people each stands for).
+  width is proportional to the people moving.
 - :func:`chain_network`: the chain-master network across cities: nodes at the cities'
   coordinates (longitude, latitude; on a circle when some city has none), node area growing with
   the chain masters in the city at the end of the run, one arrow from the masters' city to the

@@ -311,7 +311,7 @@ def _survival_figure(
 
 
 def _talent_figure(series: pd.DataFrame, cities: list[str], w: Words) -> Figure:
-    """Person-agents moving into and out of each city over the whole run (bars)."""
+    """People moving into and out of each city over the whole run (bars)."""
     fig = new_figure()
     ax = fig.subplots()
     totals = series.groupby("city", sort=False)[["moves_in", "moves_out"]].sum()
