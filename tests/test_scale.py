@@ -4,8 +4,8 @@ Firms are real firms and people rows a weighted sample of the population, so a r
 per 250 people and a run with one row per person describe the same system: per city, the numbers
 of firms, entries, exits and failures, the firms' headcount and the innovative value added must
 agree within their seed intervals. The setting is small enough to run at one row per person: the
-``demo`` cities shrunk to 1/40 of their people (about 130,000 to 530,000 people each) and 2010,
-so that each city still founds dozens of firms a year.
+``demo`` cities shrunk to 1/40 of their people (33,000 to 525,000 people each at the start) and
+1999-2010, so that together they still found hundreds of firms a year.
 
 Rule: for every city and outcome, |mean_a - mean_b| <= z * sqrt(se_a^2 + se_b^2) with the
 standard errors of 12 seeds per scale and z = 3.5 (a two-sided 99.95% interval: about 0.05% of
