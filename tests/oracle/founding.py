@@ -9,24 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from innosim.engine.state import FOUNDER, ModelParams, State
-from innosim.mechanisms.sampling import categorical_rows, sample_rows
-
-
-def sample_rows_by_group(
-    rng: np.random.Generator, group: np.ndarray, p_group: np.ndarray
-) -> np.ndarray:
-    """Rows chosen independently with a probability that depends on their group (e.g. city)."""
-    n = group.shape[0]
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    pmax = float(np.max(p_group)) if p_group.size else 0.0
-    if pmax <= 0:
-        return np.zeros(0, dtype=np.int64)
-    cand = sample_rows(rng, n, min(pmax, 1.0))
-    # thin the candidates drawn at the largest rate down to each group's own rate
-    keep_p = p_group[group[cand]] / pmax
-    return cand[rng.random(cand.size) < keep_p]
-
+from innosim.mechanisms.sampling import categorical_rows
 
 NAME = "founding"
 

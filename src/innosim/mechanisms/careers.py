@@ -161,12 +161,9 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     supply = np.bincount(p.city[seekers], weights=p.weight[seekers], minlength=n_c)
     fill = np.minimum(supply / np.maximum(open_c, 1.0), 1.0)
     hired = stochastic_round(rng, home * fill[f.city])
-    if at_branch.any():
+    fl.hires += np.bincount(f.city, weights=hired, minlength=n_c)
+    if at_branch.any():  # firms without a branch post no vacancy there: they hire 0
         hired_away = stochastic_round(rng, away * fill[np.maximum(f.branch, 0)])
-        hired_away[~at_branch] = 0
         fl.hires += np.bincount(f.branch[at_branch], weights=hired_away[at_branch], minlength=n_c)
         hired = hired + hired_away
-        fl.hires += np.bincount(f.city, weights=hired - hired_away, minlength=n_c)
-    else:
-        fl.hires += np.bincount(f.city, weights=hired, minlength=n_c)
     f.employment[:] += hired.astype(f.employment.dtype)

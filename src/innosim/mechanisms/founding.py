@@ -40,12 +40,11 @@ orientation is set by the orientation mechanism that runs next. Founder history 
 References: Landier (2005); Cahn, Girotti, Landier (2021); Armour and Cumming (2008); GEM
 reports (fear of failure); Kerr, Nanda, Rhodes-Kropf (2014).
 
-Implementation. One pass over the rows picks the perceivers among the real people they stand for
-at the largest city's rate (geometric skips over people: O(perceivers) random numbers, as
-``tests/oracle/founding.sample_rows_by_group``) and thins them to each city's own, values each
-opportunity against the city's failure penalty and counts perceivers, deterred, restart
-candidates and restarts. A second pass writes the founders' rows (split off or taken over) and
-links them to the new firm rows; the tables then take the new rows."""
+Implementation. One pass over the rows picks the perceivers among the real people they stand for at
+the largest city's rate (geometric skips over people: O(perceivers) random numbers) and thins them
+to each city's own, values each opportunity against the city's failure penalty and counts
+perceivers, deterred, restart candidates and restarts. A second pass writes the founders' rows
+(split off or taken over) and links them to the new firm rows; the tables then take the new rows."""
 
 from __future__ import annotations
 
