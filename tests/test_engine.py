@@ -436,8 +436,8 @@ def test_invariant_error_exit_code_differs_from_input_errors():
 OPTIONAL = frozenset(mech.NAMES) - mech.CORE_MECHANISMS
 
 
-def test_optional_mechanisms_are_the_documented_five():
-    assert frozenset({"talent", "careers", "place", "chains", "policy"}) == OPTIONAL
+def test_optional_mechanisms_are_the_documented_six():
+    assert frozenset({"talent", "careers", "place", "chains", "policy", "climate"}) == OPTIONAL
 
 
 def test_disable_optional_mechanisms(small):
@@ -477,6 +477,7 @@ def test_disable_rejects_unknown_and_accounting(tiny, bad):
 ALLOWED_LOOPS: dict[tuple[str, str], str] = {
     ("policy.py", "LEVERS"): "the declared policy levers (~14 names)",
     ("policy.py", "np.flatnonzero(active)"): "the scenario's active [[policy]] entries",
+    ("climate.py", "_REMEMBERED"): "the four remembered outcomes (successes, failures, ...)",
     ("sampling.py", "range(n)"): "count_codes: one pass per city code, at most SMALL_CODES (32)",
     **{k: v for k, v in ALLOWED_PY_LOOPS.items() if not k[0].endswith("_.py")},
 }
@@ -594,8 +595,9 @@ def test_only_the_engine_advances_time():
 
 
 def test_every_mechanism_has_name_step_and_rule():
-    assert len(mech.MECHANISMS) == len(set(mech.NAMES)) == 12
-    assert mech.NAMES[-1] == "accounting"  # accounting records what the others did
+    assert len(mech.MECHANISMS) == len(set(mech.NAMES)) == 13
+    # accounting records what the others did; climate then learns from the tick's outcomes
+    assert mech.NAMES[-2:] == ("accounting", "climate")
     for m in mech.MECHANISMS:
         assert callable(getattr(m, "step", None) or m.make)
         assert m.NAME == m.__name__.rsplit(".", 1)[-1]

@@ -23,6 +23,7 @@ README.md for what is the same and what is simplified.
 from __future__ import annotations
 
 import math
+import statistics
 from types import SimpleNamespace
 
 import mesa
@@ -481,8 +482,8 @@ class Fund(mesa.Agent):
         self.model.flows["vc_returned"][self.city] += proceeds
         self.realised_now.append((proceeds, inv.amount))
 
-    def update_appetite(self) -> None:
-        """Track record, appetite feedback and reversion, LP commitments."""
+    def update_track_record(self) -> None:
+        """The track record: realised proceeds and amounts, discounted."""
         g = self.model.g
         keep = 0.5 ** (1.0 / (TICKS_PER_YEAR * g.track_record_years))
         self.track_proceeds *= keep
@@ -490,9 +491,18 @@ class Fund(mesa.Agent):
         for p, a in self.realised_now:
             self.track_proceeds += p
             self.track_invested += a
+
+    def log_multiple(self) -> float | None:
         if self.track_invested > 0:
-            logm = math.log(max(self.track_proceeds, 1e-12) / self.track_invested)
-            logm = min(max(logm, -3.0), 3.0)
+            return math.log(max(self.track_proceeds, 1e-12) / self.track_invested)
+        return None
+
+    def update_appetite(self, median: float) -> None:
+        """Appetite feedback: the fund's multiple against the median fund's."""
+        g = self.model.g
+        own = self.log_multiple()
+        if own is not None:
+            logm = min(max(own - median, -3.0), 3.0)
             self.appetite = min(
                 max(self.appetite + g.appetite_learning_rate * g.appetite_sensitivity * logm, 0),
                 1.0,
@@ -507,7 +517,8 @@ class Fund(mesa.Agent):
             ),
             1.0,
         )
-        perf = max(m.fund_performance[self.city], 0.0) ** g.lp_performance_elasticity
+        rel = max(m.fund_performance[self.city], 0.0) / m.nation_performance
+        perf = rel**g.lp_performance_elasticity if m.nation_performance > 0 else 1.0
         inflow = self.base_capital * g.lp_inflow_rate / TICKS_PER_YEAR * min(perf, 10.0)
         self.capital += inflow
         self.committed += inflow
@@ -740,7 +751,12 @@ class InnoModel(mesa.Model):
 
     def finance(self) -> None:
         for fund in self.funds:
-            fund.update_appetite()
+            fund.update_track_record()
+        logs = [x for x in (fund.log_multiple() for fund in self.funds) if x is not None]
+        if logs:
+            median = statistics.median(logs)
+            for fund in self.funds:
+                fund.update_appetite(median)
         got = [0.0] * self.n_cities
         paid = [0.0] * self.n_cities
         for fund in self.funds:
@@ -752,6 +768,15 @@ class InnoModel(mesa.Model):
             if paid[c] > 0:
                 mult = min(got[c] / max(paid[c], 1e-12), 20.0)
                 self.fund_performance[c] = 0.9 * self.fund_performance[c] + 0.1 * mult
+        weight = [0.0] * self.n_cities
+        for fund in self.funds:
+            weight[fund.city] += fund.base_capital
+        den = sum(weight)
+        self.nation_performance = (
+            sum(w * p for w, p in zip(weight, self.fund_performance, strict=True)) / den
+            if den > 0
+            else 1.0
+        )
         for fund in self.funds:
             fund.revert_and_raise()
         if len(self.firms) == 0:

@@ -37,6 +37,10 @@ FLOWS: tuple[tuple[str, bool], ...] = (
     ("exits", True),
     ("failures", True),
     ("listings", True),
+    ("successes", True),
+    ("unsuccessful", True),
+    ("restart_successes", True),
+    ("restart_unsuccessful", True),
     ("perceivers", True),
     ("deterred", True),
     ("restart_candidates", True),
@@ -86,6 +90,23 @@ SERIES: tuple[tuple[str, str, str], ...] = (
     ("exits", "firms/tick", "firms that left the registry (failure, closure or acquisition)"),
     ("failures", "firms/tick", "firms that ran out of cash"),
     ("listings", "firms/tick", "firms that listed or were sold"),
+    (
+        "successes",
+        "firms/tick",
+        "ventures that succeeded (listed or sold above the capital raised, or became unicorns)",
+    ),
+    (
+        "unsuccessful",
+        "firms/tick",
+        "ventures that left the registry without succeeding (failed, closed, or sold at or "
+        "below the capital raised)",
+    ),
+    ("restart_successes", "firms/tick", "successes of founders who had failed before"),
+    (
+        "restart_unsuccessful",
+        "firms/tick",
+        "ventures of founders who had failed before that left without succeeding",
+    ),
     ("employment", "persons", "people working in innovative firms in the city (real-equivalent)"),
     ("unicorns", "firms", "living firms valued at or above unicorn_valuation"),
     ("unicorns_toc", "firms", "unicorns that are To C"),
@@ -111,6 +132,19 @@ SERIES: tuple[tuple[str, str, str], ...] = (
     ("deterred", "persons/tick", "perceivers deterred by the failure penalty"),
     ("restart_candidates", "persons/tick", "perceivers who had failed before"),
     ("restarts", "persons/tick", "failed founders who founded again"),
+    (
+        "failure_tolerance",
+        "share",
+        "the city's tolerance of failure as founders face it: the lever plus what the city "
+        "learned from its ventures' outcomes (C8)",
+    ),
+    ("stigma", "utils", "the stigma a failed founder faces: the lever plus what was learned (C8)"),
+    (
+        "capital_in_reach",
+        "1e4 CNY/person",
+        "venture dry powder within reach of the city's founders, distance-weighted, per person "
+        "(万元; C9)",
+    ),
 )
 
 FLOW_SERIES = frozenset(RECORDED_FLOWS)

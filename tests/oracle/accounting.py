@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from innosim.engine.kernels.layout import CL
 from innosim.engine.state import TOC, ModelParams, State
 from innosim.mechanisms.accounting import LABOUR_SHARE
+from innosim.mechanisms.climate import culture
 from innosim.schema import RECORDED_FLOWS, TICKS_PER_YEAR
 
 NAME = "accounting"
@@ -77,6 +79,10 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     rec["value_added_per_capita"][:] = va * TICKS_PER_YEAR / safe_pool
     rec["income_per_capita"][:] = (LABOUR_SHARE * bg + wages_here) * TICKS_PER_YEAR / safe_pool
     rec["productivity"][:] = cs.productivity
+    faced = np.empty((2, n_c))  # what founders faced this tick (climate mechanism)
+    culture(state.lever_array, cs.climate, faced)
+    rec["failure_tolerance"][:], rec["stigma"][:] = faced
+    rec["capital_in_reach"][:] = cs.climate[CL.capital]
     rec["vc_invested"][:] = fl.vc_invested * yuan
     rec["vc_returned"][:] = fl.vc_returned * yuan
     fu = state.funds

@@ -23,7 +23,13 @@ NAME = "exits"
 
 
 def _credit_founders(state: State, firms: np.ndarray) -> None:
-    f, p = state.firms, state.people
+    """The ventures ``firms`` succeeded: credit their founders and count them in their cities'
+    ``successes`` (and ``restart_successes`` for founders who had failed before)."""
+    f, p, fl = state.firms, state.people, state.flows
+    n_c = fl.successes.shape[0]
+    city = f.city[firms].astype(np.int64)
+    fl.successes += np.bincount(city, minlength=n_c)
+    fl.restart_successes += np.bincount(city[f.founder_history[firms] == 1], minlength=n_c)
     fo = f.founder[firms]
     fo = fo[fo >= 0]
     if fo.size:
@@ -146,6 +152,10 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     fcity = f.city[rows].astype(np.int64)
     fl.exits += np.bincount(fcity, minlength=n_c)
     fl.failures += np.bincount(fcity[broke[rows]], minlength=n_c)
+    unsuccessful = ~f.success[rows]
+    fl.unsuccessful += np.bincount(fcity[unsuccessful], minlength=n_c)
+    restarter = unsuccessful & (f.founder_history[rows] == 1)
+    fl.restart_unsuccessful += np.bincount(fcity[restarter], minlength=n_c)
 
     # recycle people
     # (one gather over everyone: index -1, no employer, reads the appended False / -1)

@@ -31,10 +31,9 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
         fu.track_proceeds[:] += np.bincount(fund_r, weights=state.realised_proceeds, minlength=fu.n)
         fu.track_invested[:] += np.bincount(fund_r, weights=state.realised_amount, minlength=fu.n)
     has = fu.track_invested > 0
-    if has.any():
-        logm = np.clip(
-            np.log(np.maximum(fu.track_proceeds[has], 1e-12) / fu.track_invested[has]), -3.0, 3.0
-        )
+    if has.any():  # each fund against the median fund's multiple
+        logs = np.log(np.maximum(fu.track_proceeds[has], 1e-12) / fu.track_invested[has])
+        logm = np.clip(logs - np.median(logs), -3.0, 3.0)
         fu.appetite[has] = np.clip(
             fu.appetite[has] + g.appetite_learning_rate * g.appetite_sensitivity * logm, 0.0, 1.0
         )
@@ -57,7 +56,10 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     )
 
     # 2. commitments ----------------------------------------------------------------------
-    perf = np.maximum(cs.fund_performance[fcity], 0.0) ** g.lp_performance_elasticity
+    weight = np.bincount(fcity, weights=fu.base_capital, minlength=n_c)
+    nation = (weight * cs.fund_performance).sum() / weight.sum() if weight.sum() > 0 else 1.0
+    rel = np.maximum(cs.fund_performance, 0.0) / nation if nation > 0 else np.ones(n_c)
+    perf = rel[fcity] ** g.lp_performance_elasticity
     inflow = fu.base_capital * g.lp_inflow_rate / TICKS_PER_YEAR * np.minimum(perf, 10.0)
     fu.capital[:] = fu.capital + inflow
     fu.committed[:] = fu.committed + inflow

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from innosim.engine.kernels.layout import CL
 from innosim.engine.state import FOUNDER, ModelParams, State
+from innosim.mechanisms.climate import culture
 from innosim.mechanisms.sampling import categorical_rows
 
 NAME = "founding"
@@ -36,6 +38,10 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     if o.sum() <= 0:
         return
     pull = np.power(np.maximum(o, 0.0), g.opportunity_market_elasticity)
+    capital = np.maximum(state.city.climate[CL.capital_index], 1e-6)
+    pull = pull * capital**g.capital_entry_elasticity
+    faced = np.empty((2, n_c))
+    culture(state.lever_array, state.city.climate, faced)  # tolerance, stigma (lever + learned)
     p_c = -np.expm1(-(g.opportunity_rate / 4) * pull)
     p_s = -np.expm1(-(g.serial_opportunity_rate / 4) * pull)  # people who founded before
     # the perceivers among the real people of every row (a founder's row does not perceive)
@@ -53,10 +59,10 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
         - g.founding_threshold
     )
     penalty = (
-        g.failure_cost * (1.0 - lv.failure_tolerance[city])
+        g.failure_cost * (1.0 - faced[0][city])
         + lv.process_control[city]
         - lv.private_support[city]
-        + failed * (lv.stigma[city] + lv.restart_cost[city])
+        + failed * (faced[1][city] + lv.restart_cost[city])
     )
     found = value - penalty > 0
     deterred = (value > 0) & ~found

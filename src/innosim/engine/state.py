@@ -45,6 +45,7 @@ from innosim.params.waves import REQUIREMENTS
 from innosim.schema import FLOW_NAMES, TICKS_PER_YEAR
 
 __all__ = [
+    "CLIMATE",
     "EMPLOYEE",
     "FOUNDER",
     "TOB",
@@ -124,6 +125,23 @@ FUND_COLUMNS = {
     "track_proceeds": np.float64,
     "track_invested": np.float64,
 }
+
+CLIMATE = (
+    "successes",
+    "unsuccessful",
+    "restart_successes",
+    "restart_unsuccessful",
+    "capital",
+    "capital_index",
+    "tolerance_shift",
+    "stigma_shift",
+)
+"""Rows of ``CityState.climate``, what a city's would-be founders see (the climate mechanism,
+C8, C9): its ventures' successes and those that ended without one, and the same for founders
+who had failed before,
+discounted with the half-life ``peer_memory_years``; the venture dry powder within reach per
+person (万元) and its ratio to the nation's; and what the city learned from its ventures, added
+to its ``failure_tolerance`` and ``stigma`` levers."""
 
 LEDGER_COLUMNS = {
     "fund": np.int16,
@@ -250,6 +268,7 @@ class CityState:
     pool: np.ndarray  # real people living in the city (the rows' weights summed)
     pool0: np.ndarray  # real people at the start (congestion reference)
     fund_performance: np.ndarray  # smoothed realised multiple of the city's funds
+    climate: np.ndarray  # (len(CLIMATE), n_cities): what founders see and what was learned
     innovation_share: np.ndarray  # innovative value added / total value added (last tick)
     vacancies: np.ndarray  # open positions last tick (people)
     graduate_rate: np.ndarray  # graduates per person per year (smoothed)

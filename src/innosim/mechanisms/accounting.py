@@ -36,6 +36,7 @@ import numpy as np
 from numba import njit
 
 from innosim.engine.kernels.layout import (
+    CL,
     F,
     P,
     U,
@@ -49,6 +50,7 @@ from innosim.engine.kernels.layout import (
     i32,
     record,
 )
+from innosim.mechanisms.climate import culture
 from innosim.schema import FLOW_NAMES, RECORDED_FLOWS, SERIES
 
 NAME = "accounting"
@@ -63,7 +65,7 @@ COPY_ROWS = np.array([(_S[k], _F[k]) for k in RECORDED_FLOWS], dtype=np.int64)
 (
     POPULATION, AGENTS, GRADUATES, TNIR, GNIR, EMPLOYMENT, VA, IVA, VAPC, IPC, PRODUCTIVITY,
     VC_IN, VC_OUT, FUND_CAPITAL, RISK_APPETITE, FIRMS, UNICORNS, UNICORNS_TOC, MASTERS,
-    MASTERS_TOC, SHARE_TOC, SHARE_TOB, SHARE_TOG,
+    MASTERS_TOC, SHARE_TOC, SHARE_TOB, SHARE_TOG, TOLERANCE, STIGMA, CAPITAL,
 ) = (
     _S[k]
     for k in (
@@ -72,6 +74,7 @@ COPY_ROWS = np.array([(_S[k], _F[k]) for k in RECORDED_FLOWS], dtype=np.int64)
         "value_added_per_capita", "income_per_capita", "productivity", "vc_invested",
         "vc_returned", "fund_capital", "risk_appetite", "firms", "unicorns", "unicorns_toc",
         "chain_masters", "chain_masters_toc", "share_toc", "share_tob", "share_tog",
+        "failure_tolerance", "stigma", "capital_in_reach",
     )
 )  # fmt: skip
 (F_GRAD, F_MIN, F_MOUT, F_GMIN, F_GMOUT, F_VCI, F_VCR) = (
@@ -95,7 +98,7 @@ NO_CONSTANTS = blank(AccountingConstants)
 @njit(cache=True)
 def kernel(
     kp, copy_rows, pb, po, n_people, fb, fo, f_n, ub, uo, n_funds, pool_out, productivity,
-    innovation_share, graduate_rate, flows, rec,
+    innovation_share, graduate_rate, levers, climate, flows, rec,
 ):  # fmt: skip
     p_city, weight = i8(pb, po, P.city), i32(pb, po, P.weight)
     f_city, wages, employment = i8(fb, fo, F.city), f32(fb, fo, F.wages), i32(fb, fo, F.employment)
@@ -187,7 +190,12 @@ def kernel(
         fund_cap[c] += capital[j]
         app[c] += np.float64(appetite[j])
         nf[c] += 1.0
+    faced = np.empty((2, n_c))  # what founders faced this tick (climate mechanism)
+    culture(levers, climate, faced)
     for c in range(n_c):
+        rec[TOLERANCE, c] = faced[0, c]
+        rec[STIGMA, c] = faced[1, c]
+        rec[CAPITAL, c] = climate[CL.capital, c]
         safe_pool = max(pool[c], 1.0)
         grads = flows[F_GRAD, c]
         graduate_rate[c] = 0.9 * graduate_rate[c] + 0.1 * grads * 4.0 / safe_pool
@@ -236,7 +244,7 @@ def make(params, rng):
         call(
             kp, COPY_ROWS, p.block, p.offsets, p.n, f.block, f.offsets, f.n, fu.block, fu.offsets,
             fu.n, cs.pool, cs.productivity, cs.innovation_share, cs.graduate_rate,
-            state.flows.array, state.record_array,
+            state.lever_array, cs.climate, state.flows.array, state.record_array,
         )  # fmt: skip
 
     step.parts = (kp, COPY_ROWS)  # for the fused tick (fast.tick)

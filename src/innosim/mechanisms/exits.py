@@ -131,6 +131,18 @@ def _credit(fo, successes, last_outcome):
 
 
 @njit(cache=True)
+def _succeed(r, success, founder, successes, last_outcome, flows, f_city, history):
+    """Firm row ``r`` succeeded: flag it, credit its founder, count it in its city's
+    ``successes`` (and ``restart_successes`` if its founder had failed before)."""
+    success[r] = True
+    _credit(founder[r], successes, last_outcome)
+    c = f_city[r]
+    flows[FL.successes, c] += 1.0
+    if history[r] == 1:
+        flows[FL.restart_successes, c] += 1.0
+
+
+@njit(cache=True)
 def _retire(fb, fo, n, ab, ao, at, dead_rows, nd):
     """Copy the dead firm rows to rows ``at ...`` of the archive table, then move the live rows
     after the first dead one down over the gaps, in order (each run of live rows between dead
@@ -161,6 +173,7 @@ def kernel(
     """
     id_, f_city, born = i64(fb, fo, F.id), i8(fb, fo, F.city), i16(fb, fo, F.born)
     founder, employment = i32(fb, fo, F.founder), i32(fb, fo, F.employment)
+    history = i8(fb, fo, F.founder_history)
     cash, valuation, raised = f32(fb, fo, F.cash), f32(fb, fo, F.valuation), f32(fb, fo, F.raised)
     rounds, retained = i8(fb, fo, F.rounds), f32(fb, fo, F.retained)
     listed, unicorn_ever, success = (
@@ -197,8 +210,7 @@ def kernel(
         if valuation[r] >= kp.unicorn_valuation_f32 and not unicorn_ever[r]:
             unicorn_ever[r] = True
             if not success[r]:
-                success[r] = True
-                _credit(founder[r], successes, last_outcome)
+                _succeed(r, success, founder, successes, last_outcome, flows, f_city, history)
 
     # listings ------------------------------------------------------------------------------
     exit_per_tick = kp.exit_per_tick
@@ -213,8 +225,7 @@ def kernel(
                 listed[r] = True
                 ev[r] = 1
                 if valuation[r] > raised[r] and not success[r]:
-                    success[r] = True
-                    _credit(founder[r], successes, last_outcome)
+                    _succeed(r, success, founder, successes, last_outcome, flows, f_city, history)
                 flows[FL.listings, f_city[r]] += 1.0
 
     # acquisitions --------------------------------------------------------------------------
@@ -230,8 +241,7 @@ def kernel(
                 ev[r] = 2
                 dead[r] = True
                 if valuation[r] > raised[r] and not success[r]:
-                    success[r] = True
-                    _credit(founder[r], successes, last_outcome)
+                    _succeed(r, success, founder, successes, last_outcome, flows, f_city, history)
 
     # failures and closures -----------------------------------------------------------------
     base_hazard_per_tick = kp.base_hazard_per_tick
@@ -262,6 +272,10 @@ def kernel(
             flows[FL.exits, c] += 1.0
             if broke:
                 flows[FL.failures, c] += 1.0
+            if not success[r]:
+                flows[FL.unsuccessful, c] += 1.0
+                if history[r] == 1:
+                    flows[FL.restart_unsuccessful, c] += 1.0
         if ev[r] != 0:
             n_ev += 1
 

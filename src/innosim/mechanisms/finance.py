@@ -6,14 +6,18 @@ Rule. Each city has ``funds_per_city`` funds whose starting capital is the city'
 1. *Feedback.* A fund's track record is its realised proceeds over the amounts they came from,
    both discounted with a half-life of ``track_record_years`` (a running multiple, like the
    TVPI limited partners read). Every tick it moves the fund's appetite:
-   ``a_f += eta * sens * clip(log M_f, -3, 3)``, clipped to [0, 1] — a portfolio that returns
-   more than it cost makes the fund bolder, losses make it cautious. (Venture returns are
+   ``a_f += eta * sens * clip(log(M_f / M), -3, 3)``, clipped to [0, 1], where ``M`` is the
+   median fund's multiple — a portfolio that returns more than the typical fund makes the
+   fund bolder, one that does worse makes it cautious (venture performance is judged against
+   peer funds, not in absolute terms: Kaplan and Schoar 2005). (Venture returns are
    skewed: most realisations are losses and a few winners pay for them, so the fund reads its
    pooled record, not each realisation.) Between outcomes appetite returns to the city's
    ``risk_appetite`` lever at rate ``appetite_reversion``. The city's fund performance is a moving
    average of pooled multiples.
-2. *Commitments.* Limited partners commit ``K0_f * lp_inflow_rate / 4 * perf_c^e`` (Kaplan and
-   Schoar 2005: flows follow performance) — C9's loop: losses shrink both appetite and capital.
+2. *Commitments.* Limited partners commit ``K0_f * lp_inflow_rate / 4 * min((perf_c /
+   perf)^e, 10)``, ``perf`` the nation's performance (the cities', weighted by their funds'
+   starting capital; Kaplan and Schoar 2005: flows follow performance relative to peers) —
+   C9's loop: losses shrink both appetite and capital.
 3. *Deals.* A firm that is not listed, has raised fewer than ``max_rounds`` rounds and holds less
    than two quarters of costs in cash pitches one fund, drawn with probability ∝ capital ×
    exp(-d / ``fund_reach_km``). The fund reads a noisy signal
@@ -167,6 +171,8 @@ def kernel(
                 c = n_funds + fu_city[j]
                 got[0, c] += r_proceeds[r]
                 got[1, c] += r_amount[r]
+        logs = np.empty(n_funds)
+        n_rec = 0
         for j in range(n_funds):
             tp = track_proceeds[j] * track_record_keep
             ti = track_invested[j] * track_record_keep
@@ -176,9 +182,17 @@ def kernel(
             track_proceeds[j] = tp
             track_invested[j] = ti
             if ti > 0.0:
-                logm = min(max(math.log(max(tp, 1e-12) / ti), -3.0), 3.0)
-                a = np.float64(appetite[j]) + kp.appetite_learning * logm
-                appetite[j] = min(max(a, 0.0), 1.0)
+                logs[n_rec] = math.log(max(tp, 1e-12) / ti)
+                n_rec += 1
+        if n_rec:  # each fund against the median fund's multiple
+            median = np.median(logs[:n_rec])
+            for j in range(n_funds):
+                ti = track_invested[j]
+                if ti > 0.0:
+                    logm = math.log(max(track_proceeds[j], 1e-12) / ti) - median
+                    logm = min(max(logm, -3.0), 3.0)
+                    a = np.float64(appetite[j]) + kp.appetite_learning * logm
+                    appetite[j] = min(max(a, 0.0), 1.0)
         if n_r:
             for c in range(n_c):
                 paid = got[1, n_funds + c]
@@ -187,8 +201,19 @@ def kernel(
                     fund_performance[c] = 0.9 * fund_performance[c] + 0.1 * mult
         # 2. reversion and commitments ------------------------------------------------------
         perf = cw[1]  # scratch until the deals
+        # the nation's performance: the cities' weighted by their funds' starting capital
+        wsum = np.zeros(n_c)
+        for j in range(n_funds):
+            wsum[fu_city[j]] += base_capital[j]
+        num = 0.0
+        den = 0.0
         for c in range(n_c):
-            perf[c] = min(max(fund_performance[c], 0.0) ** kp.lp_performance_elasticity, 10.0)
+            num += wsum[c] * fund_performance[c]
+            den += wsum[c]
+        nation = num / den if den > 0.0 else 1.0
+        for c in range(n_c):
+            rel = max(fund_performance[c], 0.0) / nation if nation > 0.0 else 1.0
+            perf[c] = min(rel**kp.lp_performance_elasticity, 10.0)
         for j in range(n_funds):
             c = fu_city[j]
             a = np.float64(appetite[j])

@@ -3,9 +3,12 @@
 Rule. Each tick every real person who is not already leading a firm perceives an opportunity with
 probability
 
-    p_c = 1 - exp(-(rho/4) * O_c^eta),   O_c = sum_w fit_{c,w} * gshare_w,
+    p_c = 1 - exp(-(rho/4) * O_c^eta * (K_c / K)^eps_K),   O_c = sum_w fit_{c,w} * gshare_w,
 
-where ``rho = opportunity_rate`` for people who never founded and ``serial_opportunity_rate``
+where ``K_c / K`` is the venture money within reach of the city's founders per person relative
+to the nation's (climate mechanism) and ``eps_K = capital_entry_elasticity`` (Samila and
+Sorenson 2011: founders start where capital is at hand), ``rho = opportunity_rate`` for people
+who never founded and ``serial_opportunity_rate``
 for those who did (entrepreneurial alertness: founders keep seeing opportunities; Kirzner 1973,
 Westhead and Wright 1998), ``gshare_w`` the wave's share of all market growth this year and
 ``fit`` the city's cost advantage in it (place mechanism); ``eta`` is
@@ -18,8 +21,10 @@ and pays a failure penalty set by the city (C8, C9, C10; Landier 2005):
 
     F = phi (1 - tau_c) + pc_c - ps_c + [failed before] (stigma_c + restart_c),
 
-with ``phi = failure_cost``, ``tau = failure_tolerance``, ``pc = process_control`` and
-``ps = private_support``. The person founds if V - F > 0. A perceiver with V > 0 >= V - F saw an
+with ``phi = failure_cost``, ``pc = process_control`` and ``ps = private_support``; ``tau`` and
+``stigma`` are the ``failure_tolerance`` and ``stigma`` levers plus what the city learned from
+its ventures' outcomes (climate mechanism, C8: the culture is state, the scenario sets where it
+starts). The person founds if V - F > 0. A perceiver with V > 0 >= V - F saw an
 opportunity worth taking but was deterred by the penalty: these are counted for the GEM-style
 ``fear_of_failure_share``. Restart candidates (perceivers who failed before) and restarts are
 counted for ``restart_response_to_stigma_removal``.
@@ -54,6 +59,7 @@ import numpy as np
 from numba import njit
 
 from innosim.engine.kernels.layout import (
+    CL,
     FIRM_ITEMSIZE,
     FL,
     LV,
@@ -74,6 +80,7 @@ from innosim.engine.kernels.layout import (
 )
 from innosim.engine.kernels.rng import categorical, normal, seed_state, skip, uniform
 from innosim.engine.state import FOUNDER, new_firms_table
+from innosim.mechanisms.climate import culture
 
 NAME = "founding"
 
@@ -85,6 +92,7 @@ FoundingConstants = record(
         "founder_skill_weight",
         "founder_experience_weight", "founding_threshold", "failure_cost",
         "success_capability_premium", "founder_capital", "founder_capital_dispersion",
+        "capital_entry_elasticity",
     ),
     ("new_row", "new_row_offsets"),
 )  # fmt: skip
@@ -102,7 +110,7 @@ NO_CONSTANTS = blank(
 @njit(cache=True)
 def kernel(
     ks, kp, t, next_id, next_pid, market, market_growth, fit, pb, po, n_people, p_room, fb, fo,
-    f_n, room, levers, flows, split,
+    f_n, room, levers, climate, flows, split,
 ):  # fmt: skip
     """Founders of this tick, written as new firm rows ``f_n ...``; returns their number k.
 
@@ -116,10 +124,12 @@ def kernel(
     skill, ventures = f32(pb, po, P.skill), u8(pb, po, P.ventures)
     failures, last_outcome = u8(pb, po, P.failures), i8(pb, po, P.last_outcome)
     weight, p_id = i32(pb, po, P.weight), i64(pb, po, P.id)
-    failure_tolerance, process_control = levers[LV.failure_tolerance], levers[LV.process_control]
-    private_support, stigma = levers[LV.private_support], levers[LV.stigma]
+    process_control, private_support = levers[LV.process_control], levers[LV.private_support]
     restart_cost = levers[LV.restart_cost]
     n_c, n_w = fit.shape
+    faced = np.empty((2, n_c))  # the tolerance and stigma founders face (lever + learned)
+    culture(levers, climate, faced)
+    failure_tolerance, stigma = faced[0], faced[1]
     # opportunity per city and the probability of each wave (founding.opportunity)
     total = 0.0
     for w in range(n_w):
@@ -154,6 +164,8 @@ def kernel(
     smax = 0.0
     for c in range(n_c):
         pull = max(o[c], 0.0) ** kp.opportunity_market_elasticity
+        # venture money within reach relative to the nation's (climate mechanism)
+        pull *= max(climate[CL.capital_index, c], 1e-6) ** kp.capital_entry_elasticity
         p_c[c] = -math.expm1(-(kp.opportunity_rate / 4.0) * pull)
         p_s[c] = -math.expm1(-(kp.serial_opportunity_rate / 4.0) * pull)
         pmax = max(pmax, p_c[c])
@@ -284,8 +296,8 @@ def make(params, rng):
             return entry(
                 ks, kp, state.t, state.next_firm_id, state.next_person_id, state.market,
                 state.market_growth, state.city.fit, p.block, p.offsets, p.n, p.capacity - p.n,
-                f.block, f.offsets, f.n, f.capacity - f.n, state.lever_array, state.flows.array,
-                split,
+                f.block, f.offsets, f.n, f.capacity - f.n, state.lever_array,
+                state.city.climate, state.flows.array, split,
             )  # fmt: skip
 
         k = call()

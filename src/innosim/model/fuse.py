@@ -69,7 +69,7 @@ def _asks_room(res, phase, k):
 def _tick(
     first, on, res, t, levers, flows, rec, market, market_growth, market_lagged, fit, pool,
     productivity,
-    innovation_share, graduate_rate, fund_performance,
+    innovation_share, graduate_rate, fund_performance, climate,
     pb, po, p_n, p_room, next_pid, fb, fo, f_n, f_room, next_id, ub, uo, u_n, lb, lo, l_n, l_room,
     r_fund, r_proceeds, r_amount, deals_only, out, ab, ao, at,
     w_ks, w_kp, w_start, w_growth, w_weight, fo_ks, fo_kp, or_ks, or_toc, g_ks, g_kp,
@@ -94,7 +94,7 @@ def _tick(
     if first <= 1 and on[1]:
         k = founding.kernel(
             fo_ks, fo_kp, t, next_id, next_pid, market, market_growth, fit, pb, po, p_n, p_room,
-            fb, fo, f_n, f_room, levers, flows, split,
+            fb, fo, f_n, f_room, levers, climate, flows, split,
         )  # fmt: skip
         if _asks_room(res, 1, k):
             return
@@ -129,7 +129,7 @@ def _tick(
     if on[6]:
         accounting.kernel(
             a_kp, a_copy, pb, po, p_n, fb, fo, f_n, ub, uo, u_n, pool, productivity,
-            innovation_share, graduate_rate, flows, rec,
+            innovation_share, graduate_rate, levers, climate, flows, rec,
         )  # fmt: skip
 
 
@@ -179,6 +179,7 @@ def _fused(parts: dict[str, tuple]):
                 state.record_array, state.market, state.market_growth, state.market_lagged,
                 cs.fit, cs.pool,
                 cs.productivity, cs.innovation_share, cs.graduate_rate, cs.fund_performance,
+                cs.climate,
                 p.block, p.offsets, p.n, p.capacity - p.n, state.next_person_id, f.block,
                 f.offsets, f.n, f.capacity - f.n,
                 state.next_firm_id, u.block, u.offsets, u.n, led.block, led.offsets, led.n,

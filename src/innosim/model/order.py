@@ -12,6 +12,7 @@
 10. ``finance``    venture funds, appetite feedback from realised returns (C9)
 11. ``exits``      failure, listing, realisation, recycling of founders and staff (C8)
 12. ``accounting`` value added, income, employment, unicorns, flows (C11, C12)
+13. ``climate``    what founders see (peers' outcomes, capital in reach), culture learns (C8, C9)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from innosim.mechanisms import (
     accounting,
     careers,
     chains,
+    climate,
     exits,
     finance,
     founding,
@@ -46,6 +48,7 @@ MECHANISMS: tuple[ModuleType, ...] = (
     finance,
     exits,
     accounting,
+    climate,
 )
 
 NAMES: tuple[str, ...] = tuple(m.NAME for m in MECHANISMS)
@@ -58,6 +61,6 @@ CORE_MECHANISMS: frozenset[str] = frozenset(
 )
 """The core used by the Mesa reference benchmark (people, firms, funds; founding, orientation,
 learning and growth, waves, finance, failure and recycling). ``talent``, ``careers``, ``place``,
-``chains`` and ``policy`` can be switched off with ``run(..., disable=...)``."""
+``chains``, ``policy`` and ``climate`` can be switched off with ``run(..., disable=...)``."""
 
 __all__ = ["COMPILED", "CORE_MECHANISMS", "MECHANISMS", "NAMES"]

@@ -22,6 +22,7 @@ from innosim.engine.kernels.cache import drop_stale
 from innosim.engine.ops import weighted_rows
 from innosim.engine.rng import stream
 from innosim.engine.state import (
+    CLIMATE,
     FIRM_COLUMNS,
     FUND_COLUMNS,
     LEDGER_COLUMNS,
@@ -36,6 +37,7 @@ from innosim.engine.state import (
 )
 from innosim.engine.table import Table
 from innosim.errors import ScenarioError
+from innosim.mechanisms import climate
 from innosim.model.fuse import fuse
 from innosim.model.order import COMPILED, MECHANISMS, NAMES
 from innosim.params.scenario import Scenario
@@ -81,6 +83,7 @@ def init_state(params: ModelParams, rng: np.random.Generator) -> State:
             pool=people0.astype(np.float64),
             pool0=people0.astype(np.float64),
             fund_performance=np.ones(n_c),
+            climate=np.zeros((len(CLIMATE), n_c)),
             innovation_share=np.zeros(n_c),
             vacancies=np.zeros(n_c),
             graduate_rate=c.students_enrolled / g.study_years / np.maximum(c.population, 1.0),
@@ -112,6 +115,7 @@ def init_state(params: ModelParams, rng: np.random.Generator) -> State:
         capital=cap,
         appetite=np.repeat(c.risk_appetite, k).astype(np.float32),
     )
+    state.city.climate = climate.initial(state, params)
     return state
 
 

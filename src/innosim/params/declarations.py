@@ -325,6 +325,70 @@ PARAMS: tuple[ParamSpec, ...] = (
         "(a founder was one person-agent); not measured.",
     ),
     _P(
+        name="peer_memory_years",
+        scope="global",
+        unit="yr",
+        low=0.25,
+        high=50.0,
+        default=5.0,
+        group="culture",
+        claims=("C8", "C9"),
+        description="Half-life of the ventures' outcomes a city remembers (the successes and "
+        "failures its would-be founders have seen).",
+        source="Rationale: a venture's story is told for years (Giannetti and Simonov 2009 "
+        "measure neighbours' entrepreneurship over multi-year windows); not measured.",
+    ),
+    _P(
+        name="peer_prior_strength",
+        scope="global",
+        unit="ventures",
+        low=0.0,
+        high=1e4,
+        default=20.0,
+        group="culture",
+        claims=("C8",),
+        description="Outcomes a city must see before its own record outweighs the national "
+        "one in what its people believe a venture's odds are (the strength of the Beta "
+        "prior at the national success share).",
+        source="Rationale: empirical-Bayes shrinkage of small cities' records to the national "
+        "share; not measured.",
+    ),
+    _P(
+        name="culture_learning_rate",
+        scope="global",
+        unit="1/yr",
+        low=0.0,
+        high=5.0,
+        default=0.04,
+        group="culture",
+        claims=("C8", "C9"),
+        description="Rate at which a city's tolerance of failure moves with the log ratio of "
+        "its ventures' success share to the nation's, and its stigma against the log ratio "
+        "of failed founders' later success share to the nation's (C8: failure evolves the "
+        "ecosystem).",
+        source="Landier (2005): stigma is an equilibrium that follows the quality of those who "
+        "fail and try again; Giannetti and Simonov (2009), Nanda and Sorensen (2010): "
+        "people found more where they see others found and succeed. With "
+        "culture_anchor_rate 0.1 a city whose ventures succeed twice as often as the "
+        "nation's settles 0.28 above its lever. Not measured; the evidence issue calibrates "
+        "it.",
+    ),
+    _P(
+        name="culture_anchor_rate",
+        scope="global",
+        unit="1/yr",
+        low=0.0,
+        high=5.0,
+        default=0.1,
+        group="culture",
+        claims=("C8",),
+        description="Rate at which what a city learned from its ventures fades back to its "
+        "institutional levers (failure_tolerance and stigma as the scenario and policy set "
+        "them).",
+        source="Rationale: culture moves over a decade or more, not a quarter (a half-life of "
+        "about 7 years); not measured.",
+    ),
+    _P(
         name="opportunity_market_elasticity",
         scope="global",
         unit="1",
@@ -932,6 +996,25 @@ PARAMS: tuple[ParamSpec, ...] = (
         source="Not measured directly; C9 (cautious capital prefers low-risk projects).",
     ),
     _P(
+        name="capital_entry_elasticity",
+        scope="global",
+        unit="1",
+        low=0.0,
+        high=3.0,
+        default=0.3,
+        group="capital",
+        claims=("C9",),
+        description="Elasticity of the rate at which people perceive a venture opportunity to "
+        "the venture dry powder within reach of their city per person, relative to the "
+        "nation's (C9: where capital will not bet, fewer dare to found).",
+        source="Samila and Sorenson (2011): more local venture capital raises firm starts "
+        "beyond the firms it funds (would-be founders who anticipate needing finance start "
+        "when it is plentiful), estimated across metropolitan areas with year effects, hence "
+        "relative to the nation; their elasticities are for all firm starts, and innovative "
+        "ventures depend on venture money more. 0.3 is a rationale, not measured; the "
+        "evidence issue calibrates it.",
+    ),
+    _P(
         name="appetite_learning_rate",
         scope="global",
         unit="1/exit",
@@ -1085,11 +1168,16 @@ PARAMS: tuple[ParamSpec, ...] = (
         unit="km",
         low=1,
         high=1e4,
-        default=500.0,
+        default=208.0,
         group="capital",
-        claims=("C2",),
-        description="Distance scale over which a fund's deal flow decays.",
-        source="Sorenson and Stuart (2001): VC investment is local.",
+        claims=("C2", "C9"),
+        description="Distance scale over which a fund's deal flow decays: a firm pitches a fund "
+        "with probability proportional to its dry powder times exp(-distance / fund_reach_km).",
+        source="Sorenson and Stuart (2001): venture capitalists invest in companies 10 miles "
+        "from their offices twice as often as in those 100 miles away; exp(-d/D) halves over "
+        "those 90 miles (145 km) for D = 145 / ln 2 = 208 km. (It was 500 km, a guess, under "
+        "which two thirds of the bundled innovation cities' venture money came from the "
+        "capital hub 170-270 km away.)",
     ),
     _P(
         name="funds_per_city",

@@ -24,7 +24,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 from numba.np.arrayobj import make_array, populate_array
 
-from innosim.engine.state import FIRM_COLUMNS, FUND_COLUMNS, LEDGER_COLUMNS, PEOPLE_COLUMNS
+from innosim.engine.state import CLIMATE, FIRM_COLUMNS, FUND_COLUMNS, LEDGER_COLUMNS, PEOPLE_COLUMNS
 from innosim.params.declarations import LEVERS
 from innosim.schema import FLOW_NAMES, SERIES_NAMES
 
@@ -45,6 +45,8 @@ FL = _enum("FL", FLOW_NAMES)
 """Rows of ``state.flows.array``."""
 S = _enum("S", SERIES_NAMES)
 """Rows of ``state.record_array`` (the series of ``innosim.schema.SERIES``)."""
+CL = _enum("CL", CLIMATE)
+"""Rows of ``state.city.climate``."""
 LV = _enum("LV", LEVERS)
 """Rows of ``state.lever_array``."""
 FIRM_ITEMSIZE = np.array([*map(lambda d: np.dtype(d).itemsize, FIRM_COLUMNS.values())], np.int64)
