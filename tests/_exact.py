@@ -16,7 +16,9 @@ import math
 import numpy as np
 
 from innosim.engine.kernels import rng as _rng
+from innosim.engine.kernels.layout import CL
 from innosim.engine.state import FOUNDER
+from innosim.mechanisms.climate import culture
 
 
 def pick(u: float, probs) -> int:
@@ -135,13 +137,39 @@ def founding(state, params, ks: np.ndarray) -> dict:
     gshare = state.market_growth / total
     o = np.array([sum(fit[c, w] * gshare[w] for w in range(n_w)) for c in range(n_c)])
     pull = np.maximum(o, 0.0) ** g.opportunity_market_elasticity
-    p_c = -np.expm1(-(g.opportunity_rate / 4.0) * pull)
-    p_s = -np.expm1(-(g.serial_opportunity_rate / 4.0) * pull)
+    index = np.maximum(state.city.climate[CL.capital_index], 1e-6)  # capital in reach
+    pull = pull * index**g.capital_entry_elasticity
+    faced = np.empty((2, n_c))  # the tolerance and stigma founders face
+    culture(state.lever_array, state.city.climate, faced)
+    # spinoff hazards and the parents' running weights per city, firms in city order
+    f = state.firms
+    spin = np.zeros(n_c)
+    by_city: list[list[int]] = [[] for _ in range(n_c)]
+    cum: list[list[float]] = [[] for _ in range(n_c)]
+    if g.spinoff_rate > 0 and f.n:
+        frontier = np.zeros(n_w)
+        for j in range(f.n):
+            frontier[f.wave[j]] = max(frontier[f.wave[j]], float(f.capability[j]))
+        for j in range(f.n):
+            c = int(f.city[j])
+            rel = float(f.capability[j]) / max(frontier[f.wave[j]], 1e-30)
+            w = int(f.employment[j]) * rel**g.spinoff_quality_elasticity
+            if f.orientation[j] == 0:
+                w *= g.spinoff_toc_premium
+            by_city[c].append(j)
+            cum[c].append((cum[c][-1] if cum[c] else 0.0) + max(w, 0.0))
+        for c in range(n_c):
+            total_w = cum[c][-1] if cum[c] else 0.0
+            spin[c] = g.spinoff_rate / 4.0 * total_w / max(float(state.city.pool[c]), 1.0)
+    h_c = (g.opportunity_rate / 4.0) * pull
+    h_s = (g.serial_opportunity_rate / 4.0) * pull
+    p_c = -np.expm1(-(h_c + spin))
+    p_s = -np.expm1(-(h_s + spin))
     pmax = float(p_c.max())
     assert 0 < pmax < 1
     log1m = math.log1p(-pmax)
     counts = np.zeros((4, n_c))  # perceivers, deterred, restart candidates, restarts
-    founders = []
+    founders, parents = [], []
     gap, i = _rng.skip(s, log1m), 0
     while i < p.n:
         c, r = int(p.city[i]), i
@@ -157,6 +185,12 @@ def founding(state, params, ks: np.ndarray) -> dict:
             seen = kept and p.status[i] != FOUNDER
             gap += 1 + _rng.skip(s, log1m)
         if seen:
+            parent = -1
+            if spin[c] > 0:  # a spinoff? then its parent, by running weight in the city
+                h = (h_s[c] if p.ventures[r] > 0 else h_c[c]) + spin[c]
+                if _rng.uniform(s) < spin[c] / h:
+                    target = _rng.uniform(s) * cum[c][-1]
+                    parent = by_city[c][next(q for q, x in enumerate(cum[c]) if x > target)]
             failed = p.failures[r] > 0
             value = (
                 _rng.normal(s)
@@ -165,10 +199,10 @@ def founding(state, params, ks: np.ndarray) -> dict:
                 - g.founding_threshold
             )
             penalty = (
-                g.failure_cost * (1.0 - lv.failure_tolerance[c])
+                g.failure_cost * (1.0 - faced[0, c])
                 + lv.process_control[c]
                 - lv.private_support[c]
-                + (lv.stigma[c] + lv.restart_cost[c] if failed else 0.0)
+                + (faced[1, c] + lv.restart_cost[c] if failed else 0.0)
             )
             found = value - penalty > 0.0
             counts[0, c] += 1
@@ -177,8 +211,9 @@ def founding(state, params, ks: np.ndarray) -> dict:
             counts[3, c] += failed and found
             if found:
                 founders.append(r)
+                parents.append(parent)
     firms, rows, weight, split = [], [], p.weight.astype(int).copy(), 0
-    for i in founders:
+    for i, q in zip(founders, parents, strict=True):
         if weight[i] > 1:
             weight[i] -= 1
             rows.append(p.n + split)
@@ -186,18 +221,34 @@ def founding(state, params, ks: np.ndarray) -> dict:
         else:
             rows.append(i)
         c = int(p.city[i])
-        probs = [fit[c, w] * gshare[w] / o[c] for w in range(n_w)]
-        wave = pick(_rng.uniform(s), probs)
         history = int(p.last_outcome[i])
-        log_cap = math.log(0.5 + float(p.skill[i])) + (
-            g.success_capability_premium if history == 2 else 0.0
-        )
+        own = math.log(0.5 + float(p.skill[i]))
+        orientation = -1
+        if q >= 0:  # a spinoff: the parent's wave, part of its capability, maybe its clients
+            h = g.spinoff_inheritance
+            own = (1 - h) * own + h * math.log(max(float(f.capability[q]), 1e-30))
+            wave = int(f.wave[q])
+            if _rng.uniform(s) < g.spinoff_orientation_inheritance:
+                orientation = int(f.orientation[q])
+        else:
+            probs = [fit[c, w] * gshare[w] / o[c] for w in range(n_w)]
+            wave = pick(_rng.uniform(s), probs)
+        log_cap = own + (g.success_capability_premium if history == 2 else 0.0)
         capability = np.float32(math.exp(log_cap + 0.5 * _rng.normal(s)))
         cash = np.float32(
             g.founder_capital * math.exp(g.founder_capital_dispersion * _rng.normal(s))
         )
         firms.append(
-            dict(founder=i, city=c, wave=wave, history=history, capability=capability, cash=cash)
+            dict(
+                founder=i,
+                city=c,
+                wave=wave,
+                history=history,
+                capability=capability,
+                cash=cash,
+                orientation=orientation,
+                parent=int(f.id[q]) if q >= 0 else -1,
+            )
         )
     return {
         "counts": counts, "founders": rows, "sources": founders, "weight": weight,

@@ -291,7 +291,9 @@ def _check_founding(state, params, seed):
                       ("capability", "capability"), ("cash", "cash")):  # fmt: skip
         assert np.array_equal(getattr(f, col)[rows], [x[name] for x in e["firms"]]), name
     assert np.array_equal(f.id[rows], state.next_firm_id + np.arange(k))
-    assert (f.born[rows] == state.t).all() and (f.orientation[rows] == -1).all()
+    assert (f.born[rows] == state.t).all()
+    for name in ("orientation", "parent"):  # a spinoff may keep its parent's clients
+        assert np.array_equal(getattr(f, name)[rows], [x[name] for x in e["firms"]]), name
     assert (f.employment[rows] == 1).all() and (f.died[rows] == -1).all()
     # founders are linked to their new firms; a founder from a row of several people splits
     # off as a row of one (a copy of it), the row keeps the others

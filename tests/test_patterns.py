@@ -199,7 +199,9 @@ def _twins(path, shock: bool) -> innosim.Scenario:
                 "until = 2006", "value = 1.0", 'mode = "set"', "",
             ]  # fmt: skip
     path.write_text("\n".join(lines), encoding="utf-8")
-    return innosim.load_scenario(path)
+    # spinoffs (another path-dependent channel, Klepper's) are off in both arms: the test
+    # isolates C9's loop
+    return innosim.load_scenario(path).with_global_params(spinoff_rate=0.0)
 
 
 def _twin_gap(sc: innosim.Scenario, loop: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -249,3 +251,44 @@ def test_c9_the_loop_keeps_the_gap_open(twins) -> None:
     on, off = twins["loop"][0], twins["off"][0]
     se = np.sqrt(on.var(ddof=1) / len(on) + off.var(ddof=1) / len(off))
     assert on.mean() > 2.0 * off.mean() and on.mean() - off.mean() > 2.0 * se, (on, off)
+
+
+# ------------------------------------------------------------------------------ spinoffs (C8)
+@pytest.fixture(scope="module")
+def spinoff_runs() -> list[innosim.RunResult]:
+    return [innosim.run(_demo(), seed) for seed in SEEDS]
+
+
+def test_spinoffs_are_founded_where_their_parents_are(spinoff_runs):
+    """Every spinoff's parent is in the registry, born before it and headquartered in its city
+    (employees found where they work)."""
+    for run in spinoff_runs:
+        f = run.firms.set_index("id")
+        sp = f[f["parent"] >= 0]
+        assert len(sp) > 100
+        par = f.loc[sp["parent"]]
+        assert (par["born"].to_numpy() <= sp["born"].to_numpy()).all()
+        assert (par["city"].to_numpy() == sp["city"].to_numpy()).all()
+        # (a spinoff starts in its parent's wave, tests/test_fast.py; either may move later)
+
+
+def test_spinoffs_concentrate_where_firms_succeeded(spinoff_runs):
+    """Klepper's pattern: spinoffs come from successful firms, so the city with the most
+    successful ventures (Hangzhou, from its rules, not from a spinoff input: every city has the
+    same spinoff parameters) has a larger share of the spinoffs than of the other entrants, and
+    spinoffs succeed at least as often as other entrants of the same years."""
+    for run in spinoff_runs:
+        f = run.firms
+        f = f[f["born"] <= (2016 - run.scenario.start_year) * 4]  # old enough to have an outcome
+        sp, other = f[f["parent"] >= 0], f[f["parent"] < 0]
+        hz = run.scenario.city_index("Hangzhou")
+        assert (sp["city"] == hz).mean() > (other["city"] == hz).mean()
+        assert sp["success"].mean() >= other["success"].mean() - 0.01, (
+            sp["success"].mean(),
+            other["success"].mean(),
+        )
+
+
+def test_no_spinoffs_without_the_rate():
+    f = innosim.run(_demo(spinoff_rate=0.0).with_end_year(2008), 1).firms
+    assert (f["parent"] < 0).all() and len(f) > 100

@@ -49,7 +49,8 @@ def scaled_scenario(
 
     ``population`` (default 1) scales every city's real people (``PEOPLE_PARAMS``: population
     and students enrolled): firms are real firms, so their number follows the real people, not
-    the agents; a smaller population is a smaller system with the same rules per person."""
+    the agents; a smaller population is a smaller system with the same rules per person.
+    Spinoffs are off (``NOT_IN_REFERENCE``)."""
     sc = innosim.load_scenario(name)
     if population != 1.0:
         for i, city in enumerate(sc.city_names):
@@ -58,7 +59,13 @@ def scaled_scenario(
             )
     persons = float((sc.city["population"] * sc.glob["initial_population_share"]).sum())
     ppa = persons / agents
+    sc = sc.with_global_params(**NOT_IN_REFERENCE)
     return sc.with_scale(sc.persons_per_agent / ppa).with_end_year(sc.start_year + years - 1)
+
+
+NOT_IN_REFERENCE = {"spinoff_rate": 0.0}
+"""Rules of the core the Mesa reference does not implement, switched off in both models:
+spinoffs (founding's employees of innovative firms; issue 16, point 4)."""
 
 
 def _survival(born: np.ndarray, died: np.ndarray, tick_end: int, age_years: int) -> float:

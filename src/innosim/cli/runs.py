@@ -26,9 +26,11 @@ from innosim.cli.console import (
     stderr_console,
     stdout_console,
 )
+from innosim.errors import InputError
 from innosim.model import CORE_MECHANISMS, NAMES
 from innosim.params.scenario import load_scenario
 from innosim.report import figures
+from innosim.report.lineage import lineage_figure
 from innosim.store import RunStore
 
 __all__ = [
@@ -204,10 +206,39 @@ def plot_cmd(
             "--file", help="PNG to write (default: <run dir>/timeseries.png).", show_default=False
         ),
     ] = None,
+    lineage: Annotated[
+        str | None,
+        typer.Option(
+            "--lineage",
+            help="Draw this city's spinoff lineage tree instead (default file: "
+            "<run dir>/lineage.png).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Draw the time-series figure of a stored run."""
+    """Draw the time-series figure of a stored run (or, with --lineage, a city's spinoffs)."""
     stored = RunStore(out).load_run(run)
     meta = stored.meta
+    if lineage is not None:
+        cities = list(meta.get("cities", []))
+        if lineage not in cities:
+            raise InputError(
+                "unknown city",
+                file="command line",
+                field="--lineage",
+                value=lineage,
+                expected=f"one of the run's cities: {', '.join(cities)}",
+            )
+        target = stored.path / "lineage.png" if file is None else file
+        path = lineage_figure(
+            stored.table("firms"),
+            target,
+            city=cities.index(lineage),
+            city_name=lineage,
+            start_year=int(meta["start_year"]),
+        )
+        stdout_console().print(Text(f"Figure: {path}"))
+        return
     target = stored.path / "timeseries.png" if file is None else file
     name = meta.get("title") or meta.get("scenario")
     title = f"{name} (seed {meta.get('seed')}, run {stored.run_id})"

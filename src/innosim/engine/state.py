@@ -20,7 +20,8 @@ Entities and their columns (row = one agent; links are integer row indices, ``-1
     procurement_in float32, procurement_out float32, wages float32, profit float32, cash float32,
     valuation float32, post_money float32, last_round int16, raised float32, rounds int8,
     retained float32 (share earlier investors keep after later rounds), chain_master bool,
-    listed bool, unicorn_ever bool, success bool, died int16 (tick or -1), death_kind int8.
+    listed bool, unicorn_ever bool, success bool, died int16 (tick or -1), death_kind int8,
+    parent int64 (the id of the firm whose employee founded it, a spinoff; -1 for none).
 ``funds``
     city int8, base_capital float64, capital float64 (dry powder), committed float64,
     invested float64, returned float64, appetite float32, deals int32.
@@ -111,6 +112,7 @@ FIRM_COLUMNS = {
     "success": np.bool_,
     "died": np.int16,
     "death_kind": np.int8,
+    "parent": np.int64,
 }
 
 FUND_COLUMNS = {
@@ -166,7 +168,14 @@ def new_firms_table(capacity: int) -> Table:
     return Table(
         FIRM_COLUMNS,
         capacity,
-        fill={"branch": -1, "founder": -1, "died": -1, "orientation": -1, "retained": 1.0},
+        fill={
+            "branch": -1,
+            "founder": -1,
+            "died": -1,
+            "orientation": -1,
+            "retained": 1.0,
+            "parent": -1,
+        },
     )
 
 

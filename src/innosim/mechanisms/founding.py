@@ -29,6 +29,18 @@ opportunity worth taking but was deterred by the penalty: these are counted for 
 ``fear_of_failure_share``. Restart candidates (perceivers who failed before) and restarts are
 counted for ``restart_response_to_stigma_removal``.
 
+*Spinoffs* (Klepper 2007, 2010; Klepper and Sleeper 2005; Gompers, Lerner and Scharfstein
+2005). Firm i's employees perceive a spinoff opportunity at ``spinoff_rate * L_i * (a_i /
+F_w)^spinoff_quality_elasticity`` per year (``F_w`` the wave's frontier capability; times
+``spinoff_toc_premium`` for a To C firm). Staff are headcounts, so the city's spinoff hazard
+per person ``s_c`` (their sum over its firms / 4 / pool) joins everyone's hazard ``h_c`` (the
+opportunity rate above): ``p_c = 1 - exp(-(h_c + s_c))``, and a perceiver is a spinoff with
+probability ``s_c / (h_c + s_c)``, its parent drawn among the city's firms by weight. The
+founder decides as anyone does; the firm records its ``parent``, enters the parent's wave, keeps
+the parent's orientation with probability ``spinoff_orientation_inheritance`` and starts at
+``log a ~ N((1 - h) log(0.5 + s) + h log a_parent + k [succeeded before], 0.5)``, ``h =
+spinoff_inheritance``.
+
 Founders are real people and their firms real firms at any agent scale: a founder from a row
 that stands for several people (the sampled population) splits off as a row of their own
 (weight one: their history is theirs); the row keeps the others. A founder starts a firm in their
@@ -92,7 +104,8 @@ FoundingConstants = record(
         "founder_skill_weight",
         "founder_experience_weight", "founding_threshold", "failure_cost",
         "success_capability_premium", "founder_capital", "founder_capital_dispersion",
-        "capital_entry_elasticity",
+        "capital_entry_elasticity", "spinoff_rate", "spinoff_quality_elasticity",
+        "spinoff_inheritance", "spinoff_toc_premium", "spinoff_orientation_inheritance",
     ),
     ("new_row", "new_row_offsets"),
 )  # fmt: skip
@@ -109,8 +122,8 @@ NO_CONSTANTS = blank(
 
 @njit(cache=True)
 def kernel(
-    ks, kp, t, next_id, next_pid, market, market_growth, fit, pb, po, n_people, p_room, fb, fo,
-    f_n, room, levers, climate, flows, split,
+    ks, kp, t, next_id, next_pid, market, market_growth, fit, pool, pb, po, n_people, p_room, fb,
+    fo, f_n, room, levers, climate, flows, split,
 ):  # fmt: skip
     """Founders of this tick, written as new firm rows ``f_n ...``; returns their number k.
 
@@ -158,16 +171,53 @@ def kernel(
         o_sum += o[c]
     if o_sum <= 0.0:
         return 0
+    # spinoffs: each firm's employees perceive at spinoff_rate x quality; per city, the firms'
+    # weights in city order (a counting sort) for drawing the parent of a spinoff perceiver
+    f_city, f_wave = i8(fb, fo, F.city), i8(fb, fo, F.wave)
+    f_cap, f_emp = f32(fb, fo, F.capability), i32(fb, fo, F.employment)
+    f_orient = i8(fb, fo, F.orientation)
+    spin = np.zeros(n_c)  # spinoff hazard per person and tick
+    seg = np.zeros(n_c + 1, np.int64)  # city c's firms: positions seg[c] .. seg[c + 1]
+    by_city = np.empty(f_n, np.int64)
+    cum = np.empty(f_n)  # running weight within the city's segment
+    if kp.spinoff_rate > 0.0 and f_n > 0:
+        frontier = np.zeros(n_w)
+        for j in range(f_n):
+            frontier[f_wave[j]] = max(frontier[f_wave[j]], np.float64(f_cap[j]))
+        for j in range(f_n):
+            seg[f_city[j] + 1] += 1
+        for c in range(n_c):
+            seg[c + 1] += seg[c]
+        fill = seg[:n_c].copy()
+        for j in range(f_n):
+            c = f_city[j]
+            by_city[fill[c]] = j
+            fill[c] += 1
+        for c in range(n_c):
+            run = 0.0
+            for q in range(seg[c], seg[c + 1]):
+                j = by_city[q]
+                rel = np.float64(f_cap[j]) / max(frontier[f_wave[j]], 1e-30)
+                w = f_emp[j] * rel**kp.spinoff_quality_elasticity
+                if f_orient[j] == 0:
+                    w *= kp.spinoff_toc_premium
+                run += max(w, 0.0)
+                cum[q] = run
+            spin[c] = kp.spinoff_rate / 4.0 * run / max(pool[c], 1.0)
     p_c = np.zeros(n_c)
     p_s = np.zeros(n_c)  # people who have founded before
+    h_c = np.zeros(n_c)  # hazards per tick without spinoffs
+    h_s = np.zeros(n_c)
     pmax = 0.0
     smax = 0.0
     for c in range(n_c):
         pull = max(o[c], 0.0) ** kp.opportunity_market_elasticity
         # venture money within reach relative to the nation's (climate mechanism)
         pull *= max(climate[CL.capital_index, c], 1e-6) ** kp.capital_entry_elasticity
-        p_c[c] = -math.expm1(-(kp.opportunity_rate / 4.0) * pull)
-        p_s[c] = -math.expm1(-(kp.serial_opportunity_rate / 4.0) * pull)
+        h_c[c] = (kp.opportunity_rate / 4.0) * pull
+        h_s[c] = (kp.serial_opportunity_rate / 4.0) * pull
+        p_c[c] = -math.expm1(-(h_c[c] + spin[c]))
+        p_s[c] = -math.expm1(-(h_s[c] + spin[c]))
         pmax = max(pmax, p_c[c])
         smax = max(smax, p_s[c])
     if (pmax <= 0.0 and smax <= 0.0) or n_people == 0:
@@ -176,6 +226,7 @@ def kernel(
     # pass 1: perceivers and their decisions (counts kept aside until we know there is room)
     counts = np.zeros((4, n_c))  # perceivers, deterred, restart candidates, restarts
     founders = np.empty(16, np.int64)
+    parents = np.empty(16, np.int64)  # the parent firm's row of a spinoff founder, else -1
     k = 0
     log1m = math.log1p(-pmax) if pmax < 1.0 else -math.inf
     # people to pass over before the next perceiver (none perceives when pmax is 0)
@@ -196,6 +247,20 @@ def kernel(
             gap += 1 + (skip(ks, log1m) if 0.0 < pmax < 1.0 else 0)
         if not seen:
             continue
+        parent = -1
+        if spin[c] > 0.0:  # a spinoff (one uniform), its parent drawn by weight in the city
+            h = (h_s[c] if ventures[r] > 0 else h_c[c]) + spin[c]
+            u = uniform(ks)
+            if u < spin[c] / h:
+                target = uniform(ks) * cum[seg[c + 1] - 1]
+                a, b = seg[c], seg[c + 1] - 1
+                while a < b:  # first position whose running weight exceeds the target
+                    m = (a + b) >> 1
+                    if cum[m] <= target:
+                        a = m + 1
+                    else:
+                        b = m
+                parent = by_city[a]
         failed = failures[r] > 0
         value = (
             normal(ks)
@@ -222,13 +287,17 @@ def kernel(
                 grown = np.empty(2 * k, np.int64)
                 grown[:k] = founders
                 founders = grown
+                grown_p = np.empty(2 * k, np.int64)
+                grown_p[:k] = parents
+                parents = grown_p
             founders[k] = r
+            parents[k] = parent
             k += 1
     if k > room or k > p_room:
         ks[:] = saved
         return -k
     # pass 2: apply
-    id_, f_city, f_wave = i64(fb, fo, F.id), i8(fb, fo, F.city), i8(fb, fo, F.wave)
+    id_, f_parent = i64(fb, fo, F.id), i64(fb, fo, F.parent)
     born, founder = i16(fb, fo, F.born), i32(fb, fo, F.founder)
     founder_history, capability = i8(fb, fo, F.founder_history), f32(fb, fo, F.capability)
     cash = f32(fb, fo, F.cash)
@@ -253,16 +322,26 @@ def kernel(
             n_split += 1
             i = q
         history = last_outcome[i]
-        log_cap = math.log(0.5 + np.float64(skill[i])) + (
-            kp.success_capability_premium if history == 2 else 0.0
-        )
+        own = math.log(0.5 + np.float64(skill[i]))
+        q = parents[j]
+        if q >= 0:  # a spinoff inherits part of its parent's capability (Klepper and Sleeper)
+            h = kp.spinoff_inheritance
+            own = (1.0 - h) * own + h * math.log(max(np.float64(f_cap[q]), 1e-30))
+        log_cap = own + (kp.success_capability_premium if history == 2 else 0.0)
         r = f_n + j
         for col in range(FIRM_ITEMSIZE.shape[0]):  # every column starts as the new row's
             size = FIRM_ITEMSIZE[col]
             memmove(fb, fo[col] + r * size, new_row, new_row_offsets[col], size)
         id_[r] = next_id + j
         f_city[r] = c
-        f_wave[r] = categorical(ks, probs[c])
+        if q >= 0:  # the parent's wave; its kind of client with some probability
+            f_parent[r] = id_[q]
+            f_wave[r] = f_wave[q]
+            if uniform(ks) < kp.spinoff_orientation_inheritance:
+                f_orient[r] = f_orient[q]
+            flows[FL.spinoffs, c] += 1.0
+        else:
+            f_wave[r] = categorical(ks, probs[c])
         born[r] = t
         founder[r] = i
         founder_history[r] = history
@@ -295,7 +374,8 @@ def make(params, rng):
         def call() -> int:
             return entry(
                 ks, kp, state.t, state.next_firm_id, state.next_person_id, state.market,
-                state.market_growth, state.city.fit, p.block, p.offsets, p.n, p.capacity - p.n,
+                state.market_growth, state.city.fit, state.city.pool, p.block, p.offsets, p.n,
+                p.capacity - p.n,
                 f.block, f.offsets, f.n, f.capacity - f.n, state.lever_array,
                 state.city.climate, state.flows.array, split,
             )  # fmt: skip

@@ -93,8 +93,8 @@ def _tick(
         )  # fmt: skip
     if first <= 1 and on[1]:
         k = founding.kernel(
-            fo_ks, fo_kp, t, next_id, next_pid, market, market_growth, fit, pb, po, p_n, p_room,
-            fb, fo, f_n, f_room, levers, climate, flows, split,
+            fo_ks, fo_kp, t, next_id, next_pid, market, market_growth, fit, pool, pb, po, p_n,
+            p_room, fb, fo, f_n, f_room, levers, climate, flows, split,
         )  # fmt: skip
         if _asks_room(res, 1, k):
             return

@@ -389,6 +389,81 @@ PARAMS: tuple[ParamSpec, ...] = (
         "about 7 years); not measured.",
     ),
     _P(
+        name="spinoff_rate",
+        scope="global",
+        unit="1/yr",
+        low=0.0,
+        high=0.1,
+        default=1e-3,
+        group="culture",
+        claims=("C8", "C12"),
+        description="Rate at which an employee of an innovative firm perceives an opportunity to "
+        "found a spinoff, per employee and year, for a firm at its wave's frontier (times "
+        "(capability / frontier)^spinoff_quality_elasticity, and spinoff_toc_premium for a To C "
+        "parent); the perceiver then decides as any founder does.",
+        source="Rationale: employees of innovative firms found innovative firms far more often "
+        "than the population at large (Gompers, Lerner and Scharfstein 2005; Elfenbein, "
+        "Hamilton and Zenger 2010); 1e-3 is about eight times opportunity_rate. Not measured; "
+        "the evidence issue calibrates it.",
+    ),
+    _P(
+        name="spinoff_quality_elasticity",
+        scope="global",
+        unit="1",
+        low=0.0,
+        high=5.0,
+        default=1.0,
+        group="culture",
+        claims=("C8",),
+        description="Elasticity of a firm's spinoff rate to its capability relative to its "
+        "wave's frontier (better parents spawn more).",
+        source="Klepper (2007, 2010): the leading firms of Detroit's car industry and of "
+        "Silicon Valley's semiconductors had the highest spinoff rates; not measured.",
+    ),
+    _P(
+        name="spinoff_inheritance",
+        scope="global",
+        unit="share",
+        low=0.0,
+        high=1.0,
+        default=0.5,
+        group="culture",
+        claims=("C8",),
+        description="Weight of the parent's log capability in a spinoff's starting log "
+        "capability (the rest is the founder's own, log(0.5 + skill)).",
+        source="Klepper and Sleeper (2005), Agarwal et al. (2004): spinoffs inherit knowledge "
+        "from their parents and perform better the better the parent; not measured.",
+    ),
+    _P(
+        name="spinoff_toc_premium",
+        scope="global",
+        unit="factor",
+        low=0.0,
+        high=10.0,
+        default=2.0,
+        group="culture",
+        claims=("C6", "C8"),
+        description="Spinoff rate of a To C parent relative to a To B or To G one; a spinoff "
+        "keeps its parent's orientation with probability spinoff_orientation_inheritance.",
+        source="Rationale: consumer platforms train product people in fast trial and error "
+        "with users (C6) and their alumni found firms (the article's Alibaba alumni); not "
+        "measured.",
+    ),
+    _P(
+        name="spinoff_orientation_inheritance",
+        scope="global",
+        unit="share",
+        low=0.0,
+        high=1.0,
+        default=0.5,
+        group="culture",
+        claims=("C6", "C8"),
+        description="Probability that a spinoff serves its parent's kind of client (To C, To B "
+        "or To G); otherwise its city's demand mix decides, as for any new firm.",
+        source="Rationale: founders take their customers' knowledge with them (Klepper and "
+        "Sleeper 2005); not measured.",
+    ),
+    _P(
         name="opportunity_market_elasticity",
         scope="global",
         unit="1",
