@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from innosim.engine.state import TOB, TOC, TOG, ModelParams, State
+from innosim.mechanisms.growth import MAX_HEADCOUNT
 from innosim.schema import TICKS_PER_YEAR
 
 NAME = "growth"
@@ -132,7 +133,7 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     spare = np.maximum(f.cash - 2.0 * quarterly_cost, 0.0)
     need += spare / max(g.innovation_wage * g.runway_years, 1e-9)
     people = max(float(state.city.pool.sum()), 1.0)
-    need = np.clip(need, 1.0, people)  # no firm plans beyond the whole labour force
+    need = np.clip(need, 1.0, min(people, MAX_HEADCOUNT))  # nor beyond the whole labour force
     f.target[:] = emp + g.hiring_speed * (need - emp)
 
     # layoffs -----------------------------------------------------------------------------

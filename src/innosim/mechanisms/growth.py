@@ -88,6 +88,9 @@ from innosim.engine.state import TOB, TOC, TOG
 NAME = "growth"
 
 _K = 512  # employment tabulated (log1p_staff, toc_revenue_per_head)
+MAX_HEADCOUNT = float(2**30)
+"""No firm plans beyond a billion people (headcounts are int32; the largest employer on Earth
+has about two million): at the declared bounds a city may hold three billion people."""
 GrowthConstants = record(
     "GrowthConstants",
     __name__,
@@ -274,7 +277,7 @@ def kernel(
         kp.valuation_multiple_tob,
         kp.valuation_multiple_tog,
     )
-    cap_n = pool_sum
+    cap_n = min(pool_sum, MAX_HEADCOUNT)
     for r in range(f_n):
         o = orientation[r]
         k = o + 3 if o < 0 else o
