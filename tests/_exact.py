@@ -19,6 +19,7 @@ from innosim.engine.kernels import rng as _rng
 from innosim.engine.kernels.layout import CL
 from innosim.engine.state import FOUNDER
 from innosim.mechanisms.climate import culture
+from innosim.mechanisms.founding import logistic as _logistic
 
 
 def pick(u: float, probs) -> int:
@@ -193,7 +194,7 @@ def founding(state, params, ks: np.ndarray) -> dict:
                     parent = by_city[c][next(q for q, x in enumerate(cum[c]) if x > target)]
             failed = p.failures[r] > 0
             value = (
-                _rng.normal(s)
+                _logistic(s)
                 + g.founder_skill_weight * float(p.skill[r])
                 + g.founder_experience_weight * int(p.ventures[r])
                 - g.founding_threshold

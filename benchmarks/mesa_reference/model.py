@@ -44,6 +44,15 @@ DISABLED = frozenset(n for n in NAMES if n not in CORE_MECHANISMS)
 """The mechanisms this reference leaves out (innosim's ``disable=`` for the same run)."""
 
 
+VALUE_SCALE = math.sqrt(3.0) / math.pi
+
+
+def _logistic(random) -> float:
+    """The founding value q: logistic with unit variance (as innosim's founding kernel)."""
+    u = min(max(random.random(), 1e-300), 1.0 - 1e-16)
+    return VALUE_SCALE * math.log(u / (1.0 - u))
+
+
 def per_tick(rate_per_year: float) -> float:
     """Probability per tick of an event with the given yearly hazard rate."""
     return -math.expm1(-rate_per_year / TICKS_PER_YEAR)
@@ -126,7 +135,7 @@ class Person(mesa.Agent):
         for _ in range(perceivers):  # the row's record is theirs; a split leaves it as it is
             failed = self.failures > 0
             value = (
-                m.random.gauss(0.0, 1.0)
+                _logistic(m.random)
                 + g.founder_skill_weight * self.skill
                 + g.founder_experience_weight * self.ventures
                 - g.founding_threshold

@@ -11,6 +11,7 @@ import numpy as np
 from innosim.engine.kernels.layout import CL
 from innosim.engine.state import FOUNDER, ModelParams, State
 from innosim.mechanisms.climate import culture
+from innosim.mechanisms.founding import VALUE_SCALE
 from innosim.mechanisms.sampling import categorical_rows
 
 NAME = "founding"
@@ -77,7 +78,7 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
         parent[sel] = firms_c[rng.choice(firms_c.size, size=sel.size, p=w / w.sum())]
     failed = p.failures[cand] > 0
     value = (
-        rng.standard_normal(cand.size)
+        rng.logistic(0.0, VALUE_SCALE, cand.size)
         + g.founder_skill_weight * p.skill[cand]
         + g.founder_experience_weight * p.ventures[cand]
         - g.founding_threshold

@@ -15,7 +15,7 @@ Westhead and Wright 1998), ``gshare_w`` the wave's share of all market growth th
 ``opportunity_market_elasticity``. A perceiver with skill s and v earlier ventures values the
 opportunity at
 
-    V = q + a_s s + a_v v - theta,   q ~ N(0, 1),
+    V = q + a_s s + a_v v - theta,   q ~ Logistic(0, sqrt(3) / pi)  (unit variance),
 
 and pays a failure penalty set by the city (C8, C9, C10; Landier 2005):
 
@@ -24,7 +24,10 @@ and pays a failure penalty set by the city (C8, C9, C10; Landier 2005):
 with ``phi = failure_cost``, ``pc = process_control`` and ``ps = private_support``; ``tau`` and
 ``stigma`` are the ``failure_tolerance`` and ``stigma`` levers plus what the city learned from
 its ventures' outcomes (climate mechanism, C8: the culture is state, the scenario sets where it
-starts). The person founds if V - F > 0. A perceiver with V > 0 >= V - F saw an
+starts). The person founds if V - F > 0: a logit choice (random utility with extreme-value
+errors; McFadden 1974), so a penalty higher by dF lowers a perceiver's odds of founding by at
+most exp(dF / s_q), s_q = sqrt(3)/pi: no lever has a cliff (with a normal q the fall steepened
+without bound in the tail). A perceiver with V > 0 >= V - F saw an
 opportunity worth taking but was deterred by the penalty: these are counted for the GEM-style
 ``fear_of_failure_share``. Restart candidates (perceivers who failed before) and restarts are
 counted for ``restart_response_to_stigma_removal``.
@@ -118,6 +121,20 @@ NO_CONSTANTS = blank(
     new_row=np.zeros(1, np.uint8),
     new_row_offsets=np.zeros(len(FIRM_ITEMSIZE) + 1, np.int64),
 )
+
+
+VALUE_SCALE = math.sqrt(3.0) / math.pi
+"""Scale of the logistic opportunity value q (unit variance)."""
+
+
+@njit(cache=True)
+def logistic(ks):
+    """q ~ Logistic(0, VALUE_SCALE): unit variance, one uniform. A logit choice (random utility
+    with extreme-value errors, McFadden 1974): entry falls at most by exp(dF / VALUE_SCALE) when
+    the penalty rises by dF, so no lever has a cliff (a normal q's hazard grows with depth)."""
+    u = uniform(ks)
+    u = min(max(u, 1e-300), 1.0 - 1e-16)
+    return VALUE_SCALE * math.log(u / (1.0 - u))
 
 
 @njit(cache=True)
@@ -263,7 +280,7 @@ def kernel(
                 parent = by_city[a]
         failed = failures[r] > 0
         value = (
-            normal(ks)
+            logistic(ks)
             + kp.founder_skill_weight * skill[r]
             + kp.founder_experience_weight * ventures[r]
             - kp.founding_threshold
