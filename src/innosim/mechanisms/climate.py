@@ -21,7 +21,8 @@ record counts once it has seen a few dozen outcomes). What it learned moves its 
     dT_c += (kappa ln(s_c / s) - nu dT_c) / 4,
     dG_c += (-kappa ln(r_c / s) - nu dG_c) / 4,
 
-with ``kappa = culture_learning_rate`` and ``nu = culture_anchor_rate`` (per year): a city whose
+with ``kappa = culture_learning_rate`` and ``nu = culture_anchor_rate`` (per year), each shift
+kept within ``[-culture_range, culture_range]``: a city whose
 ventures succeed more often than the nation's grows more tolerant of failure, one whose failed
 founders come back and succeed stigmatises failure less (Landier 2005: stigma is an equilibrium
 that follows who fails and tries again), and both fade back to the institutions at rate ``nu``.
@@ -144,6 +145,9 @@ def step(state: State, params: ModelParams, rng: np.random.Generator) -> None:
     dt = 1.0 / TICKS_PER_YEAR
     cl[CL.tolerance_shift] += dt * (kappa * e - nu * cl[CL.tolerance_shift])
     cl[CL.stigma_shift] += dt * (-kappa * e_restart - nu * cl[CL.stigma_shift])
+    bound = g.culture_range  # what a culture can learn, either way
+    np.clip(cl[CL.tolerance_shift], -bound, bound, out=cl[CL.tolerance_shift])
+    np.clip(cl[CL.stigma_shift], -bound, bound, out=cl[CL.stigma_shift])
     cl[CL.capital], cl[CL.capital_index] = capital_in_reach(state, params)
 
 

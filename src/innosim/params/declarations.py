@@ -374,6 +374,24 @@ PARAMS: tuple[ParamSpec, ...] = (
         "it.",
     ),
     _P(
+        name="culture_range",
+        scope="global",
+        unit="share",
+        low=0.0,
+        high=1.0,
+        default=0.2,
+        group="culture",
+        claims=("C8",),
+        description="Largest shift, either way, that a city's culture can learn from its "
+        "ventures' outcomes: the learned tolerance and stigma shifts are kept within "
+        "[-culture_range, culture_range] (the scenario's levers set where they start).",
+        source="Rationale: learning from local outcomes moves a culture within the spread "
+        "seen between comparable places, not from one extreme of the scale to the other; "
+        "without a bound, per-person success rates ten times apart drove one city's "
+        "tolerance to 1 and another's to 0 within 30 years. Not measured; the evidence issue "
+        "calibrates it with culture_learning_rate.",
+    ),
+    _P(
         name="culture_anchor_rate",
         scope="global",
         unit="1/yr",
