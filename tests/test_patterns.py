@@ -12,6 +12,9 @@ that it fails if the pattern is imposed rather than produced.
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -179,9 +182,6 @@ def _twins(path, shock: bool) -> innosim.Scenario:
     """Two identical cities (Hangzhou's values, 960 km apart), 1999-2020; with ``shock``, the
     first has bold capital and a tolerant culture by policy in 2000-2005 (an early boom), then
     the same levers as the other."""
-    import tomllib
-    from pathlib import Path
-
     root = Path(__file__).resolve().parents[1]
     data = tomllib.loads((root / "scenarios" / "hangzhou-nanjing.toml").read_text("utf-8"))
     params = data["city"][0]["params"]

@@ -94,6 +94,13 @@ def culture(levers, climate, out):
         out[1, c] = min(max(sti, STIGMA_BOUNDS[0]), STIGMA_BOUNDS[1])
 
 
+def fund_reach(params: ModelParams) -> np.ndarray:
+    """``exp(-distance / fund_reach_km)``, cities by cities: how much of a fund's deal flow a
+    firm in another city is (finance draws the fund a firm pitches with it; Sorenson and
+    Stuart 2001)."""
+    return np.exp(-params.dist_km / params.g.fund_reach_km).astype(np.float64)
+
+
 def capital_in_reach(state: State, params: ModelParams) -> tuple[np.ndarray, np.ndarray]:
     """(K_c, K_c / K): the capital of the funds within reach of each city per person, a two-step
     floating catchment (万元 per person), and its ratio to the nation's capital per person (ones
@@ -104,7 +111,7 @@ def capital_in_reach(state: State, params: ModelParams) -> tuple[np.ndarray, np.
     n_c = params.n_cities
     size = np.maximum(fu.base_capital + fu.committed, 0.0)
     powder = np.bincount(fu.city.astype(np.int64), weights=size, minlength=n_c)
-    reach = np.exp(-params.dist_km / params.g.fund_reach_km)  # symmetric, ones on the diagonal
+    reach = fund_reach(params)  # symmetric, ones on the diagonal
     per_person = powder / (reach @ pool)  # each city's funds, shared by the people in reach
     k = reach @ per_person
     nation = powder.sum() / pool.sum()
@@ -162,4 +169,4 @@ def initial(state: State, params: ModelParams) -> np.ndarray:
     return cl
 
 
-__all__ = ["beliefs", "capital_in_reach", "culture", "initial", "step"]
+__all__ = ["beliefs", "capital_in_reach", "culture", "fund_reach", "initial", "step"]

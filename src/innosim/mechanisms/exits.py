@@ -123,19 +123,14 @@ _ARCHIVE_ROWS = 4096  # smallest archive table (rows)
 
 
 @njit(cache=True)
-def _credit(fo, successes, last_outcome):
-    """A founder's venture succeeded (``exits._credit_founders`` for one firm)."""
-    if fo >= 0:
-        successes[fo] = min(int(successes[fo]) + 1, 255)
-        last_outcome[fo] = 2
-
-
-@njit(cache=True)
 def _succeed(r, success, founder, successes, last_outcome, flows, f_city, history):
     """Firm row ``r`` succeeded: flag it, credit its founder, count it in its city's
     ``successes`` (and ``restart_successes`` if its founder had failed before)."""
     success[r] = True
-    _credit(founder[r], successes, last_outcome)
+    fo = founder[r]
+    if fo >= 0:
+        successes[fo] = min(int(successes[fo]) + 1, 255)
+        last_outcome[fo] = 2
     c = f_city[r]
     flows[FL.successes, c] += 1.0
     if history[r] == 1:

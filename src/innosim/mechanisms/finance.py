@@ -87,6 +87,7 @@ from innosim.engine.kernels.layout import (
 )
 from innosim.engine.kernels.rng import categorical, normal, seed_state, uniform
 from innosim.engine.state import TOC
+from innosim.mechanisms.climate import fund_reach
 from innosim.schema import TICKS_PER_YEAR
 
 NAME = "finance"
@@ -359,7 +360,7 @@ def make(params, rng):
             "track_record_keep": 0.5 ** (1.0 / (TICKS_PER_YEAR * g.track_record_years)),
             "appetite_learning": g.appetite_learning_rate * g.appetite_sensitivity,
             "fixed_cost_per_tick": g.fixed_cost / TICKS_PER_YEAR,
-            "fund_reach": np.exp(-params.dist_km / g.fund_reach_km).astype(np.float64),
+            "fund_reach": fund_reach(params),
         },
     )
     ks = seed_state(rng)

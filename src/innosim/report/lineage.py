@@ -84,7 +84,7 @@ def lineage_figure(
     year = members["born"].to_numpy() / TICKS_PER_YEAR + start_year
     ys = members["id"].map(y_of).to_numpy()
     parent_y = members["parent"].map(y_of)
-    parent_year = members["parent"].map(members.set_index("id")["born"]) / TICKS_PER_YEAR
+    parent_year = members["parent"].map(born) / TICKS_PER_YEAR
     x0 = (parent_year + start_year).to_numpy()
     y0 = parent_y.to_numpy(dtype=float)
     has = np.isfinite(y0)
